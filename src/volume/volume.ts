@@ -78,7 +78,7 @@ export function createVolume<T extends VoxelArray>(
     );
   }
   assertValidAffine(affine);
-  return { dims: [dims[0], dims[1], dims[2]], data, dataType: dataTypeOf(data), affine: [...affine], source };
+  return { dims: [dims[0], dims[1], dims[2]], data, dataType: dataTypeOf(data), affine: affine.map((v) => (v === 0 ? 0 : v)), source }; // -0 → 0
 }
 
 /** A label map on the grid of `image` (same dims, affine and source geometry). */
