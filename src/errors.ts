@@ -28,6 +28,35 @@ export const ErrorCodes = {
   VXG_ERR_VOLUME_DATATYPE: { statusCode: 400 },
   /** Two volumes that must share a grid do not. */
   VXG_ERR_VOLUME_GRID_MISMATCH: { statusCode: 500 },
+
+  /** A request body that is not JSON or fails the schema. */
+  VXG_ERR_REQUEST_INVALID: { statusCode: 422 },
+  /** The request needs an API token and has none, or a wrong one. */
+  VXG_ERR_AUTH_REQUIRED: { statusCode: 401 },
+  /** An image reference that cannot be used: bad scheme, host or path not allowed. */
+  VXG_ERR_IMAGE_URL: { statusCode: 422 },
+  /** The image could not be fetched: not found, unreachable, timed out, refused. */
+  VXG_ERR_IMAGE_FETCH: { statusCode: 422 },
+  /** The image is larger than the configured download cap. */
+  VXG_ERR_IMAGE_TOO_LARGE: { statusCode: 422 },
+  /** Prompts that are malformed or contradict each other. */
+  VXG_ERR_PROMPT_INVALID: { statusCode: 400 },
+  /** A class prompt the engine cannot segment without points. */
+  VXG_ERR_PROMPT_CLASS_UNSUPPORTED: { statusCode: 400 },
+  /** A point outside the image. */
+  VXG_ERR_PROMPT_POINT_OUTSIDE: { statusCode: 400 },
+  /** Intensities that cannot be CT Hounsfield units, for an engine that needs HU. */
+  VXG_ERR_IMAGE_NOT_CT: { statusCode: 400 },
+  /** An output location (local_working_dir) outside the operator-allowed roots. */
+  VXG_ERR_OUTPUT_PATH: { statusCode: 400 },
+  /** The output format or type asked for is not one Voxgate writes. */
+  VXG_ERR_OUTPUT_FORMAT: { statusCode: 400 },
+  /** The engine is still loading or has failed to load. */
+  VXG_ERR_ENGINE_NOT_READY: { statusCode: 503 },
+  /** The engine failed while segmenting. */
+  VXG_ERR_ENGINE_FAILED: { statusCode: 500 },
+  /** The configuration (file, environment, flags) is invalid. */
+  VXG_ERR_CONFIG_INVALID: { statusCode: 500 },
 } as const satisfies Record<string, { statusCode: number }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;
