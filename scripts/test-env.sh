@@ -30,13 +30,16 @@ installed() {
 }
 
 # Runs under the lock: update the package lists unless done within the last hour, then install.
+# Explicit `|| return 1`: it is called after `||`, where `set -e` does not apply.
 install_locked() {
   export DEBIAN_FRONTEND=noninteractive
+  # Wait for a dpkg lock that something other than this script holds (unattended-upgrades).
+  local apt=(apt-get -q -o DPkg::Lock::Timeout=300)
   if [[ -z $(find "$UPDATE_STAMP" -mmin "-$UPDATE_MAX_AGE_MIN" 2>/dev/null) ]]; then
-    apt-get update -q >&2
+    "${apt[@]}" update >&2 || return 1
     touch "$UPDATE_STAMP"
   fi
-  apt-get install -y -q --no-install-recommends "$@" >&2
+  "${apt[@]}" install -y --no-install-recommends "$@" >&2
 }
 
 [[ $# -ge 2 ]] || usage
