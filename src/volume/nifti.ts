@@ -21,6 +21,17 @@ import { createVolume, voxelCount } from './volume.js';
 /** Extensions between header and data larger than this are refused (a lying vox_offset). */
 const MAX_EXTENSION_BYTES = 64 * 1024 * 1024;
 
+/** How far past the declared data a compressed stream is read, to tell corruption from a lying header. */
+const EXCESS_PROBE_BYTES = 1 << 20;
+
+/**
+ * How a NIfTI file can begin: sizeof_hdr 348 or 540 in either byte order, or the gzip magic. A file
+ * shorter than 4 bytes that starts like one of these is truncated, not of another format.
+ */
+const KNOWN_STARTS: readonly (readonly number[])[] = [
+  [0x5c, 0x01, 0x00, 0x00], [0x00, 0x00, 0x01, 0x5c], [0x1c, 0x02, 0x00, 0x00], [0x00, 0x00, 0x02, 0x1c], [0x1f, 0x8b],
+];
+
 /** Reads a NIfTI image from bytes or a stream (gzip detected from the bytes). */
 export async function readNifti(source: ByteSource, options: ByteReaderOptions = {}): Promise<Volume> {
   const reader = await ByteReader.open(source, options);
@@ -36,6 +47,9 @@ export async function decodeNifti(reader: ByteReader): Promise<Volume> {
   const start = await reader.read(4);
   const sniff = sniffNifti(start);
   if (!sniff) {
+    if (start.length > 0 && start.length < 4 && KNOWN_STARTS.some((known) => start.every((b, n) => b === known[n]))) {
+      throw new VoxgateError('VXG_ERR_VOLUME_TRUNCATED', `The file ends after ${start.length} bytes, inside its header.`);
+    }
     throw new VoxgateError('VXG_ERR_VOLUME_FORMAT', 'Not a NIfTI file: sizeof_hdr is neither 348 nor 540.');
   }
   const size = sniff.version === 1 ? NIFTI1_HEADER_SIZE : NIFTI2_HEADER_SIZE;
@@ -74,6 +88,10 @@ export async function decodeNifti(reader: ByteReader): Promise<Volume> {
     );
   }
   if (!(await reader.atEnd())) {
+    // A bit flipped in a deflate stream can make it decode to more bytes than it was made from, and
+    // the CRC error only comes at the end of the stream. Read up to 1 MiB further so that a damaged
+    // .nii.gz is reported as corrupt rather than as a lying header; a gzip bomb still stops here.
+    if (reader.compressed) await reader.skip(EXCESS_PROBE_BYTES);
     throw new VoxgateError(
       'VXG_ERR_VOLUME_HEADER',
       `The file holds more data than its header declares (${dims.join('×')} ${header.dataType}); its dimensions or datatype are wrong.`,
