@@ -225,7 +225,8 @@ export async function encodeNifti(volume: Volume, options: NiftiWriteOptions = {
   const dataType = options.dataType ?? volume.dataType;
   const geometry = reusableGeometry(volume) ?? geometryFromAffine(volume.affine);
   const header = serializeNiftiHeader({
-    version: geometry.version,
+    // NIfTI-1 stores dims as int16: a longer axis needs NIfTI-2.
+    version: volume.dims.some((d) => d > 32767) ? 2 : geometry.version,
     dims: volume.dims,
     dataType,
     pixdim: geometry.pixdim,

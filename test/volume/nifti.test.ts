@@ -197,3 +197,11 @@ describe('NIfTI header semantics', () => {
     await rejects(encodeNifti(vol, { dataType: 'uint8' }), 'VXG_ERR_VOLUME_DATATYPE', /Value 300 at voxel 1 does not fit in uint8/);
   });
 });
+
+test('an axis longer than 32767 voxels is written as NIfTI-2 (NIfTI-1 dims are int16)', async () => {
+  const volume = createVolume([40000, 1, 1], new Uint8Array(40000).fill(7), OBLIQUE);
+  const back = await readNifti(await encodeNifti(volume));
+  assert.equal(back.source.nifti?.version, 2);
+  assert.deepEqual(back.dims, [40000, 1, 1]);
+  assert.equal(back.data[39999], 7);
+});
