@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { VoxgateError } from './errors.js';
+import { HostAllowList } from './pipeline/network-policy.js';
 import { DEFAULT_MAX_DECODED_BYTES } from './volume/byte-reader.js';
 
 const list = z.preprocess(
@@ -82,6 +83,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     throw new VoxgateError('VXG_ERR_CONFIG_INVALID', `Invalid configuration: ${problems}.`);
   }
   const config = parsed.data;
+  // Fail at start, not at the first request, on a malformed --allow-host entry.
+  HostAllowList.parse(config.allowHost);
   return {
     ...config,
     dataDir: resolve(config.dataDir),

@@ -10,3 +10,6 @@ export { readNifti, encodeNifti } from './volume/nifti.js';
 export { readNrrd, encodeNrrd } from './volume/nrrd.js';
 export { readVolume, encodeVolume, volumeExtensionOf, volumeStem } from './volume/volume-file.js';
 export { DEFAULT_MAX_DECODED_BYTES } from './volume/byte-reader.js';
+export * from './volume/reorient.js';
+export { resample, resampleGrid, resampleToGrid, resampleLabelsTo, indexMap } from './volume/resample.js';
+export type { Grid, ResampledGrid } from './volume/resample.js';
