@@ -152,6 +152,22 @@ export class ByteReader {
     return offset;
   }
 
+  /**
+   * The bytes not read yet, chunk by chunk as they arrive (no copies), for a codec that decodes them
+   * itself: NRRD's gzip encoding starts after a plain-text header, where `open` cannot see it.
+   * The chunks count against `maxDecodedBytes` as they are handed out; the reader ends at its end.
+   * @example
+   * for await (const chunk of reader.remaining()) gunzip.write(chunk);
+   */
+  async *remaining(): AsyncGenerator<Uint8Array> {
+    while (this.#pending.length > 0 || (await this.#fill())) {
+      const chunk = this.#pending;
+      this.#pending = new Uint8Array(0);
+      this.#take(chunk.length);
+      yield chunk;
+    }
+  }
+
   /** True when no byte is left. Reads at most one more chunk; bounded. */
   async atEnd(): Promise<boolean> {
     while (this.#pending.length === 0) {
