@@ -11,117 +11,18 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, openSync, closeSync, renameSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, openSync, closeSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readNifti, encodeNifti } from '../src/volume/nifti.js';
 import { createVolume } from '../src/volume/volume.js';
-import type { Dims } from '../src/volume/volume.js';
+import { AFFINE, CT_FILE, DIMS, LABELS_RAW, VOXELS, ensureBenchCt, generateLabels, writeAtomically } from './fixtures/synthetic-ct.js';
 
-const DIMS: Dims = [512, 512, 300];
-const VOXELS = DIMS[0] * DIMS[1] * DIMS[2];
-const AFFINE = [-0.7, 0, 0, 179, 0, -0.7, 0, 179, 0, 0, 1, -150, 0, 0, 0, 1];
-const CACHE = path.join(os.tmpdir(), 'voxgate-bench');
-/** Bump when the generators change, so a stale cache is not measured. */
-const VERSION = 'v1';
-const CT_FILE = path.join(CACHE, `ct-512x512x300-int16-${VERSION}.nii.gz`);
-const LABELS_RAW = path.join(CACHE, `labels-512x512x300-uint8-${VERSION}.raw`);
 const RUNS = 3;
 const MiB = 1024 * 1024;
 
-/** xorshift32: deterministic noise, fast enough for 80 M voxels. */
-function noise(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
-
-/**
- * A CT-like body: air (−1000) outside an elliptical trunk, a fat rim (−100), soft tissue (40), two
- * lungs (−850) in the upper half, a vertebral body (cancellous 300, cortex 1000). Noise of a few
- * tens of HU everywhere, as real scans have, so gzip works about as hard as on a real CT.
- */
-function generateCt(): Int16Array {
-  const [nx, ny, nz] = DIMS;
-  const out = new Int16Array(VOXELS);
-  const rand = noise(12345);
-  for (let k = 0; k < nz; k++) {
-    const z = k / (nz - 1);
-    const ax = 215 - 20 * Math.sin(Math.PI * z);
-    const ay = 150 + 10 * Math.cos(2 * Math.PI * z);
-    const lungs = z > 0.45;
-    for (let j = 0; j < ny; j++) {
-      const dy = (j - 270) / ay;
-      for (let i = 0; i < nx; i++) {
-        const r = rand();
-        const n = i + nx * (j + ny * k);
-        const dx = (i - 256) / ax;
-        const e = dx * dx + dy * dy;
-        let hu: number;
-        if (e > 1) {
-          hu = -1000 + ((r & 15) - 8);
-        } else {
-          const tri = (r & 63) + ((r >>> 6) & 63) - 63; // triangular noise, σ ≈ 26 HU
-          const si = i - 256;
-          const sj = j - 345;
-          const spine = si * si + sj * sj;
-          const li = Math.abs(i - 256) - 95;
-          const lj = (j - 250) / 75;
-          if (e > 0.85) hu = -100 + (tri >> 1);
-          else if (spine < 28 * 28) hu = (spine > 23 * 23 ? 1000 : 300) + tri * 2;
-          else if (lungs && li > 0 && (li - 55) * (li - 55) / (55 * 55) + lj * lj < 1) hu = -850 + tri;
-          else hu = 40 + tri;
-        }
-        out[n] = hu;
-      }
-    }
-  }
-  return out;
-}
-
-/** Ten ellipsoid "organs", labels 1..10, on a background of 0. */
-function generateLabels(): Uint8Array {
-  const [nx, ny, nz] = DIMS;
-  const out = new Uint8Array(VOXELS);
-  const rand = noise(777);
-  const unit = (): number => rand() / 0xffffffff;
-  for (let label = 1; label <= 10; label++) {
-    const c = [120 + unit() * 270, 150 + unit() * 220, 40 + unit() * 220];
-    const r = [20 + unit() * 50, 20 + unit() * 40, 15 + unit() * 45];
-    for (let k = Math.max(0, Math.floor(c[2] - r[2])); k < Math.min(nz, c[2] + r[2]); k++) {
-      for (let j = Math.max(0, Math.floor(c[1] - r[1])); j < Math.min(ny, c[1] + r[1]); j++) {
-        for (let i = Math.max(0, Math.floor(c[0] - r[0])); i < Math.min(nx, c[0] + r[0]); i++) {
-          const d = ((i - c[0]) / r[0]) ** 2 + ((j - c[1]) / r[1]) ** 2 + ((k - c[2]) / r[2]) ** 2;
-          if (d <= 1) out[i + nx * (j + ny * k)] = label;
-        }
-      }
-    }
-  }
-  return out;
-}
-
-/** Writes via a temporary name, so an interrupted run never leaves a half-written cache file. */
-function writeAtomically(file: string, bytes: Uint8Array): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, file);
-}
-
 async function ensureInputs(): Promise<Uint8Array> {
-  mkdirSync(CACHE, { recursive: true });
-  if (!existsSync(CT_FILE)) {
-    const started = performance.now();
-    const ct = createVolume(DIMS, generateCt(), AFFINE);
-    writeAtomically(CT_FILE, await encodeNifti(ct));
-    console.log(`generated ${CT_FILE} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  }
+  await ensureBenchCt();
   const labels = generateLabels();
   if (!existsSync(LABELS_RAW)) writeAtomically(LABELS_RAW, labels);
   return labels;
