@@ -1,0 +1,46 @@
+/**
+ * The skeleton as one label (VISTA3D group 21): voxels ≥ 200 HU inside the body, in components that
+ * hold cortical bone (at least 2% of their voxels, and 3, ≥ 500 HU) and measure ≥ 0.1 mL — which
+ * drops contrast-filled vessels (200–450 HU) that do not touch bone, calcified specks and noise —
+ * then marrow: holes of up to 25 cm² in each axial slice whose mean is ≥ 100 HU (cancellous bone)
+ * are filled, while the spinal canal (cord and CSF, 0–50 HU) and fat stay open.
+ * @module
+ */
+import type { VoxelArray } from '../../volume/datatype.js';
+import { listComponents, selectComponents } from './components.js';
+import { fillHolesSlicewise } from './fill-holes.js';
+import type { Grid } from './grid.js';
+import { spacingOf, superiorAxis, voxelVolume } from './grid.js';
+import { planeAxes } from './slices.js';
+
+const BONE_HU = 200;
+const CORTICAL_HU = 500;
+const MARROW_MEAN_HU = 100;
+
+export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array): Uint8Array {
+  const { dims } = grid;
+  const spacing = spacingOf(grid);
+  const candidate = new Uint8Array(data.length);
+  for (let p = 0; p < data.length; p++) candidate[p] = body[p] !== 0 && data[p] >= BONE_HU ? 1 : 0;
+  const minVoxels = 100 / voxelVolume(grid); // 0.1 mL
+  const comps = listComponents(candidate, dims, 6, (voxels) => {
+    let bright = 0;
+    for (let t = 0; t < voxels.length; t++) if (data[voxels[t]] >= CORTICAL_HU) bright++;
+    return bright;
+  });
+  const keep = comps.filter((c) => c.size >= minVoxels && c.stats >= Math.max(3, 0.02 * c.size)).map((c) => c.seed);
+  let bone = selectComponents(candidate, dims, keep, 6);
+
+  const { axis } = superiorAxis(grid);
+  const [ua, va] = planeAxes(axis);
+  bone = fillHolesSlicewise(bone, dims, axis, {
+    maxArea: Math.floor(2500 / (spacing[ua] * spacing[va])),
+    accept: (voxels) => {
+      let sum = 0;
+      for (let t = 0; t < voxels.length; t++) sum += data[voxels[t]];
+      return sum / voxels.length >= MARROW_MEAN_HU;
+    },
+  });
+  for (let p = 0; p < bone.length; p++) if (body[p] === 0) bone[p] = 0;
+  return bone;
+}

@@ -1,0 +1,122 @@
+/**
+ * The built-in `classic` engine: CT segmentation without learned weights, on the CPU, from
+ * thresholds, morphology and region growing (see each module). Class prompts: lung (20, as one
+ * label), bone (21, as one label), trachea (57) and airway (132). Point prompts: any object.
+ *
+ * Writing order: class masks are written into background voxels only, trachea first, then airway
+ * (so with both asked, 57 keeps the trachea and 132 holds the bronchi), then lung and bone (which do
+ * not overlap them). The point object is written last and over class labels: a click is the most
+ * specific thing a request says.
+ * @module
+ */
+import type { Engine, EngineInfo, ProgressCallback, SegmentationPrompts } from '../engine.js';
+import { VoxgateError } from '../../errors.js';
+import { VERSION } from '../../version.js';
+import type { LabelVolume, Volume } from '../../volume/volume.js';
+import { createLabelVolume } from '../../volume/volume.js';
+import { segmentAirway } from './airway.js';
+import { bodyMask } from './body-mask.js';
+import { segmentBone } from './bone.js';
+import type { Grid } from './grid.js';
+import { boundingBox, cropArray, cropGrid, padBox, pasteArray } from './grid.js';
+import { assertCtHounsfield } from './intensity.js';
+import { segmentLungs } from './lung.js';
+import { segmentFromPoints } from './point-prompt.js';
+
+export const CLASSIC_LABELS = { lung: 20, bone: 21, trachea: 57, airway: 132 } as const;
+
+/** VISTA3D indices the classic engine answers from a class prompt, ascending. */
+export const CLASSIC_SUPPORTED_CLASSES: readonly number[] = Object.freeze([20, 21, 57, 132]);
+
+export const CLASSIC_ENGINE_INFO: EngineInfo = Object.freeze({
+  name: 'classic',
+  version: VERSION,
+  description:
+    'Built-in CPU engine without learned weights: lungs, bone, trachea and airway of CT by thresholds, morphology and region growing; any object from point clicks by competitive region growing.',
+  supportedClasses: CLASSIC_SUPPORTED_CLASSES,
+  pointPrompts: true,
+  license: 'Apache-2.0 (Voxgate classic engine: algorithms only, no model weights).',
+});
+
+/**
+ * @example
+ * const engine = new ClassicEngine();
+ * const labels = await engine.segment(volume, { classes: [20, 21] }, (f, stage) => console.log(stage, f));
+ */
+export class ClassicEngine implements Engine {
+  readonly info: EngineInfo = CLASSIC_ENGINE_INFO;
+  #closed = false;
+
+  isReady(): boolean {
+    return !this.#closed;
+  }
+
+  async segment(volume: Volume, prompts: SegmentationPrompts, progress?: ProgressCallback): Promise<LabelVolume> {
+    return segmentClassic(volume, prompts, progress);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+}
+
+/** Factory used by the worker entry (src/engines/worker-entry.ts). */
+export function createClassicEngine(): ClassicEngine {
+  return new ClassicEngine();
+}
+
+/** The classic segmentation, synchronous (the WorkerEngine runs it off the main thread). */
+export function segmentClassic(volume: Volume, prompts: SegmentationPrompts, progress: ProgressCallback = () => {}): LabelVolume {
+  const classes = new Set(prompts.classes);
+  for (const c of classes) {
+    if (!CLASSIC_SUPPORTED_CLASSES.includes(c)) {
+      throw new VoxgateError('VXG_ERR_PROMPT_CLASS_UNSUPPORTED', `The classic engine cannot segment class ${c} from a class prompt; it segments ${CLASSIC_SUPPORTED_CLASSES.join(', ')}.`);
+    }
+  }
+  const { data, dims } = volume;
+  const grid: Grid = { dims, affine: volume.affine };
+  const labels = new Uint8Array(data.length);
+
+  if (classes.size > 0) {
+    assertCtHounsfield(data);
+    progress(0, 'body');
+    const body = bodyMask(data, grid);
+    const bounds = boundingBox(body, dims);
+    if (bounds) {
+      // Everything else runs on the body's box: a chest CT's air around the patient is skipped.
+      const box = padBox(bounds, [1, 1, 1], dims);
+      const sub = cropGrid(grid, box);
+      const subData = cropArray(data, dims, box);
+      const subBody = cropArray(body, dims, box);
+      const write = (mask: Uint8Array, label: number): void => {
+        const full = new Uint8Array(data.length);
+        pasteArray(mask, full, dims, box);
+        for (let p = 0; p < full.length; p++) if (full[p] !== 0 && labels[p] === 0) labels[p] = label;
+      };
+      const wantAirway = classes.has(CLASSIC_LABELS.airway) || classes.has(CLASSIC_LABELS.trachea) || classes.has(CLASSIC_LABELS.lung);
+      if (wantAirway) {
+        progress(0.2, 'airway');
+        const airway = segmentAirway(subData, sub, subBody);
+        if (classes.has(CLASSIC_LABELS.trachea)) write(airway.trachea, CLASSIC_LABELS.trachea);
+        if (classes.has(CLASSIC_LABELS.airway)) write(airway.airway, CLASSIC_LABELS.airway);
+        if (classes.has(CLASSIC_LABELS.lung)) {
+          progress(0.4, 'lung');
+          write(segmentLungs(subData, sub, subBody, airway.airway), CLASSIC_LABELS.lung);
+        }
+      }
+      if (classes.has(CLASSIC_LABELS.bone)) {
+        progress(0.7, 'bone');
+        write(segmentBone(subData, sub, subBody), CLASSIC_LABELS.bone);
+      }
+    }
+  }
+
+  if (prompts.points) {
+    progress(0.9, 'points');
+    const { mask } = segmentFromPoints(data, grid, prompts.points);
+    const label = prompts.points.label;
+    for (let p = 0; p < mask.length; p++) if (mask[p] !== 0) labels[p] = label;
+  }
+  progress(1, 'done');
+  return createLabelVolume(volume, labels);
+}

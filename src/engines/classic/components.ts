@@ -1,0 +1,145 @@
+/**
+ * 3D connected components of a binary mask (6- or 26-connectivity) without a label image: a
+ * breadth-first flood marks each component in a Uint8Array and hands its voxel list to a measuring
+ * callback, so memory is one byte per voxel plus a queue as long as the mask's foreground, instead
+ * of an Int32 label per voxel (314 MB on a 512×512×300 CT). Selected components are re-flooded from
+ * their first voxel.
+ * @module
+ */
+import type { Dims } from '../../volume/volume.js';
+
+export type Connectivity = 6 | 26;
+
+export interface ComponentInfo<T = undefined> {
+  /** A voxel of the component (the first in flat-index order); floods from here reproduce it. */
+  readonly seed: number;
+  readonly size: number;
+  readonly stats: T;
+}
+
+interface Neighbourhood {
+  readonly offsets: Int32Array;
+  readonly di: Int8Array;
+  readonly dj: Int8Array;
+  readonly dk: Int8Array;
+}
+
+function neighbourhood(dims: Dims, connectivity: Connectivity): Neighbourhood {
+  const list: [number, number, number][] = [];
+  for (let dk = -1; dk <= 1; dk++) {
+    for (let dj = -1; dj <= 1; dj++) {
+      for (let di = -1; di <= 1; di++) {
+        const n = Math.abs(di) + Math.abs(dj) + Math.abs(dk);
+        if (n === 0 || (connectivity === 6 && n > 1)) continue;
+        list.push([di, dj, dk]);
+      }
+    }
+  }
+  return {
+    offsets: Int32Array.from(list, ([di, dj, dk]) => di + dims[0] * (dj + dims[1] * dk)),
+    di: Int8Array.from(list, (v) => v[0]),
+    dj: Int8Array.from(list, (v) => v[1]),
+    dk: Int8Array.from(list, (v) => v[2]),
+  };
+}
+
+/**
+ * Breadth-first flood through voxels where `mask` ≠ 0 and `visited` = 0. The caller has put
+ * `seeded` seed voxels in `queue[0..seeded)` and marked them visited; reached voxels are marked and
+ * appended. Returns the number of voxels in the queue at the end (the component's size).
+ */
+function flood(
+  mask: Uint8Array,
+  dims: Dims,
+  nb: Neighbourhood,
+  visited: Uint8Array,
+  queue: Int32Array,
+  seeded: number,
+): number {
+  const [nx, ny, nz] = dims;
+  const nxy = nx * ny;
+  const { offsets, di, dj, dk } = nb;
+  const m = offsets.length;
+  let head = 0;
+  let tail = seeded;
+  while (head < tail) {
+    const p = queue[head++];
+    const k = (p / nxy) | 0;
+    const r = p - k * nxy;
+    const j = (r / nx) | 0;
+    const i = r - j * nx;
+    const interior = i > 0 && i < nx - 1 && j > 0 && j < ny - 1 && k > 0 && k < nz - 1;
+    for (let n = 0; n < m; n++) {
+      if (!interior) {
+        const ii = i + di[n], jj = j + dj[n], kk = k + dk[n];
+        if (ii < 0 || ii >= nx || jj < 0 || jj >= ny || kk < 0 || kk >= nz) continue;
+      }
+      const q = p + offsets[n];
+      if (mask[q] !== 0 && visited[q] === 0) {
+        visited[q] = 1;
+        queue[tail++] = q;
+      }
+    }
+  }
+  return tail;
+}
+
+/**
+ * Lists the components of `mask`, largest first. `measure` sees each component's voxels (flat
+ * indices, valid only during the call) and returns its stats.
+ */
+export function listComponents<T = undefined>(
+  mask: Uint8Array,
+  dims: Dims,
+  connectivity: Connectivity = 6,
+  measure?: (voxels: Int32Array) => T,
+): ComponentInfo<T>[] {
+  let count = 0;
+  for (let p = 0; p < mask.length; p++) if (mask[p] !== 0) count++;
+  const out: ComponentInfo<T>[] = [];
+  if (count === 0) return out;
+  const nb = neighbourhood(dims, connectivity);
+  const visited = new Uint8Array(mask.length);
+  const queue = new Int32Array(count);
+  for (let p = 0; p < mask.length; p++) {
+    if (mask[p] === 0 || visited[p] !== 0) continue;
+    visited[p] = 1;
+    queue[0] = p;
+    const size = flood(mask, dims, nb, visited, queue, 1);
+    out.push({ seed: p, size, stats: measure ? measure(queue.subarray(0, size)) : (undefined as T) });
+  }
+  return out.sort((a, b) => b.size - a.size || a.seed - b.seed);
+}
+
+/** The components of `mask` that contain any of `seeds` (flat indices; seeds outside the mask are ignored). */
+export function selectComponents(
+  mask: Uint8Array,
+  dims: Dims,
+  seeds: Iterable<number>,
+  connectivity: Connectivity = 6,
+): Uint8Array {
+  const nb = neighbourhood(dims, connectivity);
+  const visited = new Uint8Array(mask.length);
+  let count = 0;
+  for (let p = 0; p < mask.length; p++) if (mask[p] !== 0) count++;
+  const queue = new Int32Array(Math.max(1, count));
+  for (const s of seeds) {
+    if (mask[s] === 0 || visited[s] !== 0) continue;
+    visited[s] = 1;
+    queue[0] = s;
+    flood(mask, dims, nb, visited, queue, 1);
+  }
+  return visited;
+}
+
+/** The `count` largest components (ties broken by position, so the result does not depend on luck). */
+export function largestComponents(mask: Uint8Array, dims: Dims, count = 1, connectivity: Connectivity = 6): Uint8Array {
+  const comps = listComponents(mask, dims, connectivity);
+  return selectComponents(mask, dims, comps.slice(0, count).map((c) => c.seed), connectivity);
+}
+
+/** Removes components smaller than `minSize` voxels. */
+export function removeSmallComponents(mask: Uint8Array, dims: Dims, minSize: number, connectivity: Connectivity = 6): Uint8Array {
+  const comps = listComponents(mask, dims, connectivity).filter((c) => c.size >= minSize);
+  return selectComponents(mask, dims, comps.map((c) => c.seed), connectivity);
+}

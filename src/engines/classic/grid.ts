@@ -1,0 +1,181 @@
+/**
+ * Voxel-grid geometry for the classic engine's algorithms: spacing, which array axis points
+ * superior, world coordinates, bounding boxes, crops. Algorithms never assume an axis order: they ask
+ * the affine (RAS+ millimetres, src/volume/affine.ts) which way is up and how far apart voxels are.
+ * @module
+ */
+import type { Affine } from '../../volume/affine.js';
+import { columnNorms, determinant3 } from '../../volume/affine.js';
+import type { VoxelArray } from '../../volume/datatype.js';
+import { dataTypeOf, VoxelArrayOf } from '../../volume/datatype.js';
+import type { Dims } from '../../volume/volume.js';
+
+/** The geometry algorithms need: array shape and voxel → RAS mm map. */
+export interface Grid {
+  readonly dims: Dims;
+  readonly affine: Affine;
+}
+
+/** Inclusive voxel bounds `[i0, j0, k0]`–`[i1, j1, k1]`. */
+export interface Box {
+  readonly min: readonly [number, number, number];
+  readonly max: readonly [number, number, number];
+}
+
+/** Voxel spacing in mm along the three array axes. */
+export function spacingOf(grid: Grid): [number, number, number] {
+  return columnNorms(grid.affine);
+}
+
+/** Element strides of the three array axes (`i`, `j`, `k`). */
+export function stridesOf(dims: Dims): [number, number, number] {
+  return [1, dims[0], dims[0] * dims[1]];
+}
+
+/**
+ * The array axis closest to the patient's superior direction, and whether increasing the index on
+ * it goes superior (+1) or inferior (−1). "Axial slices" are the planes across that axis.
+ */
+export function superiorAxis(grid: Grid): { axis: 0 | 1 | 2; sign: 1 | -1 } {
+  const a = grid.affine;
+  const norms = columnNorms(a);
+  let axis: 0 | 1 | 2 = 2;
+  let best = -1;
+  for (const c of [0, 1, 2] as const) {
+    const cos = Math.abs(a[8 + c]) / norms[c];
+    if (cos > best) {
+      best = cos;
+      axis = c;
+    }
+  }
+  return { axis, sign: a[8 + axis] >= 0 ? 1 : -1 };
+}
+
+/** The array axis closest to the patient's left–right direction (RAS x). */
+export function lateralAxis(grid: Grid): 0 | 1 | 2 {
+  const a = grid.affine;
+  const norms = columnNorms(a);
+  let axis: 0 | 1 | 2 = 0;
+  let best = -1;
+  for (const c of [0, 1, 2] as const) {
+    const cos = Math.abs(a[c]) / norms[c];
+    if (cos > best) {
+      best = cos;
+      axis = c;
+    }
+  }
+  return axis;
+}
+
+/** World (RAS mm) coordinates of voxel (i, j, k). */
+export function worldOf(grid: Grid, i: number, j: number, k: number): [number, number, number] {
+  const a = grid.affine;
+  return [
+    a[0] * i + a[1] * j + a[2] * k + a[3],
+    a[4] * i + a[5] * j + a[6] * k + a[7],
+    a[8] * i + a[9] * j + a[10] * k + a[11],
+  ];
+}
+
+/** Voxel (i, j, k) of a flat index. */
+export function voxelOf(dims: Dims, index: number): [number, number, number] {
+  const nxy = dims[0] * dims[1];
+  const k = Math.floor(index / nxy);
+  const r = index - k * nxy;
+  const j = Math.floor(r / dims[0]);
+  return [r - j * dims[0], j, k];
+}
+
+/** Tight bounds of the non-zero voxels, or undefined for an empty mask. */
+export function boundingBox(mask: Uint8Array, dims: Dims): Box | undefined {
+  const [nx, ny, nz] = dims;
+  let i0 = nx, j0 = ny, k0 = nz, i1 = -1, j1 = -1, k1 = -1;
+  let p = 0;
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      // Skip empty rows fast; most rows of a body mask's complement are empty.
+      let first = -1;
+      let last = -1;
+      for (let i = 0; i < nx; i++, p++) {
+        if (mask[p] !== 0) {
+          if (first < 0) first = i;
+          last = i;
+        }
+      }
+      if (first >= 0) {
+        if (first < i0) i0 = first;
+        if (last > i1) i1 = last;
+        if (j < j0) j0 = j;
+        if (j > j1) j1 = j;
+        if (k < k0) k0 = k;
+        if (k > k1) k1 = k;
+      }
+    }
+  }
+  if (i1 < 0) return undefined;
+  return { min: [i0, j0, k0], max: [i1, j1, k1] };
+}
+
+/** `box` grown by `margin` voxels per axis, clipped to the grid. */
+export function padBox(box: Box, margin: readonly [number, number, number], dims: Dims): Box {
+  return {
+    min: [0, 1, 2].map((a) => Math.max(0, box.min[a] - margin[a])) as [number, number, number],
+    max: [0, 1, 2].map((a) => Math.min(dims[a] - 1, box.max[a] + margin[a])) as [number, number, number],
+  };
+}
+
+export function boxDims(box: Box): Dims {
+  return [box.max[0] - box.min[0] + 1, box.max[1] - box.min[1] + 1, box.max[2] - box.min[2] + 1];
+}
+
+/** The grid of a sub-box: same world positions, origin moved to the box's first voxel. */
+export function cropGrid(grid: Grid, box: Box): Grid {
+  const a = grid.affine;
+  const [i, j, k] = box.min;
+  const affine = [...a];
+  affine[3] = a[0] * i + a[1] * j + a[2] * k + a[3];
+  affine[7] = a[4] * i + a[5] * j + a[6] * k + a[7];
+  affine[11] = a[8] * i + a[9] * j + a[10] * k + a[11];
+  return { dims: boxDims(box), affine };
+}
+
+/** Copies the voxels of `box` out of `data` into a new array of the same type. */
+export function cropArray<T extends VoxelArray>(data: T, dims: Dims, box: Box): T {
+  const [bx, by, bz] = boxDims(box);
+  const out = new VoxelArrayOf[dataTypeOf(data)](bx * by * bz) as T;
+  const [, sy, sz] = stridesOf(dims);
+  let o = 0;
+  for (let k = box.min[2]; k <= box.max[2]; k++) {
+    for (let j = box.min[1]; j <= box.max[1]; j++) {
+      const start = box.min[0] + j * sy + k * sz;
+      out.set(data.subarray(start, start + bx), o);
+      o += bx;
+    }
+  }
+  return out;
+}
+
+/** Writes the crop `src` (box-shaped) back into the full-grid `dest`. */
+export function pasteArray(src: Uint8Array, dest: Uint8Array, dims: Dims, box: Box): void {
+  const [bx] = boxDims(box);
+  const [, sy, sz] = stridesOf(dims);
+  let o = 0;
+  for (let k = box.min[2]; k <= box.max[2]; k++) {
+    for (let j = box.min[1]; j <= box.max[1]; j++) {
+      dest.set(src.subarray(o, o + bx), box.min[0] + j * sy + k * sz);
+      o += bx;
+    }
+  }
+}
+
+/** Number of non-zero voxels. */
+export function countMask(mask: Uint8Array): number {
+  let n = 0;
+  for (let p = 0; p < mask.length; p++) if (mask[p] !== 0) n++;
+  return n;
+}
+
+/** Volume of one voxel in mm³. */
+export function voxelVolume(grid: Grid): number {
+  return Math.abs(determinant3(grid.affine));
+}

@@ -1,0 +1,47 @@
+/**
+ * Lungs as one label (VISTA3D group 20): air-like voxels (< −400 HU) inside the body, without the
+ * trachea and main bronchi, kept when they form large components whose mean is parenchyma rather
+ * than gas (bowel and stomach gas sit at −1000; lung parenchyma, with its small airways, higher),
+ * then vessels put back in: holes of up to 10 cm² in each axial slice are filled (vessels and
+ * nodules are enclosed by lung in-plane; the mediastinum between touching lungs is larger) and a
+ * 2 mm closing smooths the surface and takes vessels at the border.
+ * @module
+ */
+import type { VoxelArray } from '../../volume/datatype.js';
+import { listComponents, selectComponents } from './components.js';
+import { fillHolesSlicewise } from './fill-holes.js';
+import type { Grid } from './grid.js';
+import { spacingOf, superiorAxis, voxelVolume } from './grid.js';
+import { close, dilate } from './morphology.js';
+import { planeAxes } from './slices.js';
+
+const LUNG_AIR_HU = -400;
+/** A component whose mean is below this is gas (bowel, stomach), not lung parenchyma. */
+const GAS_MEAN_HU = -960;
+
+export function segmentLungs(data: VoxelArray, grid: Grid, body: Uint8Array, airway: Uint8Array): Uint8Array {
+  const { dims } = grid;
+  const spacing = spacingOf(grid);
+  const airwayWide = dilate(airway, dims, spacing, Math.max(...spacing) * 1.01);
+  const candidate = new Uint8Array(data.length);
+  for (let p = 0; p < data.length; p++) {
+    candidate[p] = body[p] !== 0 && data[p] < LUNG_AIR_HU && airwayWide[p] === 0 ? 1 : 0;
+  }
+  const comps = listComponents(candidate, dims, 6, (voxels) => {
+    let sum = 0;
+    for (let t = 0; t < voxels.length; t++) sum += data[voxels[t]];
+    return sum / voxels.length;
+  });
+  const minVoxels = 20_000 / voxelVolume(grid); // 20 mL
+  const lungLike = comps.filter((c) => c.stats >= GAS_MEAN_HU && c.size >= minVoxels);
+  if (lungLike.length === 0) return new Uint8Array(data.length);
+  const largest = lungLike[0].size;
+  let lung = selectComponents(candidate, dims, lungLike.filter((c) => c.size >= 0.1 * largest).map((c) => c.seed), 6);
+
+  const { axis } = superiorAxis(grid);
+  const [ua, va] = planeAxes(axis);
+  lung = fillHolesSlicewise(lung, dims, axis, { maxArea: Math.floor(1000 / (spacing[ua] * spacing[va])) });
+  lung = close(lung, dims, spacing, 2);
+  for (let p = 0; p < lung.length; p++) if (airway[p] !== 0 || body[p] === 0) lung[p] = 0;
+  return lung;
+}
