@@ -45,13 +45,14 @@ export function summarizeLabels(labels: LabelVolume, names: Readonly<Record<numb
       }
     }
   }
-  const voxelMl = Math.abs(determinant3(labels.affine)) / 1000;
+  const voxelMm3 = Math.abs(determinant3(labels.affine));
   const out: Record<string, LabelStatistics> = {};
   for (const [label, voxels] of [...count].sort((a, b) => a[0] - b[0])) {
     out[String(label)] = {
       name: names[label] ?? labelName(label) ?? (label === 255 ? 'not computed' : `label ${label}`),
       voxels,
-      volume_ml: Math.round(voxels * voxelMl * 1000) / 1000,
+      // mm³ rounded to whole µL, then mL.
+      volume_ml: Math.round(voxels * voxelMm3) / 1000,
       bbox: { min: min.get(label)!, max: max.get(label)! },
     };
   }

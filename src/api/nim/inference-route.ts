@@ -94,8 +94,9 @@ export const inferenceRoute: FastifyPluginAsync<InferenceRouteOptions> = async (
               return { image: { ref: body.image } as ImageInput, fields: body };
             })();
         const controller = new AbortController();
-        request.raw.on('close', () => {
-          if (!reply.sent && request.raw.destroyed) controller.abort();
+        // A client that hangs up stops its download (the response socket closes before we answer).
+        reply.raw.on('close', () => {
+          if (!reply.raw.writableFinished) controller.abort();
         });
         const result = await slots.run(() =>
           runInference(
