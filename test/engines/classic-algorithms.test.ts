@@ -84,8 +84,8 @@ describe('components', () => {
   for (let i = 0; i < 5; i++) m[at(dims, i, 4, 4)] = 1;
 
   test('6-connectivity separates diagonal neighbours, 26 joins them', () => {
-    assert.deepEqual(listComponents(m, dims, 6).map((c) => c.size), [5, 1, 1]);
-    assert.deepEqual(listComponents(m, dims, 26).map((c) => c.size), [5, 2]);
+    assert.deepEqual(listComponents(m, dims, 6).list.map((c) => c.size), [5, 1, 1]);
+    assert.deepEqual(listComponents(m, dims, 26).list.map((c) => c.size), [5, 2]);
   });
 
   test('keeps the largest component, or the ones touching seeds', () => {
@@ -96,8 +96,11 @@ describe('components', () => {
   });
 
   test('measures each component from its voxel list', () => {
-    const sizes = listComponents(m, dims, 6, (voxels) => voxels.length);
-    for (const c of sizes) assert.equal(c.stats, c.size);
+    const comps = listComponents(m, dims, 6, (voxels) => Array.from(voxels));
+    for (const c of comps.list) {
+      assert.equal(c.stats.length, c.size);
+      assert.deepEqual(Array.from(comps.voxels.subarray(c.offset, c.offset + c.size)), c.stats);
+    }
   });
 });
 

@@ -7,7 +7,7 @@
  * @module
  */
 import type { VoxelArray } from '../../volume/datatype.js';
-import { listComponents, selectComponents } from './components.js';
+import { componentMask, listComponents } from './components.js';
 import { fillHolesSlicewise } from './fill-holes.js';
 import type { Grid } from './grid.js';
 import { spacingOf, superiorAxis, voxelVolume } from './grid.js';
@@ -28,8 +28,8 @@ export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array): Uin
     for (let t = 0; t < voxels.length; t++) if (data[voxels[t]] >= CORTICAL_HU) bright++;
     return bright;
   });
-  const keep = comps.filter((c) => c.size >= minVoxels && c.stats >= Math.max(3, 0.02 * c.size)).map((c) => c.seed);
-  let bone = selectComponents(candidate, dims, keep, 6);
+  const keep = comps.list.filter((c) => c.size >= minVoxels && c.stats >= Math.max(3, 0.02 * c.size));
+  let bone = componentMask(comps, keep, data.length);
 
   const { axis } = superiorAxis(grid);
   const [ua, va] = planeAxes(axis);

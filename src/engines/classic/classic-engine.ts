@@ -18,7 +18,7 @@ import { segmentAirway } from './airway.js';
 import { bodyMask } from './body-mask.js';
 import { segmentBone } from './bone.js';
 import type { Grid } from './grid.js';
-import { boundingBox, cropArray, cropGrid, padBox, pasteArray } from './grid.js';
+import { boundingBox, cropArray, cropGrid, padBox, pasteLabel } from './grid.js';
 import { assertCtHounsfield } from './intensity.js';
 import { segmentLungs } from './lung.js';
 import { segmentFromPoints } from './point-prompt.js';
@@ -88,11 +88,7 @@ export function segmentClassic(volume: Volume, prompts: SegmentationPrompts, pro
       const sub = cropGrid(grid, box);
       const subData = cropArray(data, dims, box);
       const subBody = cropArray(body, dims, box);
-      const write = (mask: Uint8Array, label: number): void => {
-        const full = new Uint8Array(data.length);
-        pasteArray(mask, full, dims, box);
-        for (let p = 0; p < full.length; p++) if (full[p] !== 0 && labels[p] === 0) labels[p] = label;
-      };
+      const write = (mask: Uint8Array, label: number): void => pasteLabel(mask, labels, dims, box, label);
       const wantAirway = classes.has(CLASSIC_LABELS.airway) || classes.has(CLASSIC_LABELS.trachea) || classes.has(CLASSIC_LABELS.lung);
       if (wantAirway) {
         progress(0.2, 'airway');

@@ -86,31 +86,29 @@ export function voxelOf(dims: Dims, index: number): [number, number, number] {
   return [r - j * dims[0], j, k];
 }
 
-/** Tight bounds of the non-zero voxels, or undefined for an empty mask. */
+/**
+ * Tight bounds of the voxels equal to 1 (every mask in the classic engine holds 0 and 1), or
+ * undefined for an empty mask. Empty stretches are skipped with the native `indexOf`, so a sparse
+ * mask costs little more than a memchr over it.
+ */
 export function boundingBox(mask: Uint8Array, dims: Dims): Box | undefined {
-  const [nx, ny, nz] = dims;
-  let i0 = nx, j0 = ny, k0 = nz, i1 = -1, j1 = -1, k1 = -1;
-  let p = 0;
-  for (let k = 0; k < nz; k++) {
-    for (let j = 0; j < ny; j++) {
-      // Skip empty rows fast; most rows of a body mask's complement are empty.
-      let first = -1;
-      let last = -1;
-      for (let i = 0; i < nx; i++, p++) {
-        if (mask[p] !== 0) {
-          if (first < 0) first = i;
-          last = i;
-        }
-      }
-      if (first >= 0) {
-        if (first < i0) i0 = first;
-        if (last > i1) i1 = last;
-        if (j < j0) j0 = j;
-        if (j > j1) j1 = j;
-        if (k < k0) k0 = k;
-        if (k > k1) k1 = k;
-      }
-    }
+  const [nx, ny] = dims;
+  const nxy = nx * ny;
+  let i0 = Infinity, j0 = Infinity, k0 = Infinity, i1 = -1, j1 = -1, k1 = -1;
+  let p = mask.indexOf(1);
+  while (p >= 0) {
+    const row = p - (p % nx);
+    const k = Math.floor(row / nxy);
+    const j = (row - k * nxy) / nx;
+    const first = p - row;
+    const last = mask.lastIndexOf(1, row + nx - 1) - row;
+    if (first < i0) i0 = first;
+    if (last > i1) i1 = last;
+    if (j < j0) j0 = j;
+    if (j > j1) j1 = j;
+    if (k < k0) k0 = k;
+    if (k > k1) k1 = k;
+    p = mask.indexOf(1, row + nx);
   }
   if (i1 < 0) return undefined;
   return { min: [i0, j0, k0], max: [i1, j1, k1] };
@@ -164,6 +162,19 @@ export function pasteArray(src: Uint8Array, dest: Uint8Array, dims: Dims, box: B
     for (let j = box.min[1]; j <= box.max[1]; j++) {
       dest.set(src.subarray(o, o + bx), box.min[0] + j * sy + k * sz);
       o += bx;
+    }
+  }
+}
+
+/** Writes `label` into `labels` (full grid) where the box-shaped `mask` is set and `labels` is still 0. */
+export function pasteLabel(mask: Uint8Array, labels: Uint8Array, dims: Dims, box: Box, label: number): void {
+  const [bx] = boxDims(box);
+  const [, sy, sz] = stridesOf(dims);
+  let o = 0;
+  for (let k = box.min[2]; k <= box.max[2]; k++) {
+    for (let j = box.min[1]; j <= box.max[1]; j++) {
+      const d = box.min[0] + j * sy + k * sz;
+      for (let i = 0; i < bx; i++, o++) if (mask[o] !== 0 && labels[d + i] === 0) labels[d + i] = label;
     }
   }
 }

@@ -8,7 +8,7 @@
  * @module
  */
 import type { VoxelArray } from '../../volume/datatype.js';
-import { listComponents, selectComponents } from './components.js';
+import { componentMask, listComponents } from './components.js';
 import { fillHolesSlicewise } from './fill-holes.js';
 import type { Grid } from './grid.js';
 import { spacingOf, superiorAxis, voxelVolume } from './grid.js';
@@ -33,10 +33,10 @@ export function segmentLungs(data: VoxelArray, grid: Grid, body: Uint8Array, air
     return sum / voxels.length;
   });
   const minVoxels = 20_000 / voxelVolume(grid); // 20 mL
-  const lungLike = comps.filter((c) => c.stats >= GAS_MEAN_HU && c.size >= minVoxels);
+  const lungLike = comps.list.filter((c) => c.stats >= GAS_MEAN_HU && c.size >= minVoxels);
   if (lungLike.length === 0) return new Uint8Array(data.length);
   const largest = lungLike[0].size;
-  let lung = selectComponents(candidate, dims, lungLike.filter((c) => c.size >= 0.1 * largest).map((c) => c.seed), 6);
+  let lung = componentMask(comps, lungLike.filter((c) => c.size >= 0.1 * largest), data.length);
 
   const { axis } = superiorAxis(grid);
   const [ua, va] = planeAxes(axis);

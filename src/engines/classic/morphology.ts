@@ -10,7 +10,7 @@
  * half the memory of floats and makes the result independent of the order of the axes (the sums are
  * exact integers), so a permuted or flipped grid gives the same voxels.
  *
- * Work is restricted to the mask's bounding box (grown by the radius). Treating the outside of the
+ * Masks hold 0 and 1. Work is restricted to the mask's bounding box (grown by the radius). Treating the outside of the
  * grid as background (`outside: 0`, the classic default) shaves structures cut by the field of
  * view; `open` and `close` treat it as continuing (`outside: 1`), which keeps closing extensive.
  * @module
@@ -43,7 +43,7 @@ export function dilate(mask: Uint8Array, dims: Dims, spacing: Spacing, radiusMm:
   if (!bounds) return out;
   const box = padBox(bounds, radii, dims);
   const q = squaredDistances(mask, dims, spacing, radiusMm, radii, box, false, [false, false, false, false, false, false]);
-  writeThreshold(q, out, dims, box, (v) => v <= SCALE);
+  writeThreshold(q, out, dims, box, false);
   return out;
 }
 
@@ -62,7 +62,7 @@ export function erode(mask: Uint8Array, dims: Dims, spacing: Spacing, radiusMm: 
     box.max[a] < dims[a] - 1 || outsideFg,
   ]);
   const q = squaredDistances(mask, dims, spacing, radiusMm, radii, box, true, edges);
-  writeThreshold(q, out, dims, box, (v) => v > SCALE);
+  writeThreshold(q, out, dims, box, true);
   return out;
 }
 
@@ -118,13 +118,14 @@ function squaredDistances(
       const dst = (k * by + j) * bx;
       let last = edges[0] ? -1 : -1e9;
       for (let i = 0; i < bx; i++) {
-        if ((mask[src + i] !== 0 ? 1 : 0) === want) last = i;
+        if (mask[src + i] === want) last = i;
         left[i] = i - last;
       }
       let next = edges[1] ? bx : 1e9;
       for (let i = bx - 1; i >= 0; i--) {
-        if ((mask[src + i] !== 0 ? 1 : 0) === want) next = i;
-        const d = Math.min(left[i], next - i);
+        if (mask[src + i] === want) next = i;
+        const l = left[i];
+        const d = l < next - i ? l : next - i;
         q[dst + i] = d <= r0 ? q0[d] : INF;
       }
     }
@@ -195,7 +196,8 @@ function windowPass(
   }
 }
 
-function writeThreshold(q: Uint16Array, out: Uint8Array, dims: Dims, box: Box, keep: (v: number) => boolean): void {
+/** out = q ≤ r² over the box (dilation), or q > r² (erosion: outside the complement's dilation). */
+function writeThreshold(q: Uint16Array, out: Uint8Array, dims: Dims, box: Box, beyond: boolean): void {
   const [nx, ny] = dims;
   const bx = box.max[0] - box.min[0] + 1;
   const by = box.max[1] - box.min[1] + 1;
@@ -204,7 +206,8 @@ function writeThreshold(q: Uint16Array, out: Uint8Array, dims: Dims, box: Box, k
   for (let k = 0; k < bz; k++) {
     for (let j = 0; j < by; j++) {
       const d = box.min[0] + (box.min[1] + j) * nx + (box.min[2] + k) * nx * ny;
-      for (let i = 0; i < bx; i++, s++) out[d + i] = keep(q[s]) ? 1 : 0;
+      if (beyond) for (let i = 0; i < bx; i++, s++) out[d + i] = q[s] > SCALE ? 1 : 0;
+      else for (let i = 0; i < bx; i++, s++) out[d + i] = q[s] <= SCALE ? 1 : 0;
     }
   }
 }
