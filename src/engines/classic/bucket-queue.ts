@@ -1,7 +1,8 @@
 /**
  * A monotone bucket priority queue of voxel indices for region growing by flooding: integer
  * priorities in [0, buckets), FIFO inside a bucket (so equal priorities spread breadth-first,
- * i.e. by path length), never a push below the bucket being popped. O(1) push and pop.
+ * i.e. by path length), never a push below the bucket being popped. O(1) push and pop. Popped
+ * slots are reused, so memory follows the largest queue length, not the number of pushes.
  * @module
  */
 export class BucketQueue {
@@ -10,6 +11,8 @@ export class BucketQueue {
   #next: Int32Array;
   #items: Int32Array;
   #tags: Uint8Array;
+  #free: Int32Array;
+  #freeCount = 0;
   #used = 0;
   #current = 0;
   #size = 0;
@@ -20,6 +23,7 @@ export class BucketQueue {
     this.#next = new Int32Array(capacity);
     this.#items = new Int32Array(capacity);
     this.#tags = new Uint8Array(capacity);
+    this.#free = new Int32Array(capacity);
   }
 
   get size(): number {
@@ -36,8 +40,12 @@ export class BucketQueue {
 
   push(item: number, bucket: number, tag = 0): void {
     const b = bucket < this.#current ? this.#current : bucket;
-    if (this.#used === this.#items.length) this.#grow();
-    const slot = this.#used++;
+    let slot: number;
+    if (this.#freeCount > 0) slot = this.#free[--this.#freeCount];
+    else {
+      if (this.#used === this.#items.length) this.#grow();
+      slot = this.#used++;
+    }
     this.#items[slot] = item;
     this.#tags[slot] = tag;
     this.#next[slot] = -1;
@@ -58,6 +66,7 @@ export class BucketQueue {
     heads[b] = this.#next[slot];
     if (heads[b] < 0) this.#tails[b] = -1;
     this.#size--;
+    this.#free[this.#freeCount++] = slot;
     this.tag = this.#tags[slot];
     return this.#items[slot];
   }
@@ -70,8 +79,11 @@ export class BucketQueue {
     items.set(this.#items);
     const tags = new Uint8Array(n);
     tags.set(this.#tags);
+    const free = new Int32Array(n);
+    free.set(this.#free);
     this.#next = next;
     this.#items = items;
     this.#tags = tags;
+    this.#free = free;
   }
 }

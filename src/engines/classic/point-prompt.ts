@@ -22,8 +22,8 @@
  *   level before; positive-owned voxels within 2 mm of the cut region are then given back, which
  *   restores the object's noisy rim at the price of a thin layer over the contact.
  * - Window. The flood runs in a box of ±R mm around the positive clicks (R = 40 mm, or more for
- *   clicks far apart); when the object reaches the box's side, R doubles (up to 160 mm) and it runs
- *   again.
+ *   clicks far apart); when the object reaches the box's side, R doubles (up to 160 mm and 32 M
+ *   voxels) and it runs again.
  * - Clean-up: an opening of about one voxel (at least 1 mm) removes one-voxel strands, 3D holes
  *   are filled (not where the negative front owns the voxels), and only the components holding a
  *   positive click are kept.
@@ -48,6 +48,8 @@ const START_RADIUS_MM = 40;
 const MAX_RADIUS_MM = 160;
 /** How far (mm) a leak cut gives back the object's rim. */
 const RECOVERY_MM = 2;
+/** A window never grows past this many voxels (a click in air or a huge leak stays bounded). */
+const MAX_WINDOW_VOXELS = 32 * 1024 * 1024;
 
 export interface PointResult {
   /** The object, on the full grid. */
@@ -102,7 +104,8 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
     region = selectComponents(region, wd, seeds, 6);
 
     const touches = touchesInnerFace(region, wd, window, dims);
-    if (touches && radius < MAX_RADIUS_MM) {
+    const nextVoxels = wd.reduce((n, d, a) => n * Math.min(dims[a], 2 * d), 1);
+    if (touches && radius < MAX_RADIUS_MM && nextVoxels <= MAX_WINDOW_VOXELS) {
       radius *= 2;
       continue;
     }
