@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { bodyMask } from '../../src/engines/classic/body-mask.js';
 import { ClassicEngine, CLASSIC_ENGINE_INFO, segmentClassic } from '../../src/engines/classic/classic-engine.js';
 import { isVoxgateError } from '../../src/errors.js';
 import { createVolume } from '../../src/volume/volume.js';
@@ -59,6 +60,14 @@ describe('classic engine class prompts on a synthetic chest', () => {
         const b = countOf(got[key]);
         assert.ok(Math.abs(a - b) <= 0.01 * a, `${key}: ${b} voxels vs ${a} on RAS`);
       }
+    });
+  }
+
+  for (const options of [{}, { spacing: [0.7, 0.7, 2.5] as const }, { orientation: 'oblique' as const }]) {
+    test(`finds the body, lungs included and the table left out (${JSON.stringify(options)})`, () => {
+      const phantom = buildPhantom(options);
+      const body = bodyMask(phantom.volume.data, { dims: phantom.volume.dims, affine: phantom.volume.affine });
+      assertDice('body', body, phantom.masks.body, 0.99);
     });
   }
 

@@ -4,7 +4,8 @@
  * 1. Seed: going from the top of the scan down through axial slices (planes across the array axis
  *    closest to superior), the first air component (< −900 HU) inside the body that looks like a
  *    trachea — 40–1200 mm², round, near the body's left–right middle — and stays so for 20 mm below.
- *    Round-and-persistent skips the slit of the glottis and lateral lung apices.
+ *    Round-and-persistent skips the slit of the glottis and lateral lung apices; it must also have
+ *    lungs below it (air on both sides within 120 mm), which rules out a column of bowel gas.
  * 2. Growth: a priority flood from the seed, in order of the minimax HU along the path, so the region
  *    at threshold T is exactly the connected part of {HU ≤ T} that contains the seed. It may not go
  *    above the seed slice (no larynx, mouth or nose) nor leave the body. The volume is checked every
@@ -19,7 +20,7 @@ import type { VoxelArray } from '../../volume/datatype.js';
 import { BucketQueue } from './bucket-queue.js';
 import { fillHolesSlicewise } from './fill-holes.js';
 import type { Grid } from './grid.js';
-import { spacingOf, stridesOf, superiorAxis, voxelVolume, worldOf } from './grid.js';
+import { spacingOf, stridesOf, superiorAxis, voxelVolume } from './grid.js';
 import type { SliceLabels } from './slices.js';
 import { labelSlice, planeAxes } from './slices.js';
 
@@ -35,6 +36,7 @@ export interface AirwayResult {
 }
 
 const SEED_AIR_HU = -900;
+const LUNG_AIR_HU = -400;
 const LOW = -1024;
 const HIGH = -500;
 const BASE = -950;
@@ -82,13 +84,6 @@ function findTracheaSeed(data: VoxelArray, grid: Grid, body: Uint8Array): Seed |
     }
     return l;
   };
-  const coords = (s: number, u: number, v: number): [number, number, number] => {
-    const c: [number, number, number] = [0, 0, 0];
-    c[axis] = s;
-    c[ua] = u;
-    c[va] = v;
-    return c;
-  };
   const st = stridesOf(dims);
   const tubeLike = (area: number, c: SliceLabels['components'][number], roundness: number): boolean => {
     const mm2 = area * pixelMm2;
@@ -98,27 +93,32 @@ function findTracheaSeed(data: VoxelArray, grid: Grid, body: Uint8Array): Seed |
     const d = Math.max(eu, ev);
     return Math.max(eu, ev) / Math.min(eu, ev) <= 2 && mm2 / (Math.PI * (d / 2) ** 2) >= roundness;
   };
+  // World x of plane pixel (u, v) in slice s: x0(s) + xu·u + xv·v.
+  const a = grid.affine;
+  const xu = a[ua];
+  const xv = a[va];
+  const x0 = (s: number): number => a[axis] * s + a[3];
   for (const s of downwards(dims[axis], sign)) {
-    // The body's left–right extent in this slice (world x).
+    const labels = air(s);
+    const tubes = labels.components.filter((c) => tubeLike(c.area, c, 0.5));
+    if (tubes.length === 0) continue;
+    // The body's left–right extent in this slice.
     let minX = Infinity, maxX = -Infinity;
     for (let v = 0; v < dims[va]; v++) {
       for (let u = 0; u < dims[ua]; u++) {
         if (body[s * st[axis] + u * st[ua] + v * st[va]] === 0) continue;
-        const x = worldOf(grid, ...coords(s, u, v))[0];
+        const x = x0(s) + xu * u + xv * v;
         if (x < minX) minX = x;
         if (x > maxX) maxX = x;
       }
     }
-    if (!(maxX > minX)) continue;
     const midX = (minX + maxX) / 2;
     const halfWidth = (maxX - minX) / 2;
-    const labels = air(s);
-    const candidates = labels.components
-      .filter((c) => tubeLike(c.area, c, 0.5))
-      .filter((c) => Math.abs(worldOf(grid, ...coords(s, c.cu, c.cv))[0] - midX) <= 0.4 * halfWidth)
-      .sort((a, b) => b.area - a.area);
+    const candidates = tubes
+      .filter((c) => Math.abs(x0(s) + xu * c.cu + xv * c.cv - midX) <= 0.4 * halfWidth)
+      .sort((p, q) => q.area - p.area);
     for (const c of candidates) {
-      if (persists(c, s)) {
+      if (persists(c, s) && lungsBelow(s, x0(s) + xu * c.cu + xv * c.cv)) {
         const voxels: number[] = [];
         for (let n = 0; n < labels.labels.length; n++) {
           if (labels.labels[n] !== c.label) continue;
@@ -146,6 +146,31 @@ function findTracheaSeed(data: VoxelArray, grid: Grid, body: Uint8Array): Seed |
       prev = next;
     }
     return taken >= persistSlices;
+  }
+
+  /**
+   * A trachea has lungs below it: within 120 mm under the seed, some slice holds at least 20 cm² of
+   * air (< −400 HU) in the body on each side of it. Keeps a column of bowel gas from being taken
+   * for a trachea on an abdominal scan.
+   */
+  function lungsBelow(s0: number, seedX: number): boolean {
+    const minPixels = 2000 / pixelMm2;
+    const slices = Math.ceil(120 / spacing[axis]);
+    let taken = 0;
+    for (const s of downwards(dims[axis], sign, s0)) {
+      if (taken++ > slices) break;
+      let left = 0, right = 0;
+      for (let v = 0; v < dims[va]; v++) {
+        for (let u = 0; u < dims[ua]; u++) {
+          const p = s * st[axis] + u * st[ua] + v * st[va];
+          if (body[p] === 0 || data[p] >= LUNG_AIR_HU) continue;
+          if (x0(s) + xu * u + xv * v < seedX) left++;
+          else right++;
+        }
+      }
+      if (left >= minPixels && right >= minPixels) return true;
+    }
+    return false;
   }
 }
 

@@ -4,9 +4,9 @@
  * instead of 79 M) and refined at full resolution at the skin only:
  *
  * 1. coarse voxel = body-ish when most of its fine voxels are above −500 HU;
- * 2. opening (3 mm) cuts thin attachments (table shell, cables, blankets);
+ * 2. opening (3 mm, at least one coarse voxel) cuts thin attachments (table shell, cables, blankets);
  * 3. components of at least 5% of the largest are kept (the trunk, arms lying beside it);
- * 4. closing (4 mm) and slice-wise hole filling across the superior axis put the lungs, airways and
+ * 4. closing (4 mm, at least one coarse voxel) and slice-wise hole filling across the superior axis put the lungs, airways and
  *    bowel gas inside (slice-wise, since the trachea is open at the top of a chest scan);
  * 5. a fine voxel is body when its coarse voxel is inside the coarse body's 6-eroded interior, or
  *    when it lies in the one-voxel coarse shell around the boundary and is itself above −500 HU: the
@@ -48,11 +48,13 @@ export function bodyMask(data: VoxelArray, grid: Grid): Uint8Array {
   }
 
   const cs = spacingOf(coarse);
-  mask = open(mask, coarse.dims, cs, 3);
+  // At least one coarse voxel, or the opening would do nothing on a coarse grid of 4 mm.
+  const oneVoxel = Math.max(...cs) * 1.01;
+  mask = open(mask, coarse.dims, cs, Math.max(3, oneVoxel));
   const comps = listComponents(mask, coarse.dims, 6);
   if (comps.list.length === 0) return new Uint8Array(data.length);
   mask = componentMask(comps, comps.list.filter((c) => c.size >= 0.05 * comps.list[0].size), cn);
-  mask = close(mask, coarse.dims, cs, 4);
+  mask = close(mask, coarse.dims, cs, Math.max(4, oneVoxel));
   mask = fillHolesSlicewise(mask, coarse.dims, superiorAxis(coarse).axis);
 
   // Interior (2), boundary shell (1), outside (0).
