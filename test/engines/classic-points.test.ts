@@ -87,6 +87,14 @@ describe('classic engine point prompts', () => {
     assert.ok(d >= 0.9, `Dice ${d.toFixed(4)}`);
   });
 
+  test('refuses a point outside the image with VXG_ERR_PROMPT_POINT_OUTSIDE', () => {
+    const [nx] = fine.volume.dims;
+    assert.throws(
+      () => segmentFromPoints(fine.volume.data, grid(fine), { label: 1, points: [[nx, 0, 0]], pointLabels: [1] }),
+      (err) => isVoxgateError(err, 'VXG_ERR_PROMPT_POINT_OUTSIDE'),
+    );
+  });
+
   test('needs a positive click', () => {
     assert.throws(
       () => segmentFromPoints(fine.volume.data, grid(fine), click(fine, 1, [], [fine.landmarks.sphere])),

@@ -67,6 +67,11 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
   if (positives.length === 0) {
     throw new VoxgateError('VXG_ERR_PROMPT_INVALID', 'Point prompts need at least one positive point (point label 1) inside the object.');
   }
+  for (const p of prompt.points) {
+    if (!p.every((v, a) => Number.isInteger(v) && v >= 0 && v < dims[a])) {
+      throw new VoxgateError('VXG_ERR_PROMPT_POINT_OUTSIDE', `Point [${p.join(', ')}] is not a voxel of this ${dims.join('×')} image.`);
+    }
+  }
   const spacing = spacingOf(grid);
   const flat = (p: readonly number[]): number => p[0] + dims[0] * (p[1] + dims[1] * p[2]);
   const model = robustStats(sampleBalls(data, grid, positives));
