@@ -51,41 +51,6 @@ export function superiorAxis(grid: Grid): { axis: 0 | 1 | 2; sign: 1 | -1 } {
   return { axis, sign: a[8 + axis] >= 0 ? 1 : -1 };
 }
 
-/** The array axis closest to the patient's left–right direction (RAS x). */
-export function lateralAxis(grid: Grid): 0 | 1 | 2 {
-  const a = grid.affine;
-  const norms = columnNorms(a);
-  let axis: 0 | 1 | 2 = 0;
-  let best = -1;
-  for (const c of [0, 1, 2] as const) {
-    const cos = Math.abs(a[c]) / norms[c];
-    if (cos > best) {
-      best = cos;
-      axis = c;
-    }
-  }
-  return axis;
-}
-
-/** World (RAS mm) coordinates of voxel (i, j, k). */
-export function worldOf(grid: Grid, i: number, j: number, k: number): [number, number, number] {
-  const a = grid.affine;
-  return [
-    a[0] * i + a[1] * j + a[2] * k + a[3],
-    a[4] * i + a[5] * j + a[6] * k + a[7],
-    a[8] * i + a[9] * j + a[10] * k + a[11],
-  ];
-}
-
-/** Voxel (i, j, k) of a flat index. */
-export function voxelOf(dims: Dims, index: number): [number, number, number] {
-  const nxy = dims[0] * dims[1];
-  const k = Math.floor(index / nxy);
-  const r = index - k * nxy;
-  const j = Math.floor(r / dims[0]);
-  return [r - j * dims[0], j, k];
-}
-
 /**
  * Tight bounds of the voxels equal to 1 (every mask in the classic engine holds 0 and 1), or
  * undefined for an empty mask. Empty stretches are skipped with the native `indexOf`, so a sparse
@@ -177,13 +142,6 @@ export function pasteLabel(mask: Uint8Array, labels: Uint8Array, dims: Dims, box
       for (let i = 0; i < bx; i++, o++) if (mask[o] !== 0 && labels[d + i] === 0) labels[d + i] = label;
     }
   }
-}
-
-/** Number of non-zero voxels. */
-export function countMask(mask: Uint8Array): number {
-  let n = 0;
-  for (let p = 0; p < mask.length; p++) if (mask[p] !== 0) n++;
-  return n;
 }
 
 /** Volume of one voxel in mm³. */

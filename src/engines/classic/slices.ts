@@ -3,7 +3,6 @@
  * measurements the airway search needs: area, centroid, extent, and world x of the centroid.
  * @module
  */
-import type { Dims } from '../../volume/volume.js';
 import type { Grid } from './grid.js';
 import { stridesOf } from './grid.js';
 
@@ -31,13 +30,6 @@ export interface SliceLabels {
 /** The two in-plane axes of planes across `axis`. */
 export function planeAxes(axis: 0 | 1 | 2): [0 | 1 | 2, 0 | 1 | 2] {
   return ([0, 1, 2] as const).filter((a) => a !== axis) as [0 | 1 | 2, 0 | 1 | 2];
-}
-
-/** Flat index of plane pixel (u, v) of slice `s` across `axis`. */
-export function planeIndex(dims: Dims, axis: 0 | 1 | 2, s: number, u: number, v: number): number {
-  const st = stridesOf(dims);
-  const [ua, va] = planeAxes(axis);
-  return s * st[axis] + u * st[ua] + v * st[va];
 }
 
 /** Labels the pixels of slice `s` where `inside(flatIndex)` holds. */
