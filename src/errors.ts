@@ -29,6 +29,23 @@ export const ErrorCodes = {
   /** Two volumes that must share a grid do not. */
   VXG_ERR_VOLUME_GRID_MISMATCH: { statusCode: 500 },
 
+  /** A file that is not DICOM Part 10 (no "DICM" after the 128-byte preamble, no recognisable dataset). */
+  VXG_ERR_DICOM_NOT_DICOM: { statusCode: 400 },
+  /** A DICOM file that ends inside an element (the value or the item it declares is longer than the file). */
+  VXG_ERR_DICOM_TRUNCATED: { statusCode: 400 },
+  /** A DICOM file whose structure is broken other than by truncation (bad item tags, impossible lengths). */
+  VXG_ERR_DICOM_MALFORMED: { statusCode: 400 },
+  /** No image series to convert: every file was skipped (non-image SOP classes, no pixel data, not DICOM). */
+  VXG_ERR_DICOM_NO_IMAGES: { statusCode: 400 },
+  /** The series asked for (by SeriesInstanceUID or stack id) is not among the files. */
+  VXG_ERR_DICOM_SERIES_NOT_FOUND: { statusCode: 400 },
+  /** A series that does not form one regular volume: missing slices, uneven gaps, mixed orientation, gantry tilt. */
+  VXG_ERR_DICOM_SERIES_INCONSISTENT: { statusCode: 400 },
+  /** Pixel data in a transfer syntax (or pixel format) Voxgate cannot decode. */
+  VXG_ERR_DICOM_UNSUPPORTED_SYNTAX: { statusCode: 400 },
+  /** Compressed pixel data that the codec could not decode, or that decodes to the wrong size. */
+  VXG_ERR_DICOM_DECODE: { statusCode: 400 },
+
   /** A request body that is not JSON or fails the schema. */
   VXG_ERR_REQUEST_INVALID: { statusCode: 422 },
   /** The request needs an API token and has none, or a wrong one. */
