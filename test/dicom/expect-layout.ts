@@ -34,8 +34,8 @@ export function expectLayout(volume: Volume, e: LayoutExpectation): void {
     for (let j = 0; j < e.rows; j++) {
       const r = e.rows - 1 - j;
       for (let i = 0; i < e.columns; i++) {
-        const got = volume.data[voxelIndex(volume.dims, i, j, k)];
-        const want = e.value(i, r, s);
+        const got: number = volume.data[voxelIndex(volume.dims, i, j, k)];
+        const want: number = e.value(i, r, s);
         if (got !== want) assert.fail(`voxel (${i}, ${j}, ${k}) holds ${got}, expected ${want} (column ${i}, row ${r} of slice ${s})`);
         const world = apply(lps, [i, j, k]);
         for (let a = 0; a < 3; a++) {
