@@ -74,6 +74,28 @@ export const ErrorCodes = {
   VXG_ERR_ENGINE_FAILED: { statusCode: 500 },
   /** The configuration (file, environment, flags) is invalid. */
   VXG_ERR_CONFIG_INVALID: { statusCode: 500 },
+  /** No job has that jobId or transactionID. */
+  VXG_ERR_JOB_NOT_FOUND: { statusCode: 404 },
+  /** A request whose transactionID an existing job already has. */
+  VXG_ERR_JOB_DUPLICATE: { statusCode: 409 },
+  /** A result file name the job does not have. */
+  VXG_ERR_JOB_RESULT_NOT_FOUND: { statusCode: 404 },
+  /** The job store cannot be opened, migrated, read or written (or is closed). */
+  VXG_ERR_JOB_STORE: { statusCode: 500 },
+  /** A worker wrote to a job whose lease another worker holds now. */
+  VXG_ERR_JOB_LEASE_LOST: { statusCode: 409 },
+  /** A data source failed: unreachable, refused, not found, or it sent something unusable. */
+  VXG_ERR_JOB_SOURCE: { statusCode: 502 },
+  /** A destination refused or could not be reached when results were exported. */
+  VXG_ERR_JOB_DESTINATION: { statusCode: 502 },
+  /** Nothing the pipeline accepts was retrieved (no series of its modalities, or every one failed). */
+  VXG_ERR_JOB_NO_SERIES: { statusCode: 422 },
+  /** A source or destination interface this build cannot serve. */
+  VXG_ERR_JOB_UNSUPPORTED: { statusCode: 422 },
+  /** A job whose pipeline is no longer configured, or whose pipeline settings are unusable. */
+  VXG_ERR_JOB_PIPELINE: { statusCode: 500 },
+  /** A job taken over too many times (its workers kept dying): it is ended instead of retried forever. */
+  VXG_ERR_JOB_INTERRUPTED: { statusCode: 500 },
 } as const satisfies Record<string, { statusCode: number }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -1,0 +1,87 @@
+/**
+ * Where jobs live. The embedded implementation is SQLite (sqlite-job-store.ts); a PostgreSQL store
+ * for many servers and workers implements the same interface (issue 9).
+ *
+ * Concurrency model, chosen so that PostgreSQL fits without change:
+ * - `claim` picks and leases one runnable job in one atomic statement (PostgreSQL:
+ *   `UPDATE … WHERE job_id = (SELECT … ORDER BY priority DESC, seq FOR UPDATE SKIP LOCKED LIMIT 1)`);
+ * - a lease has an owner and an expiry; the owner renews it (heartbeat) while it works, and a job
+ *   whose lease expired (or was released) is runnable again;
+ * - every write a worker makes names the owner and is refused once the lease is someone else's
+ *   (VXG_ERR_JOB_LEASE_LOST), so two workers never both advance one job.
+ * Every method resolves only once the change is durable.
+ * @module
+ */
+import type { JobRecord, JobState, ResultFile, StepStates, WorkStep } from './job.js';
+import type { AcrRequest } from './request.js';
+
+export interface NewJob {
+  readonly jobId: string;
+  readonly request: AcrRequest;
+}
+
+/** Fields a lease holder may change while the job runs. */
+export interface JobPatch {
+  readonly step?: WorkStep;
+  /** Ignored when lower than the stored progress (progress never goes back). */
+  readonly progress?: number;
+  readonly message?: string;
+  readonly tries?: Readonly<Partial<Record<WorkStep, number>>>;
+  /** Replaces the job's result list. */
+  readonly results?: readonly ResultFile[];
+}
+
+export interface JobOutcome {
+  readonly status: 'Success' | 'Fail';
+  readonly message: string;
+}
+
+export interface ListJobsOptions {
+  readonly states?: readonly JobState[];
+  /** At most this many, newest first (default 100). */
+  readonly limit?: number;
+}
+
+export interface JobStore {
+  /** `sqlite`, `postgres`: for logs and the health page. */
+  readonly kind: string;
+  /** False once closed (or when the database is gone): `/v1/health/ready` answers 503. */
+  isOpen(): boolean;
+  /**
+   * Stores a new job, state Queued, atomically with its request.
+   * @throws VoxgateError VXG_ERR_JOB_DUPLICATE when the transactionId is taken.
+   */
+  create(job: NewJob): Promise<JobRecord>;
+  get(jobId: string): Promise<JobRecord | undefined>;
+  getByTransactionId(transactionId: string): Promise<JobRecord | undefined>;
+  list(options?: ListJobsOptions): Promise<JobRecord[]>;
+  /**
+   * Leases the next runnable job to `owner` for `leaseMs`: Queued, or InProcess with an expired or
+   * released lease; highest priority first, then arrival order. The job becomes InProcess, its
+   * `claims` grows by one and `started` is set the first time.
+   */
+  claim(owner: string, leaseMs: number): Promise<JobRecord | undefined>;
+  /** Extends the lease; false when `owner` no longer holds it. */
+  renew(jobId: string, owner: string, leaseMs: number): Promise<boolean>;
+  /**
+   * Changes progress, message, step, tries or results.
+   * @throws VoxgateError VXG_ERR_JOB_LEASE_LOST when `owner` does not hold the lease.
+   */
+  update(jobId: string, owner: string, patch: JobPatch): Promise<JobRecord>;
+  /**
+   * Replaces the saved state of one step.
+   * @throws VoxgateError VXG_ERR_JOB_LEASE_LOST when `owner` does not hold the lease.
+   */
+  saveStepState<S extends WorkStep>(jobId: string, owner: string, step: S, state: StepStates[S]): Promise<void>;
+  /**
+   * Ends the job (Completed with Success or Fail) and drops the lease.
+   * @throws VoxgateError VXG_ERR_JOB_LEASE_LOST when `owner` does not hold the lease.
+   */
+  finish(jobId: string, owner: string, outcome: JobOutcome): Promise<JobRecord>;
+  /**
+   * Drops `owner`'s lease without ending the job, so any worker may take it at once: a worker
+   * shutting down, or one that finds the owner dead. False when `owner` did not hold it.
+   */
+  release(jobId: string, owner: string): Promise<boolean>;
+  close(): Promise<void>;
+}
