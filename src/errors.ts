@@ -46,6 +46,17 @@ export const ErrorCodes = {
   /** Compressed pixel data that the codec could not decode, or that decodes to the wrong size. */
   VXG_ERR_DICOM_DECODE: { statusCode: 400 },
 
+  /** A label map with no segment to write: every voxel is background (0) or "not computed" (255). */
+  VXG_ERR_SEG_EMPTY: { statusCode: 422 },
+  /** The label map does not lie on the source series' grid (size, slice count or affine differ). */
+  VXG_ERR_SEG_SOURCE_MISMATCH: { statusCode: 500 },
+  /** A SEG writer option or source attribute that cannot be encoded (a bad name, PN, CS or UID). */
+  VXG_ERR_SEG_INVALID_OPTION: { statusCode: 400 },
+  /** Bytes that are not a DICOM Segmentation Voxgate reads (other SOP class, compressed, missing attributes). */
+  VXG_ERR_SEG_FORMAT: { statusCode: 400 },
+  /** A SEG whose frames do not map onto the given grid (other size, orientation, positions or instances). */
+  VXG_ERR_SEG_GEOMETRY: { statusCode: 400 },
+
   /** A request body that is not JSON or fails the schema. */
   VXG_ERR_REQUEST_INVALID: { statusCode: 422 },
   /** The request needs an API token and has none, or a wrong one. */
