@@ -83,6 +83,14 @@ export const ErrorCodes = {
   VXG_ERR_ENGINE_NOT_READY: { statusCode: 503 },
   /** The engine failed while segmenting. */
   VXG_ERR_ENGINE_FAILED: { statusCode: 500 },
+  /** An ONNX model package (folder, model.json or model.onnx) that is not there. */
+  VXG_ERR_MODEL_NOT_FOUND: { statusCode: 500 },
+  /** A model.json that is not JSON or fails the package schema. */
+  VXG_ERR_MODEL_INVALID: { statusCode: 500 },
+  /** An ONNX file that onnxruntime cannot load. */
+  VXG_ERR_MODEL_LOAD: { statusCode: 500 },
+  /** A model.json that disagrees with its ONNX graph (names, channels, sizes), or a graph output of the wrong shape. */
+  VXG_ERR_MODEL_GRAPH: { statusCode: 500 },
   /** The configuration (file, environment, flags) is invalid. */
   VXG_ERR_CONFIG_INVALID: { statusCode: 500 },
   /** No job has that jobId or transactionID. */

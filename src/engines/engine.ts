@@ -18,6 +18,11 @@ export interface EngineInfo {
   readonly pointPrompts: boolean;
   /** Licence text of the engine and its model(s), for `/v1/license`. */
   readonly license: string;
+  /**
+   * Names of labels the engine writes that VISTA3D's dictionary does not have (indices 133–254,
+   * e.g. an ONNX model's "grey matter"): class prompts may name them, and info lists them.
+   */
+  readonly extraLabels?: Readonly<Record<number, string>>;
 }
 
 /** A voxel index (i, j, k) in file order. */
