@@ -1,0 +1,88 @@
+/**
+ * From blended scores to label indices, one final slice at a time (a SliceSink for the stitcher).
+ *
+ * - softmax: the label of the channel with the highest blended score. Softmax is monotonic and
+ *   every channel of a voxel shares one weight sum, so argmax(softmax(Σw·s / Σw)) = argmax(Σw·s):
+ *   neither the softmax nor the division is computed. Ties go to the lower channel (numpy's argmax).
+ * - sigmoid: each channel is on where its probability exceeds the threshold, i.e. Σw·s > t·Σw with
+ *   t = logit(threshold) for logits (the threshold itself for probabilities). Where several are
+ *   on, the channel with the highest probability wins (ties: the lower channel); none on: 0.
+ *
+ * Class prompts act here: a channel whose label was not asked for writes 0. For softmax it still
+ * takes part in the argmax (a voxel that is most likely an unrequested class is not relabelled as
+ * the best requested one); for sigmoid it is not even accumulated (the caller leaves it out).
+ * @module
+ */
+import type { Dims } from '../../volume/volume.js';
+import type { SliceSink } from './stitcher.js';
+import type { Box } from './windows.js';
+
+export interface LabelSinkOptions {
+  /** Label map on the model grid, written where the region lies inside the grid. */
+  readonly labels: Uint8Array;
+  readonly grid: Dims;
+  readonly region: Box;
+  readonly activation: 'softmax' | 'sigmoid';
+  /** Per accumulated channel, the label to write (0: background or not requested). */
+  readonly channelLabels: readonly number[];
+  /** Sigmoid only: the per-voxel bound on the blended score, in score units (logit or probability). */
+  readonly threshold?: number;
+}
+
+/**
+ * @example
+ * const sink = labelSink({ labels, grid: dims, region, activation: 'softmax', channelLabels: [0, 133, 134] });
+ */
+export function labelSink(options: LabelSinkOptions): SliceSink {
+  const { labels, grid, region, channelLabels } = options;
+  const [bx, by] = region.size;
+  const plane = bx * by;
+  const best = new Float32Array(plane);
+  const winner = new Uint8Array(plane);
+  const lut = Uint8Array.from(channelLabels);
+  const sigmoid = options.activation === 'sigmoid';
+  const threshold = options.threshold ?? 0;
+  // Region columns and rows that fall inside the grid.
+  const x0 = Math.max(0, -region.start[0]);
+  const x1 = Math.min(bx, grid[0] - region.start[0]);
+  const y0 = Math.max(0, -region.start[1]);
+  const y1 = Math.min(by, grid[1] - region.start[1]);
+  return (k, channels, weightSum) => {
+    const gz = region.start[2] + k;
+    if (gz < 0 || gz >= grid[2] || x1 <= x0 || y1 <= y0) return;
+    if (sigmoid) {
+      best.fill(-Infinity);
+      winner.fill(0);
+      for (let c = 0; c < channels.length; c++) {
+        const v = channels[c];
+        const label = lut[c];
+        for (let p = 0; p < plane; p++) {
+          const s = v[p];
+          const bound = weightSum ? threshold * weightSum[p] : threshold;
+          if (s > bound && s > best[p]) {
+            best[p] = s;
+            winner[p] = label;
+          }
+        }
+      }
+    } else {
+      best.set(channels[0]);
+      winner.fill(lut[0]);
+      for (let c = 1; c < channels.length; c++) {
+        const v = channels[c];
+        const label = lut[c];
+        for (let p = 0; p < plane; p++) {
+          if (v[p] > best[p]) {
+            best[p] = v[p];
+            winner[p] = label;
+          }
+        }
+      }
+    }
+    const [nx, ny] = grid;
+    for (let y = y0; y < y1; y++) {
+      const to = (gz * ny + region.start[1] + y) * nx + region.start[0];
+      labels.set(winner.subarray(y * bx + x0, y * bx + x1), to + x0);
+    }
+  };
+}

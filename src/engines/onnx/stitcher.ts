@@ -1,0 +1,147 @@
+/**
+ * Stitching window outputs into a region, memory-bounded: windows arrive k-row by k-row
+ * (windowOrigins order), so only a band one window deep along k is ever live. Each accumulated
+ * channel has one preallocated Float32Array of region i × j × roi k voxels (plus one for the weight
+ * sum when the activation needs it), used as a ring over k: when the next row of windows starts at
+ * k = s, every slice below s is final, goes to the sink (activation → labels) and its ring slot is
+ * zeroed for the slice roi k further on.
+ *
+ * Memory: (channels [+1]) × region i × region j × roi k × 4 bytes, whatever the image depth — e.g.
+ * 3 channels on a 256 × 256 region with 96-deep windows: 75 MiB; 117 channels on 300 × 300 × 96:
+ * 4 GiB (accumulating all channels is unavoidable for softmax, whose argmax needs every channel).
+ * @module
+ */
+import type { Dims } from '../../volume/volume.js';
+import type { Triple } from './windows.js';
+
+/**
+ * Receives one final slice k of the region (region-relative): per accumulated channel the blended
+ * sum Σ w·score over region i × j (i fastest), and Σ w when kept (undefined means "all 1").
+ */
+export type SliceSink = (k: number, channels: readonly Float32Array[], weightSum: Float32Array | undefined) => void;
+
+export interface StitcherOptions {
+  /** Region size (i, j, k) the windows tile. */
+  readonly region: Dims;
+  readonly roi: Dims;
+  /** Output channels to accumulate, by index into the network's channels. */
+  readonly channels: readonly number[];
+  /** The network's channel count (the output tensor's second dimension). */
+  readonly totalChannels: number;
+  /** Blending weight per window voxel (importanceMap); undefined: every voxel weighs 1. */
+  readonly weights?: Float32Array;
+  /** Keep Σ w per voxel (needed to threshold blended scores; an argmax does not need it). */
+  readonly weightSum: boolean;
+}
+
+/**
+ * @example
+ * const stitcher = new WindowStitcher({ region, roi, channels: [0, 1, 2], totalChannels: 3, weights, weightSum: false }, sink);
+ * for (const [b, origin] of batchOrigins.entries()) stitcher.add(output, b, origin);
+ * stitcher.finish();
+ */
+export class WindowStitcher {
+  readonly #options: StitcherOptions;
+  readonly #sink: SliceSink;
+  readonly #bands: Float32Array[];
+  readonly #weightSum?: Float32Array;
+  readonly #plane: number;
+  /** Slices below this are final and have gone to the sink. */
+  #done = 0;
+
+  constructor(options: StitcherOptions, sink: SliceSink) {
+    const rz = options.roi[2];
+    const [bx, by] = options.region;
+    if ([0, 1, 2].some((a) => options.region[a] < options.roi[a])) {
+      throw new RangeError(`Region ${options.region.join('×')} is smaller than the window ${options.roi.join('×')}; pad it first.`);
+    }
+    this.#options = options;
+    this.#sink = sink;
+    this.#plane = bx * by;
+    this.#bands = options.channels.map(() => new Float32Array(this.#plane * rz));
+    if (options.weightSum) this.#weightSum = new Float32Array(this.#plane * rz);
+  }
+
+  /**
+   * Adds window `b` of a batch output [batch, totalChannels, roi k, roi j, roi i] whose origin in
+   * the region is `origin`. Windows must come in windowOrigins order (k rows never go back).
+   */
+  add(output: Float32Array, b: number, origin: Triple): void {
+    const [rx, ry, rz] = this.#options.roi;
+    const [bx, by] = this.#options.region;
+    const [x0, y0, z0] = origin;
+    if (z0 < this.#done) throw new RangeError(`Window at k ${z0} comes after slice ${this.#done} was finished.`);
+    this.#flush(z0);
+    const roiVoxels = rx * ry * rz;
+    const weights = this.#options.weights;
+    const { channels, totalChannels } = this.#options;
+    for (let c = 0; c < channels.length; c++) {
+      const band = this.#bands[c];
+      const base = (b * totalChannels + channels[c]) * roiVoxels;
+      for (let z = 0; z < rz; z++) {
+        const slot = (z0 + z) % rz;
+        for (let y = 0; y < ry; y++) {
+          const to = (slot * by + y0 + y) * bx + x0;
+          const from = base + (z * ry + y) * rx;
+          if (weights) {
+            const w = (z * ry + y) * rx;
+            for (let x = 0; x < rx; x++) band[to + x] += output[from + x] * weights[w + x];
+          } else {
+            for (let x = 0; x < rx; x++) band[to + x] += output[from + x];
+          }
+        }
+      }
+    }
+    const sum = this.#weightSum;
+    if (sum) {
+      for (let z = 0; z < rz; z++) {
+        const slot = (z0 + z) % rz;
+        for (let y = 0; y < ry; y++) {
+          const to = (slot * by + y0 + y) * bx + x0;
+          if (weights) {
+            const w = (z * ry + y) * rx;
+            for (let x = 0; x < rx; x++) sum[to + x] += weights[w + x];
+          } else {
+            for (let x = 0; x < rx; x++) sum[to + x] += 1;
+          }
+        }
+      }
+    }
+  }
+
+  /** Sends every slice not yet final to the sink; call after the last window. */
+  finish(): void {
+    this.#flush(this.#options.region[2]);
+  }
+
+  #flush(until: number): void {
+    const rz = this.#options.roi[2];
+    const plane = this.#plane;
+    for (let z = this.#done; z < until; z++) {
+      const from = (z % rz) * plane;
+      const views = this.#bands.map((band) => band.subarray(from, from + plane));
+      const sum = this.#weightSum?.subarray(from, from + plane);
+      this.#sink(z, views, sum);
+      for (const view of views) view.fill(0);
+      sum?.fill(0);
+    }
+    if (until > this.#done) this.#done = until;
+  }
+}
+
+/**
+ * The one-window case (a fixed-shape model, or an image no larger than one window): the output
+ * tensor is the result, so slices go to the sink as views into it, without a copy.
+ */
+export function sinkWholeWindow(output: Float32Array, b: number, options: Pick<StitcherOptions, 'roi' | 'channels' | 'totalChannels'>, sink: SliceSink): void {
+  const [rx, ry, rz] = options.roi;
+  const plane = rx * ry;
+  const roiVoxels = plane * rz;
+  for (let z = 0; z < rz; z++) {
+    const views = options.channels.map((c) => {
+      const from = (b * options.totalChannels + c) * roiVoxels + z * plane;
+      return output.subarray(from, from + plane);
+    });
+    sink(z, views, undefined);
+  }
+}

@@ -1,0 +1,247 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { labelSink } from '../../src/engines/onnx/activation.js';
+import { applyIntensity } from '../../src/engines/onnx/intensity.js';
+import { WindowStitcher, sinkWholeWindow } from '../../src/engines/onnx/stitcher.js';
+import type { Triple } from '../../src/engines/onnx/windows.js';
+import { centredBox, copyWindow, fillOutside, foregroundBox, importanceMap, padBox, scanStarts, wholeBox, windowOrigins } from '../../src/engines/onnx/windows.js';
+import type { Dims } from '../../src/volume/volume.js';
+import { seededRandom } from '../helpers/onnx-models.js';
+
+/** MONAI's _get_scan_interval + dense_patch_slices (monai/inferers/utils.py, monai/data/utils.py), one axis, transcribed literally. */
+function monaiStarts(imageSize: number, roi: number, overlap: number): number[] {
+  const interval = roi === imageSize ? roi : Math.trunc(roi * (1 - overlap)) > 0 ? Math.trunc(roi * (1 - overlap)) : 1;
+  const num = Math.ceil(imageSize / interval);
+  let scanDim: number | undefined;
+  for (let d = 0; d < num; d++) {
+    if (d * interval + roi >= imageSize) {
+      scanDim = d;
+      break;
+    }
+  }
+  const scanNum = scanDim === undefined ? 1 : scanDim + 1;
+  return Array.from({ length: scanNum }, (_, idx) => {
+    const start = idx * interval;
+    return start - Math.max(start + roi - imageSize, 0);
+  });
+}
+
+describe('sliding windows', () => {
+  test('scan starts match MONAI dense_patch_slices, last window aligned to the end', () => {
+    assert.deepEqual(scanStarts(256, 96, 0.25), [0, 72, 144, 160]);
+    assert.deepEqual(scanStarts(200, 96, 0.25), [0, 72, 104]);
+    assert.deepEqual(scanStarts(96, 96, 0.5), [0]);
+    const random = seededRandom(7);
+    for (let n = 0; n < 2000; n++) {
+      const roi = 1 + Math.floor(random() * 40);
+      const size = roi + Math.floor(random() * 150);
+      const overlap = Math.floor(random() * 20) / 20;
+      assert.deepEqual(scanStarts(size, roi, overlap), monaiStarts(size, roi, overlap), `size ${size}, roi ${roi}, overlap ${overlap}`);
+    }
+  });
+
+  test('windows cover the region, k rows outermost', () => {
+    const region: Dims = [50, 41, 33];
+    const roi: Dims = [16, 12, 9];
+    const origins = windowOrigins(region, roi, 0.3);
+    const covered = new Uint8Array(region[0] * region[1] * region[2]);
+    for (const [x, y, z] of origins) {
+      for (let k = z; k < z + roi[2]; k++) for (let j = y; j < y + roi[1]; j++) for (let i = x; i < x + roi[0]; i++) covered[(k * region[1] + j) * region[0] + i] = 1;
+    }
+    assert.equal(covered.indexOf(0), -1);
+    for (let n = 1; n < origins.length; n++) assert.ok(origins[n][2] >= origins[n - 1][2]);
+  });
+
+  test('the gaussian importance map is MONAI’s: σ = 0.125·roi around (roi − 1)/2, clamped at 1e-3', () => {
+    assert.equal(importanceMap([8, 8, 8], 'constant'), undefined);
+    const roi: Dims = [9, 6, 5];
+    const map = importanceMap(roi, 'gaussian', 0.125) as Float32Array;
+    const g = (p: number, n: number) => Math.exp(-((p - (n - 1) / 2) ** 2) / (2 * (0.125 * n) ** 2));
+    let n = 0;
+    for (let k = 0; k < roi[2]; k++) {
+      for (let j = 0; j < roi[1]; j++) {
+        for (let i = 0; i < roi[0]; i++, n++) {
+          const expected = Math.max(g(i, roi[0]) * g(j, roi[1]) * g(k, roi[2]), 1e-3);
+          assert.ok(Math.abs(map[n] - expected) <= 1e-7 + 1e-6 * expected, `weight at ${i},${j},${k}: ${map[n]} vs ${expected}`);
+          // Symmetric under a flip of each axis.
+          assert.equal(map[n], map[((roi[2] - 1 - k) * roi[1] + j) * roi[0] + i]);
+        }
+      }
+    }
+    assert.equal(Math.min(...map), Math.fround(1e-3));
+  });
+});
+
+describe('stitching', () => {
+  const region: Dims = [50, 41, 33];
+  const roi: Dims = [16, 12, 9];
+  const roiVoxels = roi[0] * roi[1] * roi[2];
+
+  /** Runs a stitcher over every window with `score(channel, global voxel)` as the "network". */
+  function stitch(weights: Float32Array | undefined, score: (c: number, p: Triple) => number, onSlice: (k: number, channels: readonly Float32Array[], ws: Float32Array | undefined) => void): void {
+    const stitcher = new WindowStitcher({ region, roi, channels: [0, 1], totalChannels: 2, weights, weightSum: true }, onSlice);
+    const output = new Float32Array(2 * roiVoxels);
+    for (const origin of windowOrigins(region, roi, 0.3)) {
+      for (let c = 0; c < 2; c++) {
+        let n = c * roiVoxels;
+        for (let k = 0; k < roi[2]; k++) for (let j = 0; j < roi[1]; j++) for (let i = 0; i < roi[0]; i++, n++) output[n] = score(c, [origin[0] + i, origin[1] + j, origin[2] + k]);
+      }
+      stitcher.add(output, 0, origin);
+    }
+    stitcher.finish();
+  }
+
+  test('gaussian blending normalises to the window value everywhere, corners and borders included', () => {
+    const weights = importanceMap(roi, 'gaussian') as Float32Array;
+    // Σ w per voxel, computed independently in float64.
+    const expectedSum = new Float64Array(region[0] * region[1] * region[2]);
+    for (const [x, y, z] of windowOrigins(region, roi, 0.3)) {
+      let n = 0;
+      for (let k = 0; k < roi[2]; k++) for (let j = 0; j < roi[1]; j++) for (let i = 0; i < roi[0]; i++, n++) expectedSum[((z + k) * region[1] + y + j) * region[0] + x + i] += weights[n];
+    }
+    const slices: number[] = [];
+    let worst = 0;
+    stitch(weights, (c) => (c === 0 ? 0.7 : -2.5), (k, channels, ws) => {
+      slices.push(k);
+      assert.ok(ws);
+      for (let p = 0; p < ws.length; p++) {
+        const sum = expectedSum[k * region[0] * region[1] + p];
+        assert.ok(Math.abs(ws[p] - sum) <= 1e-5 * sum, `Σw at slice ${k}, voxel ${p}: ${ws[p]} vs ${sum}`);
+        worst = Math.max(worst, Math.abs(channels[0][p] / ws[p] - 0.7), Math.abs(channels[1][p] / ws[p] + 2.5));
+      }
+    });
+    assert.deepEqual(slices, Array.from({ length: region[2] }, (_, k) => k));
+    assert.ok(worst < 1e-5, `blended value off by ${worst}`);
+  });
+
+  test('each voxel gets its own windows’ scores through the k ring (position-dependent scores)', () => {
+    const f = (c: number, [i, j, k]: Triple) => (c + 1) * (i + 100 * j + 10_000 * k);
+    stitch(undefined, f, (k, channels, ws) => {
+      for (let j = 0; j < region[1]; j++) {
+        for (let i = 0; i < region[0]; i++) {
+          const p = j * region[0] + i;
+          for (let c = 0; c < 2; c++) {
+            const expected = f(c, [i, j, k]);
+            assert.ok(Math.abs(channels[c][p] / (ws as Float32Array)[p] - expected) <= 1e-6 * Math.max(1, expected), `channel ${c} at ${i},${j},${k}`);
+          }
+        }
+      }
+    });
+  });
+
+  test('a window given out of k order is refused', () => {
+    const stitcher = new WindowStitcher({ region, roi, channels: [0], totalChannels: 1, weightSum: false }, () => {});
+    const output = new Float32Array(roiVoxels);
+    stitcher.add(output, 0, [0, 0, 20]);
+    assert.throws(() => stitcher.add(output, 0, [0, 0, 0]), RangeError);
+  });
+
+  test('one window goes to the sink as views into the output tensor, per requested channel', () => {
+    const output = Float32Array.from({ length: 3 * 2 * 3 * 4 }, (_, n) => n);
+    const seen: number[][] = [];
+    sinkWholeWindow(output, 0, { roi: [2, 3, 4], channels: [2, 0], totalChannels: 3 }, (k, channels) => {
+      assert.equal(channels[0].buffer, output.buffer);
+      seen.push([k, channels[0][0], channels[1][0]]);
+    });
+    assert.deepEqual(seen, [[0, 48, 0], [1, 54, 6], [2, 60, 12], [3, 66, 18]]);
+  });
+});
+
+describe('activation', () => {
+  const grid: Dims = [4, 3, 2];
+
+  test('softmax: argmax of blended scores, ties to the lower channel, unrequested channels write 0', () => {
+    const labels = new Uint8Array(24).fill(99);
+    // Channel labels: 0 background, 133 requested, 0 for a channel that was not asked for.
+    const sink = labelSink({ labels, grid, region: wholeBox(grid), activation: 'softmax', channelLabels: [0, 133, 0] });
+    const c0 = Float32Array.from([1, 0, 0, 5, 2, 2, 0, 0, 0, 0, 0, 0]);
+    const c1 = Float32Array.from([0, 1, 3, 5, 3, 2, 0, 0, 0, 0, 0, 0]);
+    const c2 = Float32Array.from([0, 0, 4, 0, 1, 2, 0, 0, 0, 0, 0, 0]);
+    sink(1, [c0, c1, c2], undefined);
+    assert.deepEqual([...labels.subarray(12, 18)], [0, 133, 0, 0, 133, 0]);
+    assert.deepEqual([...labels.subarray(0, 12)], Array(12).fill(99));
+  });
+
+  test('sigmoid: each channel above the threshold (Σw·s > t·Σw), the highest wins, none → 0', () => {
+    const labels = new Uint8Array(24);
+    const sink = labelSink({ labels, grid, region: wholeBox(grid), activation: 'sigmoid', channelLabels: [5, 7], threshold: 0 });
+    const bone = Float32Array.from([-1, 2, 3, 1, 0, -4, 0, 0, 0, 0, 0, 0]);
+    const soft = Float32Array.from([-1, 1, 4, -1, 0, 0.5, 0, 0, 0, 0, 0, 0]);
+    sink(0, [bone, soft], Float32Array.from({ length: 12 }, () => 2));
+    assert.deepEqual([...labels.subarray(0, 6)], [0, 5, 7, 5, 0, 7]);
+    // With a threshold of logit(0.8) ≈ 1.386 per unit weight and Σw = 2: only scores above 2.77 count.
+    sink(1, [bone, soft], Float32Array.from({ length: 12 }, () => 2));
+    const strict = labelSink({ labels, grid, region: wholeBox(grid), activation: 'sigmoid', channelLabels: [5, 7], threshold: Math.log(0.8 / 0.2) });
+    strict(1, [bone, soft], Float32Array.from({ length: 12 }, () => 2));
+    assert.deepEqual([...labels.subarray(12, 18)], [0, 0, 7, 0, 0, 0]);
+  });
+
+  test('a padded region writes only the voxels inside the grid', () => {
+    const labels = new Uint8Array(24);
+    const region = { start: [-1, 1, 0] as Triple, size: [6, 3, 2] as Triple };
+    const sink = labelSink({ labels, grid, region, activation: 'softmax', channelLabels: [0, 9] });
+    const score = Float32Array.from({ length: 18 }, (_, p) => p % 6);
+    sink(0, [new Float32Array(18).fill(2.5), score], undefined);
+    // Region row y covers grid row y + 1; region column x covers grid column x − 1 (x = 3, 4, 5 score above 2.5).
+    assert.deepEqual([...labels.subarray(0, 12)], [0, 0, 0, 0, 0, 0, 9, 9, 0, 0, 9, 9]);
+  });
+});
+
+describe('regions', () => {
+  test('a fixed shape is centred: cropped where the grid is larger, padded where smaller', () => {
+    assert.deepEqual(centredBox(wholeBox([300, 256, 200]), [256, 256, 256]), { start: [22, 0, -28], size: [256, 256, 256] });
+    assert.deepEqual(centredBox(wholeBox([5, 4, 3]), [2, 1, 6]), { start: [1, 1, -2], size: [2, 1, 6] });
+  });
+
+  test('a region smaller than a window is padded symmetrically (⌊d/2⌋ before)', () => {
+    assert.deepEqual(padBox({ start: [3, 0, 0], size: [10, 40, 7] }, [16, 16, 16]), { start: [0, 0, -4], size: [16, 40, 16] });
+  });
+
+  test('the foreground box is the bounding box above the threshold plus the margin, clipped', () => {
+    const dims: Dims = [10, 8, 6];
+    const data = new Int16Array(480).fill(-1000);
+    data[(2 * 8 + 3) * 10 + 4] = 50;
+    data[(4 * 8 + 5) * 10 + 8] = 50;
+    assert.deepEqual(foregroundBox(data, dims, -500, 0), { start: [4, 3, 2], size: [5, 3, 3] });
+    assert.deepEqual(foregroundBox(data, dims, -500, 2), { start: [2, 1, 0], size: [8, 7, 6] });
+    assert.equal(foregroundBox(data, dims, 100, 2), undefined);
+  });
+
+  test('windows are cut with zeros outside the grid; labels outside a crop are marked', () => {
+    const dims: Dims = [3, 2, 2];
+    const data = Float32Array.from({ length: 12 }, (_, n) => n + 1);
+    const into = new Float32Array(2 * 2 * 2 + 1).fill(-1);
+    copyWindow(data, dims, [2, 1, 1], [2, 2, 2], into, 1);
+    // Window voxel (0, 0, 0) is grid voxel (2, 1, 1), the last one; everything else lies outside.
+    assert.deepEqual([...into], [-1, 12, 0, 0, 0, 0, 0, 0, 0]);
+    const labels = new Uint8Array(12);
+    fillOutside(labels, dims, wholeBox(dims), { start: [1, 0, 0], size: [1, 2, 1] }, 255);
+    assert.deepEqual([...labels], [255, 0, 255, 255, 0, 255, 255, 255, 255, 255, 255, 255]);
+  });
+});
+
+describe('intensity transforms', () => {
+  test('scale-intensity-range with and without clip (MONAI)', () => {
+    const x = Float32Array.from([-1200, -1000, 0, 1000, 1400]);
+    applyIntensity(x, { type: 'scale-intensity-range', a_min: -1000, a_max: 1000, b_min: 0, b_max: 1, clip: true });
+    assert.deepEqual([...x], [0, 0, 0.5, 1, 1]);
+    const y = Float32Array.from([-1200, 1400]);
+    applyIntensity(y, { type: 'scale-intensity-range', a_min: -1000, a_max: 1000, b_min: 0, b_max: 1, clip: false });
+    assert.deepEqual([...y], [Math.fround(-0.1), Math.fround(1.2)]);
+  });
+
+  test('ct-zscore clips, then standardises (nnU-Net)', () => {
+    const x = Float32Array.from([-2000, 0, 100, 3000]);
+    applyIntensity(x, { type: 'ct-zscore', clip: [-1000, 1000], mean: 100, std: 50 });
+    assert.deepEqual([...x], [-22, -2, 0, 18]);
+  });
+
+  test('min-max maps the image to [0, 1]; a constant image to 0', () => {
+    const x = Float32Array.from([10, 20, 30]);
+    applyIntensity(x, { type: 'min-max' });
+    assert.deepEqual([...x], [0, 0.5, 1]);
+    const c = Float32Array.from([7, 7]);
+    applyIntensity(c, { type: 'min-max' });
+    assert.deepEqual([...c], [0, 0]);
+  });
+});
