@@ -52,7 +52,7 @@ export async function segmentCommand(options: SegmentOptions, config: Config): P
   const output = options.output ?? `${volumeStem(options.image)}_seg.nii.gz`;
   const extension = volumeExtensionOf(output);
   if (!extension) throw new VoxgateError('VXG_ERR_OUTPUT_FORMAT', `Cannot tell the output format from "${output}": name it .nii.gz, .nii or .nrrd.`);
-  const engine = await createEngine(config.engine, { threads: config.engineThreads });
+  const engine = await createEngine(config.engine, { threads: config.engineThreads, model: config.model });
   const bar = progressBar();
   try {
     const result = await runInference(
@@ -72,7 +72,7 @@ export async function segmentCommand(options: SegmentOptions, config: Config): P
     );
     bar.done();
     await writeFile(output, result.bytes);
-    const labels = summarizeLabels(result.labels);
+    const labels = summarizeLabels(result.labels, result.labelNames);
     const lines = Object.entries(labels).map(([index, s]) => `  ${index.padStart(3)} ${s.name.padEnd(28)} ${String(s.voxels).padStart(10)} voxels ${s.volume_ml.toFixed(1).padStart(10)} mL`);
     const t = result.timing;
     return [`${output}: ${result.labels.dims.join('×')}`, ...lines, `  decode ${t.decode.toFixed(0)} ms, engine ${t.engine.toFixed(0)} ms, encode ${t.encode.toFixed(0)} ms`].join('\n');

@@ -9,7 +9,7 @@ import { createEngine } from '../engines/index.js';
 
 export async function serveCommand(config: Config): Promise<void> {
   await mkdir(config.dataDir, { recursive: true });
-  const engine = await createEngine(config.engine, { threads: config.engineThreads });
+  const engine = await createEngine(config.engine, { threads: config.engineThreads, model: config.model });
   const app = await buildServer({ config, engine });
   const shutdown = async (signal: string): Promise<void> => {
     app.log.info({ signal }, 'shutting down');

@@ -112,10 +112,14 @@ export class WorkerEngine implements Engine {
     return !this.#closed && [...this.#slots].some((s) => s.ready);
   }
 
-  /** Resolves once a worker has loaded the engine; rejects with VXG_ERR_ENGINE_NOT_READY if it cannot. */
+  /**
+   * Resolves once a worker has loaded the engine. Rejects with the loading error itself when it
+   * carries a Voxgate code (e.g. VXG_ERR_MODEL_GRAPH, so a bad model says what is wrong at start),
+   * with VXG_ERR_ENGINE_NOT_READY otherwise.
+   */
   whenReady(): Promise<void> {
     if (this.isReady()) return Promise.resolve();
-    if (this.#initError || this.#closed) return Promise.reject(this.#notReady());
+    if (this.#initError || this.#closed) return Promise.reject(this.#loadError());
     return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
   }
 
@@ -160,6 +164,13 @@ export class WorkerEngine implements Engine {
     this.#slots.clear();
   }
 
+  /** Why loading failed: the coded error a worker reported, or VXG_ERR_ENGINE_NOT_READY. */
+  #loadError(): VoxgateError {
+    const code = this.#initError?.code;
+    if (!this.#closed && this.#initError && code !== undefined && code in ErrorCodes) return deserializeError(this.#initError);
+    return this.#notReady();
+  }
+
   #notReady(): VoxgateError {
     if (this.#closed) return new VoxgateError('VXG_ERR_ENGINE_NOT_READY', `The ${this.info.name} engine is closed.`);
     return new VoxgateError('VXG_ERR_ENGINE_NOT_READY', `The ${this.info.name} engine could not be loaded in its worker thread: ${this.#initError?.message ?? 'unknown error'}`);
@@ -195,7 +206,7 @@ export class WorkerEngine implements Engine {
         return;
       case 'init-error':
         this.#initError = message.error;
-        for (const w of this.#readyWaiters.splice(0)) w.reject(this.#notReady());
+        for (const w of this.#readyWaiters.splice(0)) w.reject(this.#loadError());
         void slot.worker.terminate();
         return;
       case 'progress':

@@ -54,6 +54,8 @@ export interface InferenceResult {
   timing: InferenceTiming;
   /** Zero-shot label names given a new index. */
   zeroShot: Readonly<Record<string, number>>;
+  /** Names of labels outside VISTA3D's dictionary that the engine writes (index → name). */
+  labelNames?: Readonly<Record<number, string>>;
   /** Where the result was also written (local_working_dir), if asked. */
   writtenPath?: string;
 }
@@ -118,6 +120,7 @@ export async function runInference(request: InferenceRequest, context: Inference
     labels,
     engine: engine.info.name,
     zeroShot: resolved.zeroShot,
+    labelNames: engine.info.extraLabels ?? {},
     writtenPath,
     timing: {
       fetch: fetched - started,

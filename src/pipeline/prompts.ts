@@ -31,7 +31,7 @@ function invalid(message: string): VoxgateError {
 }
 
 function describeSupported(engine: EngineInfo): string {
-  return engine.supportedClasses.map((c) => `${c} (${labelName(c) ?? 'unnamed'})`).join(', ');
+  return engine.supportedClasses.map((c) => `${c} (${labelName(c) ?? engine.extraLabels?.[c] ?? 'unnamed'})`).join(', ');
 }
 
 /** Resolves NIM prompts against what `engine` can do. Throws 400-class VoxgateErrors. */
@@ -43,7 +43,21 @@ export function resolvePrompts(prompts: NimPrompts | undefined, engine: EngineIn
   return { classes: everything ? [...engine.supportedClasses] : classes, points, zeroShot };
 }
 
-function classIndex(value: string | number): number {
+/** An engine's own label (EngineInfo.extraLabels, 133–254) by index or case-insensitive name. */
+function extraLabelIndex(value: string | number, engine: EngineInfo): number | undefined {
+  const extra = Object.entries(engine.extraLabels ?? {});
+  if (typeof value === 'number' || /^\d+$/.test(value.trim())) return extra.find(([index]) => Number(index) === Number(value)) ? Number(value) : undefined;
+  const name = value.trim().toLowerCase();
+  const found = extra.find(([, n]) => n.toLowerCase() === name);
+  return found ? Number(found[0]) : undefined;
+}
+
+function classIndex(value: string | number, engine: EngineInfo): number {
+  // VISTA3D's names come first; an engine's own labels (an ONNX model's "grey matter") after them.
+  if (labelIndexOf(String(value)) === undefined) {
+    const extra = extraLabelIndex(value, engine);
+    if (extra !== undefined) return extra;
+  }
   if (typeof value === 'number') {
     if (!Number.isInteger(value) || value < 1 || value > MAX_LABEL_INDEX) {
       throw new VoxgateError('VXG_ERR_PROMPT_CLASS_UNSUPPORTED', `Class ${value} is not a VISTA3D label index (1–${MAX_LABEL_INDEX}).`);
@@ -61,7 +75,7 @@ function resolveClasses(requested: readonly (string | number)[], engine: EngineI
   const supported = new Set(engine.supportedClasses);
   const out: number[] = [];
   for (const value of requested) {
-    const index = classIndex(value);
+    const index = classIndex(value, engine);
     let resolved: readonly number[] | undefined;
     if (supported.has(index)) resolved = [index];
     else {

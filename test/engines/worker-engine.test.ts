@@ -61,7 +61,7 @@ describe('WorkerEngine with the classic engine', () => {
   });
 
   test('createEngine refuses engines this version does not have', async () => {
-    await assert.rejects(createEngine('onnx'), (err) => isVoxgateError(err, 'VXG_ERR_CONFIG_INVALID') && /onnx is not available/.test(err.message));
+    await assert.rejects(createEngine('quantum'), (err) => isVoxgateError(err, 'VXG_ERR_CONFIG_INVALID') && /quantum is not available/.test(err.message));
   });
 });
 

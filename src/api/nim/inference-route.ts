@@ -144,7 +144,7 @@ function sendResult(reply: FastifyReply, result: InferenceResult, kind: Answer):
       affine: affineRows(result.labels.affine),
       engine: result.engine,
       timing_ms: t,
-      labels: summarizeLabels(result.labels, Object.fromEntries(Object.entries(result.zeroShot).map(([n, i]) => [i, n]))),
+      labels: summarizeLabels(result.labels, { ...result.labelNames, ...Object.fromEntries(Object.entries(result.zeroShot).map(([n, i]) => [i, n])) }),
     });
   }
   if (kind === 'file') {

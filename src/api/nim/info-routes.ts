@@ -37,7 +37,8 @@ export const infoRoutes: FastifyPluginAsync<InfoRouteOptions> = async (app, { en
     name: 'VISTA3D (Voxgate)',
     description: `VISTA3D-compatible segmentation served by Voxgate with the ${engine.info.name} engine: ${engine.info.description}`,
     version: VERSION,
-    labels: labelsObject(),
+    // VISTA3D's dictionary plus the engine's own labels (133–254, e.g. an ONNX model's).
+    labels: { ...labelsObject(), ...Object.fromEntries(Object.entries(engine.info.extraLabels ?? {})) },
     engine: {
       name: engine.info.name,
       version: engine.info.version,

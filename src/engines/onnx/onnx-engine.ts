@@ -1,0 +1,200 @@
+/**
+ * The `onnx` engine: any ONNX segmentation network described by a model package
+ * (model-package.ts), run with onnxruntime-node on the CPU. `createOnnxEngine` is the factory a
+ * WorkerEngine worker calls (src/engines/index.ts), so loading and every run happen off the main
+ * thread; it works in-process too.
+ *
+ * One request: model grid (reorient + resample, model-grid.ts) → optional foreground box on raw
+ * intensities → intensity transform → region (the grid or the foreground box, padded to one window;
+ * or centred and cropped/padded to a fixed shape) → windows in batches through `session.run`,
+ * progress after each batch → blended, memory-bounded stitching (stitcher.ts) and activation per
+ * finished slice (activation.ts) → labels back on the input grid (nearest neighbour, exact inverse
+ * reorientation).
+ *
+ * Label values: the package's labels for the channels asked for; 0 where the network says
+ * background, a channel was not asked for, or outside the foreground box; 255 ("not computed")
+ * where a fixed-shape input cropped the image.
+ * @module
+ */
+import os from 'node:os';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { VoxgateError } from '../../errors.js';
+import type { LabelVolume, Volume } from '../../volume/volume.js';
+import { createLabelVolume } from '../../volume/volume.js';
+import type { Engine, EngineInfo, ProgressCallback, SegmentationPrompts } from '../engine.js';
+import { labelSink } from './activation.js';
+import type { GraphBinding } from './graph-check.js';
+import { checkGraph, checkOutputDims } from './graph-check.js';
+import { applyIntensity } from './intensity.js';
+import type { ModelPackage } from './model-package.js';
+import { loadModelPackage, onnxEngineInfo } from './model-package.js';
+import { labelsToInput, toModelGrid } from './model-grid.js';
+import { WindowStitcher, sinkWholeWindow } from './stitcher.js';
+import type { Box, Triple } from './windows.js';
+import { centredBox, copyWindow, fillOutside, foregroundBox, importanceMap, padBox, wholeBox, windowOrigins } from './windows.js';
+
+export interface OnnxEngineOptions {
+  /** The model package: its folder, or its model.json. */
+  readonly model: string;
+  /** onnxruntime intra-op threads (default: every core, `os.availableParallelism()`). */
+  readonly intraOpThreads?: number;
+}
+
+/** The label written where a fixed-shape input cropped the image away. */
+const NOT_COMPUTED = 255;
+
+/**
+ * Loads the package and its ONNX graph and checks they agree. Throws VXG_ERR_MODEL_NOT_FOUND,
+ * VXG_ERR_MODEL_INVALID, VXG_ERR_MODEL_LOAD or VXG_ERR_MODEL_GRAPH.
+ * @example
+ * const engine = await createOnnxEngine({ model: 'models/brainchop-gwm' });
+ * const labels = await engine.segment(t1, { classes: [133, 134] });
+ */
+export async function createOnnxEngine(options: OnnxEngineOptions): Promise<OnnxEngine> {
+  const pkg = await loadModelPackage(options.model);
+  let session: InferenceSession;
+  try {
+    session = await InferenceSession.create(pkg.modelPath, {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: options.intraOpThreads ?? os.availableParallelism(),
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+  } catch (err) {
+    throw new VoxgateError('VXG_ERR_MODEL_LOAD', `onnxruntime cannot load ${pkg.modelPath} (model "${pkg.spec.name}"): ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return new OnnxEngine(pkg, session, checkGraph(pkg, session.inputMetadata, session.outputMetadata));
+  } catch (err) {
+    await session.release();
+    throw err;
+  }
+}
+
+export class OnnxEngine implements Engine {
+  readonly info: EngineInfo;
+  readonly #pkg: ModelPackage;
+  readonly #session: InferenceSession;
+  readonly #binding: GraphBinding;
+  #closed = false;
+
+  constructor(pkg: ModelPackage, session: InferenceSession, binding: GraphBinding) {
+    this.info = onnxEngineInfo(pkg);
+    this.#pkg = pkg;
+    this.#session = session;
+    this.#binding = binding;
+  }
+
+  isReady(): boolean {
+    return !this.#closed;
+  }
+
+  async segment(volume: Volume, prompts: SegmentationPrompts, progress?: ProgressCallback): Promise<LabelVolume> {
+    if (this.#closed) throw new VoxgateError('VXG_ERR_ENGINE_NOT_READY', 'The onnx engine is closed.');
+    if (prompts.points) throw new VoxgateError('VXG_ERR_PROMPT_INVALID', 'The onnx engine does not take point prompts.');
+    const pkg = this.#pkg;
+    const { spec } = pkg;
+    progress?.(0, 'preprocess');
+    const grid = toModelGrid(volume, pkg.orientation, pkg.spacing);
+    const labels = new Uint8Array(grid.data.length);
+    const finish = (): LabelVolume => {
+      progress?.(0.97, 'postprocess');
+      const out = createLabelVolume(volume, labelsToInput(labels, grid));
+      progress?.(1, 'done');
+      return out;
+    };
+
+    let box: Box = wholeBox(grid.dims);
+    if (spec.foreground_crop) {
+      const found = foregroundBox(grid.data, grid.dims, spec.foreground_crop.threshold, spec.foreground_crop.margin);
+      // Nothing above the threshold: all background, no need to run the network.
+      if (!found) return finish();
+      box = found;
+    }
+    const region = spec.shape ? centredBox(box, pkg.windowSize) : padBox(box, pkg.windowSize);
+    if (spec.shape) fillOutside(labels, grid.dims, box, region, NOT_COMPUTED);
+
+    const requested = new Set(prompts.classes);
+    const wanted = (c: number): boolean => pkg.channelLabels[c] !== 0 && requested.has(pkg.channelLabels[c]);
+    const all = pkg.channelLabels.map((_, c) => c);
+    // Softmax needs every channel for its argmax; sigmoid channels are independent.
+    const channels = spec.activation === 'softmax' ? all : all.filter(wanted);
+    if (!all.some(wanted)) return finish();
+    applyIntensity(grid.data, spec.input.intensity);
+
+    const t = spec.threshold;
+    const sink = labelSink({
+      labels,
+      grid: grid.dims,
+      region,
+      activation: spec.activation,
+      channelLabels: channels.map((c) => (wanted(c) ? pkg.channelLabels[c] : 0)),
+      threshold: spec.output_kind === 'logits' ? Math.log(t / (1 - t)) : t,
+    });
+    const roi = pkg.windowSize;
+    const origins = windowOrigins(region.size, roi, spec.sliding_window?.overlap ?? 0);
+    const single = origins.length === 1;
+    const stitchOptions = { roi, channels, totalChannels: spec.channels };
+    const stitcher = single
+      ? undefined
+      : new WindowStitcher(
+          {
+            ...stitchOptions,
+            region: region.size,
+            weights: importanceMap(roi, spec.sliding_window?.blend ?? 'constant', spec.sliding_window?.sigma_scale),
+            weightSum: spec.activation === 'sigmoid',
+          },
+          sink,
+        );
+
+    const batch = spec.sliding_window?.batch_size ?? 1;
+    const runBatch = this.#binding.fixedBatch ?? Math.min(batch, origins.length);
+    const roiVoxels = roi[0] * roi[1] * roi[2];
+    const input = new Float32Array(runBatch * roiVoxels);
+    for (let first = 0; first < origins.length; first += batch) {
+      const count = Math.min(batch, origins.length - first);
+      for (let b = 0; b < count; b++) {
+        const [x, y, z] = origins[first + b];
+        const start: Triple = [region.start[0] + x, region.start[1] + y, region.start[2] + z];
+        copyWindow(grid.data, grid.dims, start, roi, input, b * roiVoxels);
+      }
+      // A fixed batch larger than what is left runs with empty windows whose outputs are ignored.
+      const size = this.#binding.fixedBatch ?? count;
+      if (size > count) input.fill(0, count * roiVoxels);
+      const output = await this.#run(size === runBatch ? input : input.subarray(0, size * roiVoxels), size);
+      for (let b = 0; b < count; b++) {
+        if (stitcher) stitcher.add(output, b, origins[first + b]);
+        else sinkWholeWindow(output, b, stitchOptions, sink);
+      }
+      progress?.(0.05 + (0.9 * (first + count)) / origins.length, `window ${first + count}/${origins.length}`);
+    }
+    stitcher?.finish();
+    return finish();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#session.release();
+  }
+
+  /** One `session.run` on `size` windows; the output's scores, checked for shape. */
+  async #run(data: Float32Array, size: number): Promise<Float32Array> {
+    const [w0, w1, w2] = this.#pkg.windowSize;
+    const { inputName, outputName } = this.#binding;
+    const feeds = { [inputName]: new Tensor('float32', data, [size, 1, w2, w1, w0]) };
+    let results;
+    try {
+      results = await this.#session.run(feeds, [outputName]);
+    } catch (err) {
+      throw new VoxgateError('VXG_ERR_ENGINE_FAILED', `The ONNX model "${this.#pkg.spec.name}" failed to run: ${(err as Error).message}`, { cause: err });
+    }
+    const output = results[outputName];
+    if (output.type !== 'float32') {
+      throw new VoxgateError('VXG_ERR_MODEL_GRAPH', `The ONNX model "${this.#pkg.spec.name}" returned ${output.type} scores; Voxgate reads float32.`);
+    }
+    checkOutputDims(this.#pkg, output.dims, size);
+    return output.data as Float32Array;
+  }
+}
