@@ -20,7 +20,8 @@ const USAGE = `Usage:
                   [--database-url postgres://…] [--no-worker] [--token-file FILE]
   voxgate segment IMAGE [--classes a,b] [--point label:i,j,k]... [--negative-point label:i,j,k]...
                   [-o OUT] [--dtype uint8|int16|float32]
-  voxgate convert IN OUT.nii.gz|OUT.nii|OUT.nrrd
+  voxgate convert IN OUT.nii.gz|OUT.nii|OUT.nrrd     (IN: a NIfTI / NRRD file, or a folder of DICOM files)
+                  [--series UID] [--resample-irregular]   (DICOM: which series; resample missing slices)
   voxgate info    IMAGE
 Every flag also has an environment variable (VOXGATE_PORT, VOXGATE_ALLOW_PATH, …) and a key in the
 config file; flags win over the environment, the environment over the file.`;
@@ -87,9 +88,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'convert': {
-      const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { series: { type: 'string' }, 'resample-irregular': { type: 'boolean' } },
+      });
       if (positionals.length !== 2) return usage('convert takes IN and OUT');
-      console.log(await convertCommand(positionals[0], positionals[1]));
+      console.log(await convertCommand(positionals[0], positionals[1], { series: values.series, resampleIrregular: values['resample-irregular'] }));
       return 0;
     }
     case 'info': {
