@@ -5,29 +5,28 @@
  * per process, on first need (about 30 ms).
  * @module
  */
-import dcmjsCodecs from 'dcmjs-codecs';
+import type * as DcmjsCodecs from 'dcmjs-codecs';
 import type { Context as CodecContext } from 'dcmjs-codecs';
 import { VoxgateError } from '../errors.js';
 import { TransferSyntax } from './tags.js';
 
-const { Context, NativeCodecs } = dcmjsCodecs;
+type Codecs = typeof DcmjsCodecs;
+type DecoderName = 'decodeRle' | 'decodeJpeg' | 'decodeJpegLs' | 'decodeJpeg2000' | 'decodeHtJpeg2000';
 
-type Decoder = (context: CodecContext) => CodecContext;
-
-/** Transfer syntax UID → the decoder of its frames. */
-const DECODERS: Record<string, Decoder | undefined> = {
-  [TransferSyntax.RLELossless]: (c) => NativeCodecs.decodeRle(c),
-  [TransferSyntax.JPEGBaseline8Bit]: (c) => NativeCodecs.decodeJpeg(c, { convertColorspaceToRgb: true }),
-  [TransferSyntax.JPEGExtended12Bit]: (c) => NativeCodecs.decodeJpeg(c),
-  [TransferSyntax.JPEGLossless]: (c) => NativeCodecs.decodeJpeg(c),
-  [TransferSyntax.JPEGLosslessSV1]: (c) => NativeCodecs.decodeJpeg(c),
-  [TransferSyntax.JPEGLSLossless]: (c) => NativeCodecs.decodeJpegLs(c),
-  [TransferSyntax.JPEGLSNearLossless]: (c) => NativeCodecs.decodeJpegLs(c),
-  [TransferSyntax.JPEG2000Lossless]: (c) => NativeCodecs.decodeJpeg2000(c),
-  [TransferSyntax.JPEG2000]: (c) => NativeCodecs.decodeJpeg2000(c),
-  [TransferSyntax.HTJ2KLossless]: (c) => NativeCodecs.decodeHtJpeg2000(c),
-  [TransferSyntax.HTJ2KLosslessRPCL]: (c) => NativeCodecs.decodeHtJpeg2000(c),
-  [TransferSyntax.HTJ2K]: (c) => NativeCodecs.decodeHtJpeg2000(c),
+/** Transfer syntax UID → the NativeCodecs method that decodes its frames. */
+const DECODERS: Record<string, DecoderName | undefined> = {
+  [TransferSyntax.RLELossless]: 'decodeRle',
+  [TransferSyntax.JPEGBaseline8Bit]: 'decodeJpeg',
+  [TransferSyntax.JPEGExtended12Bit]: 'decodeJpeg',
+  [TransferSyntax.JPEGLossless]: 'decodeJpeg',
+  [TransferSyntax.JPEGLosslessSV1]: 'decodeJpeg',
+  [TransferSyntax.JPEGLSLossless]: 'decodeJpegLs',
+  [TransferSyntax.JPEGLSNearLossless]: 'decodeJpegLs',
+  [TransferSyntax.JPEG2000Lossless]: 'decodeJpeg2000',
+  [TransferSyntax.JPEG2000]: 'decodeJpeg2000',
+  [TransferSyntax.HTJ2KLossless]: 'decodeHtJpeg2000',
+  [TransferSyntax.HTJ2KLosslessRPCL]: 'decodeHtJpeg2000',
+  [TransferSyntax.HTJ2K]: 'decodeHtJpeg2000',
 };
 
 /** True when frames in this (encapsulated) syntax can be decoded. */
@@ -35,16 +34,24 @@ export function canDecode(transferSyntaxUID: string): boolean {
   return DECODERS[transferSyntaxUID] !== undefined;
 }
 
+let codecs: Codecs | undefined;
 let ready: Promise<void> | undefined;
 
-/** Loads the codecs' WebAssembly once; later calls share the first one's promise. */
+/**
+ * Loads dcmjs-codecs and its WebAssembly once; later calls share the first one's promise. Loaded
+ * on demand: a series of uncompressed files never pays for it.
+ */
 export function initCodecs(): Promise<void> {
-  ready ??= NativeCodecs.isInitialized()
-    ? Promise.resolve()
-    : NativeCodecs.initializeAsync({ logCodecsInfo: false, logCodecsTrace: false }).catch((err: unknown) => {
-        ready = undefined;
-        throw new VoxgateError('VXG_ERR_DICOM_DECODE', `The DICOM codecs (dcmjs-codecs WebAssembly) failed to load: ${(err as Error).message}`, { cause: err });
-      });
+  ready ??= (async () => {
+    // A CommonJS (webpack) bundle: its exports arrive as the default export.
+    const module = (await import('dcmjs-codecs')) as unknown as { default: Codecs };
+    const loaded = module.default;
+    if (!loaded.NativeCodecs.isInitialized()) await loaded.NativeCodecs.initializeAsync({ logCodecsInfo: false, logCodecsTrace: false });
+    codecs = loaded;
+  })().catch((err: unknown) => {
+    ready = undefined;
+    throw new VoxgateError('VXG_ERR_DICOM_DECODE', `The DICOM codecs (dcmjs-codecs WebAssembly) failed to load: ${(err as Error).message}`, { cause: err });
+  });
   return ready;
 }
 
@@ -69,7 +76,8 @@ export function decodeEncodedFrame(name: string, transferSyntaxUID: string, enco
   if (!decoder) {
     throw new VoxgateError('VXG_ERR_DICOM_UNSUPPORTED_SYNTAX', `${name}: transfer syntax ${transferSyntaxUID} is not one Voxgate decodes.`);
   }
-  if (!NativeCodecs.isInitialized()) throw new Error('initCodecs() must resolve before frames are decoded');
+  if (!codecs) throw new Error('initCodecs() must resolve before frames are decoded');
+  const { Context, NativeCodecs } = codecs;
   const expected = layout.rows * layout.columns * layout.samplesPerPixel * (layout.bitsAllocated / 8);
   let decoded: Uint8Array | undefined;
   try {
@@ -84,7 +92,8 @@ export function decodeEncodedFrame(name: string, transferSyntaxUID: string, enco
       photometricInterpretation: layout.photometricInterpretation,
       encodedBuffer: encoded,
     });
-    decoded = decoder(context).getDecodedBuffer();
+    const result: CodecContext = decoder === 'decodeJpeg' ? NativeCodecs.decodeJpeg(context, { convertColorspaceToRgb: false }) : NativeCodecs[decoder](context);
+    decoded = result.getDecodedBuffer();
   } catch (err) {
     throw new VoxgateError('VXG_ERR_DICOM_DECODE', `${name}: the ${transferSyntaxUID} pixel data cannot be decoded (${(err as Error).message}).`, { cause: err });
   }

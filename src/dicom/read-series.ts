@@ -159,17 +159,21 @@ async function listFiles(folder: string): Promise<string[]> {
 
 /**
  * Reads a file when its first bytes can be DICOM (preamble + "DICM", or a group 0002 / 0008
- * element at byte 0), so a large non-DICOM file in the folder is never read whole.
+ * element at byte 0). Files over 64 MiB are checked before they are read, so a video or archive
+ * lying in the folder is never loaded.
  */
 async function readIfDicom(file: string): Promise<{ bytes: Uint8Array; reason?: undefined } | { bytes?: undefined; reason: string }> {
   const handle = await open(file, 'r');
   try {
     const { size } = await handle.stat();
-    const head = Buffer.allocUnsafe(Math.min(size, 132));
-    await readFully(handle, head, 0);
-    const dicm = head.length === 132 && head.toString('latin1', 128, 132) === 'DICM';
-    const bare = head.length >= 8 && head[1] === 0 && head[3] === 0 && (head[0] === 0x02 || head[0] === 0x08);
-    if (!dicm && !bare) return { reason: `not a DICOM file (${size < 132 ? `only ${size} bytes` : 'no "DICM" marker at byte 128'})` };
+    if (size <= WHOLE_READ_BYTES) {
+      // Small enough to read at once (every image file): one read, then the same check.
+      const bytes = Buffer.allocUnsafeSlow(size);
+      const read = bytes.subarray(0, await readFully(handle, bytes, 0));
+      return looksLikeDicom(read) ? { bytes: read } : { reason: notDicomReason(size) };
+    }
+    const head = Buffer.alloc(132);
+    if (!looksLikeDicom(head.subarray(0, await readFully(handle, head, 0)))) return { reason: notDicomReason(size) };
     const bytes = Buffer.allocUnsafeSlow(size);
     head.copy(bytes, 0);
     // A file that shrank while being read ends early: the parser reports the truncation.
@@ -177,6 +181,19 @@ async function readIfDicom(file: string): Promise<{ bytes: Uint8Array; reason?: 
   } finally {
     await handle.close();
   }
+}
+
+/** Files up to this size are read whole before their first bytes are checked. */
+const WHOLE_READ_BYTES = 64 * 1024 * 1024;
+
+function looksLikeDicom(head: Uint8Array): boolean {
+  const dicm = head.length >= 132 && head[128] === 0x44 && head[129] === 0x49 && head[130] === 0x43 && head[131] === 0x4d;
+  const bare = head.length >= 8 && head[1] === 0 && head[3] === 0 && (head[0] === 0x02 || head[0] === 0x08);
+  return dicm || bare;
+}
+
+function notDicomReason(size: number): string {
+  return `not a DICOM file (${size < 132 ? `only ${size} bytes` : 'no "DICM" marker at byte 128'})`;
 }
 
 /** Reads into `buffer` from byte `from` to its end or the end of the file; returns the bytes filled. */

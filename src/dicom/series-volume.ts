@@ -66,31 +66,87 @@ function write(frames: readonly ImageFrame[], get: (k: number) => StoredArray, t
     const src = get(k);
     const { rescaleSlope: slope, rescaleIntercept: intercept } = frames[k];
     const base = k * plane;
+    let fits = true;
     if (slope === 1 && intercept === 0 && src.constructor === out.constructor) {
       for (let r = 0; r < rows; r++) out.set(src.subarray(r * columns, (r + 1) * columns) as never, base + (rows - 1 - r) * columns);
-      continue;
+    } else if (out instanceof Int16Array && src instanceof Int16Array && slope === 1) {
+      fits = int16PlusToInt16(src, out, rows, columns, base, intercept);
+    } else if (out instanceof Int16Array && src instanceof Int16Array) {
+      fits = int16ToInt16(src, out, rows, columns, base, slope, intercept);
+    } else if (out instanceof Int16Array && src instanceof Uint16Array) {
+      fits = uint16ToInt16(src, out, rows, columns, base, slope, intercept);
+    } else {
+      fits = anyToAny(src, out, rows, columns, base, slope, intercept, type === 'float32' ? -Infinity : lo, type === 'float32' ? Infinity : hi);
     }
-    if (type === 'float32') {
-      for (let r = 0; r < rows; r++) {
-        const s0 = r * columns;
-        const d0 = base + (rows - 1 - r) * columns;
-        for (let c = 0; c < columns; c++) out[d0 + c] = src[s0 + c] * slope + intercept;
-      }
-      continue;
-    }
-    for (let r = 0; r < rows; r++) {
-      const s0 = r * columns;
-      const d0 = base + (rows - 1 - r) * columns;
-      let min = Infinity;
-      let max = -Infinity;
-      for (let c = 0; c < columns; c++) {
-        const v = src[s0 + c] * slope + intercept;
-        out[d0 + c] = v;
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
-      if (min < lo || max > hi) throw new DoesNotFit();
-    }
+    if (!fits) throw new DoesNotFit();
   }
   return out;
+}
+
+// One kernel per pair of array types, so that each loop sees one element type and V8 compiles it
+// to plain loads and stores (a loop fed several typed-array types runs several times slower).
+// Each rescales, flips rows, and tracks the range of the results; false when one leaves the type.
+
+/** The common CT case (signed stored values, slope 1, integer intercept) in int32 arithmetic. */
+function int16PlusToInt16(src: Int16Array, out: Int16Array, rows: number, columns: number, base: number, intercept: number): boolean {
+  const add = intercept | 0;
+  let outside = 0;
+  for (let r = 0; r < rows; r++) {
+    const s0 = r * columns;
+    const d0 = base + (rows - 1 - r) * columns;
+    for (let c = 0; c < columns; c++) {
+      const v = (src[s0 + c] + add) | 0;
+      out[d0 + c] = v;
+      outside |= (v + 32768) >>> 16; // non-zero exactly when v is outside [−32768, 32767]
+    }
+  }
+  return outside === 0;
+}
+
+function int16ToInt16(src: Int16Array, out: Int16Array, rows: number, columns: number, base: number, slope: number, intercept: number): boolean {
+  let min = 0;
+  let max = 0;
+  for (let r = 0; r < rows; r++) {
+    const s0 = r * columns;
+    const d0 = base + (rows - 1 - r) * columns;
+    for (let c = 0; c < columns; c++) {
+      const v = src[s0 + c] * slope + intercept;
+      out[d0 + c] = v;
+      if (v < min) min = v;
+      else if (v > max) max = v;
+    }
+  }
+  return min >= -32768 && max <= 32767;
+}
+
+function uint16ToInt16(src: Uint16Array, out: Int16Array, rows: number, columns: number, base: number, slope: number, intercept: number): boolean {
+  let min = 0;
+  let max = 0;
+  for (let r = 0; r < rows; r++) {
+    const s0 = r * columns;
+    const d0 = base + (rows - 1 - r) * columns;
+    for (let c = 0; c < columns; c++) {
+      const v = src[s0 + c] * slope + intercept;
+      out[d0 + c] = v;
+      if (v < min) min = v;
+      else if (v > max) max = v;
+    }
+  }
+  return min >= -32768 && max <= 32767;
+}
+
+function anyToAny(src: StoredArray, out: VoxelArray, rows: number, columns: number, base: number, slope: number, intercept: number, lo: number, hi: number): boolean {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let r = 0; r < rows; r++) {
+    const s0 = r * columns;
+    const d0 = base + (rows - 1 - r) * columns;
+    for (let c = 0; c < columns; c++) {
+      const v = src[s0 + c] * slope + intercept;
+      out[d0 + c] = v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  return min >= lo && max <= hi;
 }

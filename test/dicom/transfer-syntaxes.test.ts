@@ -15,6 +15,7 @@ import { decodeFrame, pixelFormatOf } from '../../src/dicom/pixel-data.js';
 import { readPart10 } from '../../src/dicom/read-part10.js';
 import { readDicomSeries } from '../../src/dicom/read-series.js';
 import { TransferSyntax } from '../../src/dicom/tags.js';
+import { isVoxgateError } from '../../src/errors.js';
 import { affineRows, axisCodes, columnNorms } from '../../src/volume/affine.js';
 
 const SINGLE = fileURLToPath(new URL('../../../shared/data/dicom_single/', import.meta.url));
@@ -113,4 +114,42 @@ test('the Enhanced CT (2 frames, functional groups) decodes to its hash and give
   for (let a = 0; a < 3; a++) assert.ok(Math.abs(rows[a][3] - expectedOrigin[a]) < 1e-6, `origin ${rows.map((r) => r[3]).join(', ')}`);
   assert.deepEqual(series.slices.map((s) => s.frameNumber), [2, 1]);
   assert.equal(series.slices[0].sopClassUID, '1.2.840.10008.5.1.4.1.1.2.1');
+});
+
+/** `bytes` with `count` bytes of noise written `offset` bytes into the first pixel data fragment. */
+function damageFragment(bytes: Uint8Array, offset: number, count: number): Uint8Array {
+  const fragment = readPart10('x', bytes).dataset.elements.get(0x7fe00010)?.encapsulated?.fragments[0];
+  assert.ok(fragment);
+  const copy = bytes.slice();
+  const start = fragment.byteOffset - bytes.byteOffset + offset;
+  for (let n = start; n < start + count; n++) copy[n] = (n * 7919) & 0xff;
+  return copy;
+}
+
+test('damaged JPEG 2000 and JPEG-LS streams are VXG_ERR_DICOM_DECODE naming the file; the codecs keep working', { skip: absent }, async () => {
+  for (const name of ['MR_small_jp2klossless.dcm', 'MR_small_jpeg_ls_lossless.dcm']) {
+    const bytes = await readFile(path.join(SINGLE, 'pydicom', name));
+    for (const [offset, count] of [[0, 60], [100, 1400]]) {
+      await assert.rejects(readDicomSeries([{ name: `damaged-${name}`, bytes: damageFragment(bytes, offset, count) }]), (err) => {
+        assert.ok(isVoxgateError(err, 'VXG_ERR_DICOM_DECODE'), String(err));
+        assert.ok(err.message.startsWith(`damaged-${name}: the `), err.message);
+        return true;
+      });
+    }
+  }
+  // A codec that trapped (JPEG-LS aborts inside the WebAssembly) still decodes the next file.
+  assert.equal((await decodedHash(path.join(SINGLE, 'pydicom', 'MR_small_jpeg_ls_lossless.dcm'))).hash, '88617aaa46138fb1b6e2a951e762d962382354d69f47f8c04d4abff2f6a6a63e');
+});
+
+test('a transfer syntax without a decoder is VXG_ERR_DICOM_UNSUPPORTED_SYNTAX naming the file and the UID', { skip: absent }, async () => {
+  const bytes = new Uint8Array(await readFile(path.join(SINGLE, 'pydicom', 'MR_small_jp2klossless.dcm')));
+  // Rewrite 1.2.840.10008.1.2.4.90 (JPEG 2000 lossless) as .4.92 (JPEG 2000 Part 2 multi-component), same length.
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  const at = text.indexOf('1.2.840.10008.1.2.4.90');
+  assert.ok(at > 0 && at < 400);
+  bytes[at + 21] = '2'.charCodeAt(0);
+  await assert.rejects(readDicomSeries([{ name: 'part2.dcm', bytes }]), {
+    code: 'VXG_ERR_DICOM_UNSUPPORTED_SYNTAX',
+    message: 'part2.dcm: transfer syntax 1.2.840.10008.1.2.4.92 is not one Voxgate decodes.',
+  });
 });
