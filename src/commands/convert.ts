@@ -1,11 +1,12 @@
 /**
  * `voxgate convert IN OUT`: re-encode a volume (NIfTI ↔ NRRD) keeping its geometry, or convert a
- * folder of DICOM files (one series) to NIfTI / NRRD through the same reader the servers use.
+ * folder of DICOM files (one series), or one DICOM file (an Enhanced multi-frame image), to NIfTI /
+ * NRRD through the same reader the servers use.
  * What it prints names the series and files, never patient data.
  * @module
  */
 import { createReadStream } from 'node:fs';
-import { stat, writeFile } from 'node:fs/promises';
+import { open, stat, writeFile } from 'node:fs/promises';
 import { readDicomFolder } from '../dicom/read-series.js';
 import { VoxgateError } from '../errors.js';
 import { columnNorms } from '../volume/affine.js';
@@ -29,7 +30,7 @@ export async function convertCommand(input: string, output: string, options: Con
   if (!extension) {
     throw new VoxgateError('VXG_ERR_VOLUME_FORMAT', `Cannot tell the output format from "${output}": name it .nii.gz, .nii or .nrrd.`);
   }
-  if (!(await stat(input)).isDirectory()) {
+  if (!(await stat(input)).isDirectory() && !(await isDicomFile(input))) {
     const volume = await readVolume(createReadStream(input));
     await writeFile(output, await encodeVolume(volume, extension));
     return `${output}: ${volume.dims.join('×')} ${volume.dataType}`;
@@ -45,4 +46,16 @@ export async function convertCommand(input: string, output: string, options: Con
   if (skipped.length > 0) lines.push(`skipped ${skipped.length} file${skipped.length === 1 ? '' : 's'} (not DICOM, not images, duplicates or other series)`);
   for (const warning of warnings) lines.push(`warning: ${warning}`);
   return lines.join('\n');
+}
+
+/** True when the file has the DICOM Part 10 marker ("DICM" after the 128-byte preamble). */
+async function isDicomFile(file: string): Promise<boolean> {
+  const handle = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(132);
+    const { bytesRead } = await handle.read(head, 0, 132, 0);
+    return bytesRead === 132 && head.toString('latin1', 128, 132) === 'DICM';
+  } finally {
+    await handle.close();
+  }
 }

@@ -6,7 +6,7 @@
  * Conventions (voxel order, LPS → RAS, what is refused): see series-geometry.ts and docs/dicom.md.
  * @module
  */
-import { open, readdir } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { VoxgateError, isVoxgateError } from '../errors.js';
 import type { Volume } from '../volume/volume.js';
@@ -27,7 +27,7 @@ export interface DicomInputFile {
   readonly bytes: Uint8Array;
 }
 
-/** Files, or the path of a folder read recursively. */
+/** Files, or the path of a folder read recursively (or of one file). */
 export type DicomInput = string | readonly DicomInputFile[];
 
 export interface ReadDicomOptions {
@@ -97,9 +97,12 @@ async function readStacks(input: DicomInput): Promise<{ stacks: ImageStack[]; sk
   let where: string;
   if (typeof input === 'string') {
     where = input;
-    const files = await listFiles(input);
+    // A single file is a folder of one (an Enhanced CT/MR holds a whole volume).
+    const single = (await stat(input)).isFile();
+    const root = single ? path.dirname(input) : input;
+    const files = single ? [input] : await listFiles(input);
     await forEachLimit(files, READ_CONCURRENCY, async (file) => {
-      const name = path.relative(input, file).split(path.sep).join('/');
+      const name = path.relative(root, file).split(path.sep).join('/');
       const read = await readIfDicom(file);
       if (read.bytes) parse(name, read.bytes);
       else skipped.push({ file: name, reason: `${name}: ${read.reason}` });

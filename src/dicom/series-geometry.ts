@@ -18,7 +18,8 @@
  * gap and every position lies on the line through IPP₀ along n (within 5 % of a pixel). Otherwise
  * it is refused with VXG_ERR_DICOM_SERIES_INCONSISTENT saying what is wrong (missing slices,
  * uneven gaps, gantry tilt), or, with `resampleIrregular`, described for resampling onto the
- * regular grid from the first to the last position.
+ * regular grid from the first to the last position — unless a gap is wider than four median gaps,
+ * which no interpolation bridges honestly.
  * @module
  */
 import { VoxgateError } from '../errors.js';
@@ -30,6 +31,8 @@ import type { ImageFrame } from './image-frames.js';
 export const GAP_TOLERANCE = 0.01;
 /** Off-axis displacement that counts as gantry tilt, as a fraction of the smaller pixel spacing. */
 export const TILT_TOLERANCE = 0.05;
+/** Gaps wider than this many median gaps (three missing slices in a row) are not resampled. */
+export const MAX_RESAMPLED_GAP = 4;
 /** Positions closer than this fraction of the median gap (or 1 µm) along n are the same position. */
 const SAME_POSITION = 1e-3;
 
@@ -146,7 +149,16 @@ export function stackGeometry(frames: readonly ImageFrame[], options: GeometryOp
     if (kind) {
       irregular = { problem: problems.join('; '), kind };
       if (!options.resampleIrregular) {
-        throw inconsistent(`Irregular slices: ${irregular.problem}. Export the complete series, or allow resampling (resampleIrregular) to get a regular volume`);
+        throw inconsistent(
+          `Irregular slices: ${irregular.problem}. Export the complete series, or allow resampling (resampleIrregular, --resample-irregular) to get a regular volume`,
+        );
+      }
+      const widest = Math.max(...gaps);
+      if (widest > MAX_RESAMPLED_GAP * median) {
+        // Interpolating across a hole this wide would invent anatomy, not fill a missing slice.
+        throw inconsistent(
+          `Irregular slices: ${irregular.problem}. Not resampled: a gap of ${fmt(widest)} mm is more than ${MAX_RESAMPLED_GAP} times the ${fmt(median)} mm spacing`,
+        );
       }
       slices = Math.max(2, Math.round(total / median) + 1);
       sliceSpacing = total / (slices - 1);

@@ -174,3 +174,12 @@ test('a single slice takes its k spacing from SliceThickness, with a warning', a
   assert.deepEqual(columnNorms(volume.affine), [0.75, 0.5, 9]);
   assert.match(warnings[0], /single slice.*SliceThickness/);
 });
+
+test('a hole wider than four slice gaps is not resampled even when allowed', async () => {
+  const positions: Vec3[] = [0, 2, 4, 14, 16].map((z): Vec3 => [0, 0, z]); // 4 slices missing
+  await assert.rejects(readDicomSeries(makeSeries({ positions }), { resampleIrregular: true }), (err) => {
+    assert.ok(isVoxgateError(err, 'VXG_ERR_DICOM_SERIES_INCONSISTENT'));
+    assert.match(err.message, /4 slices are missing.*Not resampled: a gap of 10 mm is more than 4 times the 2 mm spacing\.$/);
+    return true;
+  });
+});

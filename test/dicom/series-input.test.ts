@@ -127,3 +127,16 @@ test('voxgate convert DICOM_DIR writes .nii.gz and .nrrd with the series geometr
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the path of a single file reads that file (an Enhanced image holds a whole volume)', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'vxg-dicom-file-'));
+  try {
+    const [file] = makeSeries({ positions: [[0, 0, 0]] });
+    await writeFile(path.join(dir, 'one.dcm'), file.bytes);
+    const { volume, series } = await readDicomFolder(path.join(dir, 'one.dcm'));
+    assert.deepEqual(volume.dims, [8, 6, 1]);
+    assert.equal(series.slices[0].file, 'one.dcm');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
