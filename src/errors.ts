@@ -93,6 +93,14 @@ export const ErrorCodes = {
   VXG_ERR_MODEL_GRAPH: { statusCode: 500 },
   /** The configuration (file, environment, flags) is invalid. */
   VXG_ERR_CONFIG_INVALID: { statusCode: 500 },
+
+  /** The web page was never built (dist/web is missing). */
+  VXG_ERR_WEB_NOT_BUILT: { statusCode: 404 },
+  /** A path below /assets/ that the page's build does not have. */
+  VXG_ERR_WEB_NOT_FOUND: { statusCode: 404 },
+  /** A sample image path that GET /api/samples does not list. */
+  VXG_ERR_SAMPLE_NOT_FOUND: { statusCode: 404 },
+
   /** No job has that jobId or transactionID. */
   VXG_ERR_JOB_NOT_FOUND: { statusCode: 404 },
   /** A request whose transactionID an existing job already has. */

@@ -1,12 +1,16 @@
 /**
- * Optional API tokens: with tokens configured, every route but the health checks needs
- * `Authorization: Bearer <token>`.
+ * Optional API tokens: with tokens configured, every route but the health checks and the web
+ * page's static shell needs `Authorization: Bearer <token>`.
  * @module
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
-const OPEN_ROUTES = [/^\/v1\/health\//, /^\/health\//];
+/**
+ * Routes that never need a token: health checks, and the web page's shell (`/` and its bundles in
+ * `/assets/`), which holds no data and must load so that a person can type the token into it.
+ */
+const OPEN_ROUTES = [/^\/v1\/health\//, /^\/health\//, /^\/$/, /^\/assets\//];
 
 function digest(token: string): Buffer {
   return createHash('sha256').update(token).digest();

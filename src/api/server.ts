@@ -19,6 +19,8 @@ import type { Metrics } from './metrics.js';
 import { createMetrics, registerHttpMetrics } from './metrics.js';
 import { inferenceRoute } from './nim/inference-route.js';
 import { infoRoutes } from './nim/info-routes.js';
+import { sampleRoutes } from './samples.js';
+import { webRoutes } from './web.js';
 
 export interface ServerDependencies {
   config: Config;
@@ -26,12 +28,14 @@ export interface ServerDependencies {
   metrics?: Metrics;
   /** Fastify's logger option; tests pass false. */
   logger?: FastifyServerOptions['logger'];
+  /** Where the built web page lives (default dist/web); tests point it at their own build. */
+  webRoot?: string;
 }
 
 /** JSON bodies are small (images come by URL or multipart); cap them well below uploads. */
 const MAX_JSON_BODY = 1024 * 1024;
 
-export async function buildServer({ config, engine, metrics = createMetrics(), logger }: ServerDependencies): Promise<FastifyInstance> {
+export async function buildServer({ config, engine, metrics = createMetrics(), logger, webRoot }: ServerDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ?? {
       level: config.logLevel,
@@ -93,5 +97,7 @@ export async function buildServer({ config, engine, metrics = createMetrics(), l
       },
     },
   });
+  await app.register(sampleRoutes, { roots: config.allowPath });
+  await app.register(webRoutes, { root: webRoot });
   return app;
 }
