@@ -105,7 +105,7 @@ export async function runInference(request: InferenceRequest, context: Inference
 
   const stem = volumeStem(name);
   const fileName = `${stem}_seg${request.output.extension}`;
-  const bytes = await encodeVolume({ ...labels, ...grid }, request.output.extension, { dataType: request.output.dtype });
+  const bytes = await encodeVolume({ ...labels, ...grid }, request.output.extension, { dataType: request.output.dtype, labels: true });
   let writtenPath: string | undefined;
   if (workingDir) {
     await mkdir(workingDir, { recursive: true });

@@ -173,6 +173,8 @@ export interface NiftiHeaderFields {
   descrip?: string;
   sclSlope?: number;
   sclInter?: number;
+  /** NIFTI_INTENT_* code; 1002 (NIFTI_INTENT_LABEL) tells viewers the values are labels. */
+  intentCode?: number;
 }
 
 /**
@@ -188,6 +190,7 @@ export function serializeNiftiHeader(f: NiftiHeaderFields): Buffer {
     const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
     v.setInt32(0, NIFTI1_HEADER_SIZE, le);
     out[39] = 0; // dim_info
+    v.setInt16(68, f.intentCode ?? 0, le);
     const dim = [3, f.dims[0], f.dims[1], f.dims[2], 1, 1, 1, 1];
     dim.forEach((d, n) => v.setInt16(40 + 2 * n, d, le));
     v.setInt16(70, NiftiDataTypeCodes[f.dataType], le);
@@ -223,5 +226,6 @@ export function serializeNiftiHeader(f: NiftiHeaderFields): Buffer {
   for (let n = 0; n < 6; n++) v.setFloat64(352 + 8 * n, f.quatern[n], le);
   for (let n = 0; n < 12; n++) v.setFloat64(400 + 8 * n, f.srow[n], le);
   v.setInt32(500, f.xyztUnits, le);
+  v.setInt32(504, f.intentCode ?? 0, le);
   return out;
 }

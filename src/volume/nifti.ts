@@ -214,7 +214,12 @@ export interface NiftiWriteOptions {
   /** gzip (.nii.gz) when true (default). */
   compress?: boolean;
   level?: number;
+  /** Mark the voxel values as labels (intent code 1002, NIFTI_INTENT_LABEL), as label maps should be. */
+  labels?: boolean;
 }
+
+/** nifti1.h NIFTI_INTENT_LABEL: "the value at each voxel is an index into some set of labels". */
+export const NIFTI_INTENT_LABEL = 1002;
 
 /**
  * Encodes a volume as a single-file NIfTI. When the volume came from a NIfTI file (and its affine is
@@ -236,6 +241,7 @@ export async function encodeNifti(volume: Volume, options: NiftiWriteOptions = {
     srow: geometry.srow,
     xyztUnits: geometry.xyztUnits,
     descrip: 'Voxgate',
+    intentCode: options.labels ? NIFTI_INTENT_LABEL : 0,
   });
   const data = dataType === volume.dataType ? volume.data : convertVoxels(volume.data, dataType);
   let bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);

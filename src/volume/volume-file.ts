@@ -52,6 +52,8 @@ export function volumeStem(name: string): string {
 export interface EncodeVolumeOptions {
   dataType?: DataType;
   level?: number;
+  /** The voxel values are labels (NIfTI intent 1002). */
+  labels?: boolean;
 }
 
 /** Encodes `volume` in the format the extension names (.nii.gz, .nii, .nrrd with gzip encoding). */
@@ -62,6 +64,6 @@ export async function encodeVolume(volume: Volume, extension: VolumeExtension, o
     case '.nii':
       return encodeNifti(volume, { ...options, compress: false });
     case '.nrrd':
-      return encodeNrrd(volume, { ...options, encoding: 'gzip' });
+      return encodeNrrd(volume, { dataType: options.dataType, level: options.level, encoding: 'gzip' });
   }
 }

@@ -205,3 +205,12 @@ test('an axis longer than 32767 voxels is written as NIfTI-2 (NIfTI-1 dims are i
   assert.deepEqual(back.dims, [40000, 1, 1]);
   assert.equal(back.data[39999], 7);
 });
+
+test('label maps are written with intent code 1002 (NIFTI_INTENT_LABEL) so viewers colour them as labels', async () => {
+  const { parseNiftiHeader } = await import('../../src/volume/nifti-header.js');
+  const labels = createVolume([2, 2, 1], Uint8Array.from([0, 1, 2, 3]), OBLIQUE);
+  const plain = parseNiftiHeader(await encodeNifti(labels, { compress: false }));
+  const marked = parseNiftiHeader(await encodeNifti(labels, { compress: false, labels: true }));
+  assert.equal(plain.intentCode, 0);
+  assert.equal(marked.intentCode, 1002);
+});
