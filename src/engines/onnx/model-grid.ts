@@ -45,7 +45,7 @@ export function toModelGrid(volume: Volume, orientation: Orientation, spacing: V
     return { dims: out.dims, affine: out.affine, data: out.data as Float32Array, transform, reoriented, resampled };
   }
   // A copy even for float32 input: the intensity transform works in place, the caller's image stays.
-  const data = Float32Array.from(oriented.data);
+  const data = new Float32Array(oriented.data);
   return { dims: oriented.dims, affine: oriented.affine, data, transform, reoriented, resampled };
 }
 

@@ -72,8 +72,20 @@ export async function createOnnxEngine(options: OnnxEngineOptions): Promise<Onnx
   }
 }
 
+/** Where the time of the last `segment` went (in this thread; for benchmarks and logs). */
+export interface OnnxRunStats {
+  readonly windows: number;
+  readonly batches: number;
+  /** Σ of `session.run` wall times, ms. */
+  readonly networkMs: number;
+  /** The whole `segment` call, ms. */
+  readonly totalMs: number;
+}
+
 export class OnnxEngine implements Engine {
   readonly info: EngineInfo;
+  /** Timing of the last completed segmentation. */
+  lastRun?: OnnxRunStats;
   readonly #pkg: ModelPackage;
   readonly #session: InferenceSession;
   readonly #binding: GraphBinding;
@@ -93,6 +105,10 @@ export class OnnxEngine implements Engine {
   async segment(volume: Volume, prompts: SegmentationPrompts, progress?: ProgressCallback): Promise<LabelVolume> {
     if (this.#closed) throw new VoxgateError('VXG_ERR_ENGINE_NOT_READY', 'The onnx engine is closed.');
     if (prompts.points) throw new VoxgateError('VXG_ERR_PROMPT_INVALID', 'The onnx engine does not take point prompts.');
+    const started = performance.now();
+    let networkMs = 0;
+    let batches = 0;
+    let windows = 0;
     const pkg = this.#pkg;
     const { spec } = pkg;
     progress?.(0, 'preprocess');
@@ -101,6 +117,7 @@ export class OnnxEngine implements Engine {
     const finish = (): LabelVolume => {
       progress?.(0.97, 'postprocess');
       const out = createLabelVolume(volume, labelsToInput(labels, grid));
+      this.lastRun = { windows, batches, networkMs, totalMs: performance.now() - started };
       progress?.(1, 'done');
       return out;
     };
@@ -162,7 +179,11 @@ export class OnnxEngine implements Engine {
       // A fixed batch larger than what is left runs with empty windows whose outputs are ignored.
       const size = this.#binding.fixedBatch ?? count;
       if (size > count) input.fill(0, count * roiVoxels);
+      const before = performance.now();
       const output = await this.#run(size === runBatch ? input : input.subarray(0, size * roiVoxels), size);
+      networkMs += performance.now() - before;
+      batches++;
+      windows += count;
       for (let b = 0; b < count; b++) {
         if (stitcher) stitcher.add(output, b, origins[first + b]);
         else sinkWholeWindow(output, b, stitchOptions, sink);

@@ -76,36 +76,14 @@ export class WindowStitcher {
     const weights = this.#options.weights;
     const { channels, totalChannels } = this.#options;
     for (let c = 0; c < channels.length; c++) {
-      const band = this.#bands[c];
       const base = (b * totalChannels + channels[c]) * roiVoxels;
-      for (let z = 0; z < rz; z++) {
-        const slot = (z0 + z) % rz;
-        for (let y = 0; y < ry; y++) {
-          const to = (slot * by + y0 + y) * bx + x0;
-          const from = base + (z * ry + y) * rx;
-          if (weights) {
-            const w = (z * ry + y) * rx;
-            for (let x = 0; x < rx; x++) band[to + x] += output[from + x] * weights[w + x];
-          } else {
-            for (let x = 0; x < rx; x++) band[to + x] += output[from + x];
-          }
-        }
-      }
+      if (weights) addWeighted(this.#bands[c], output, base, weights, this.#options.roi, bx, by, x0, y0, z0);
+      else addPlain(this.#bands[c], output, base, this.#options.roi, bx, by, x0, y0, z0);
     }
     const sum = this.#weightSum;
     if (sum) {
-      for (let z = 0; z < rz; z++) {
-        const slot = (z0 + z) % rz;
-        for (let y = 0; y < ry; y++) {
-          const to = (slot * by + y0 + y) * bx + x0;
-          if (weights) {
-            const w = (z * ry + y) * rx;
-            for (let x = 0; x < rx; x++) sum[to + x] += weights[w + x];
-          } else {
-            for (let x = 0; x < rx; x++) sum[to + x] += 1;
-          }
-        }
-      }
+      if (weights) addPlain(sum, weights, 0, this.#options.roi, bx, by, x0, y0, z0);
+      else addOnes(sum, this.#options.roi, bx, by, x0, y0, z0);
     }
   }
 
@@ -143,5 +121,46 @@ export function sinkWholeWindow(output: Float32Array, b: number, options: Pick<S
       return output.subarray(from, from + plane);
     });
     sink(z, views, undefined);
+  }
+}
+
+// The accumulation kernels: one loop each, monomorphic, so V8 keeps them tight (the stitching's
+// cost is these loops: channels × window voxels multiply-adds per window).
+
+/** band[window voxel] += source[base + voxel] · weights[voxel], through the k ring. */
+function addWeighted(band: Float32Array, source: Float32Array, base: number, weights: Float32Array, roi: Dims, bx: number, by: number, x0: number, y0: number, z0: number): void {
+  const [rx, ry, rz] = roi;
+  let from = 0;
+  for (let z = 0; z < rz; z++) {
+    const slot = (z0 + z) % rz;
+    for (let y = 0; y < ry; y++, from += rx) {
+      const to = (slot * by + y0 + y) * bx + x0;
+      for (let x = 0; x < rx; x++) band[to + x] += source[base + from + x] * weights[from + x];
+    }
+  }
+}
+
+/** band[window voxel] += source[base + voxel]. */
+function addPlain(band: Float32Array, source: Float32Array, base: number, roi: Dims, bx: number, by: number, x0: number, y0: number, z0: number): void {
+  const [rx, ry, rz] = roi;
+  let from = base;
+  for (let z = 0; z < rz; z++) {
+    const slot = (z0 + z) % rz;
+    for (let y = 0; y < ry; y++, from += rx) {
+      const to = (slot * by + y0 + y) * bx + x0;
+      for (let x = 0; x < rx; x++) band[to + x] += source[from + x];
+    }
+  }
+}
+
+/** band[window voxel] += 1. */
+function addOnes(band: Float32Array, roi: Dims, bx: number, by: number, x0: number, y0: number, z0: number): void {
+  const [rx, ry, rz] = roi;
+  for (let z = 0; z < rz; z++) {
+    const slot = (z0 + z) % rz;
+    for (let y = 0; y < ry; y++) {
+      const to = (slot * by + y0 + y) * bx + x0;
+      for (let x = 0; x < rx; x++) band[to + x] += 1;
+    }
   }
 }
