@@ -85,7 +85,7 @@ function resolveClasses(requested: readonly (string | number)[], engine: EngineI
     if (!resolved) {
       throw new VoxgateError(
         'VXG_ERR_PROMPT_CLASS_UNSUPPORTED',
-        `The ${engine.name} engine cannot segment class ${index} (${labelName(index)}) from a class prompt. It can segment: ${describeSupported(engine)}. Other structures can be segmented with point prompts.`,
+        `The ${engine.name} engine cannot segment class ${index} (${labelName(index)}) from a class prompt. It can segment: ${describeSupported(engine)}.${engine.pointPrompts ? ' Other structures can be segmented with point prompts.' : ''}`,
       );
     }
     for (const r of resolved) if (!out.includes(r)) out.push(r);
