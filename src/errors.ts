@@ -123,6 +123,51 @@ export const ErrorCodes = {
   VXG_ERR_JOB_PIPELINE: { statusCode: 500 },
   /** A job taken over too many times (its workers kept dying): it is ended instead of retried forever. */
   VXG_ERR_JOB_INTERRUPTED: { statusCode: 500 },
+
+  /** DICOMweb connection details or arguments that cannot be used (bad URI, no authID, not a UID, a wildcard). */
+  VXG_ERR_DICOMWEB_REQUEST: { statusCode: 422 },
+  /** The DICOMweb server could not be reached: refused, reset, DNS, TLS. */
+  VXG_ERR_DICOMWEB_UNREACHABLE: { statusCode: 502 },
+  /** The DICOMweb server sent nothing for the idle timeout. */
+  VXG_ERR_DICOMWEB_TIMEOUT: { statusCode: 504 },
+  /** The DICOMweb server answered 401 or 403. */
+  VXG_ERR_DICOMWEB_AUTH: { statusCode: 502 },
+  /** The DICOMweb server answered 404: no such study, series or instance. */
+  VXG_ERR_DICOMWEB_NOT_FOUND: { statusCode: 404 },
+  /** Any other unexpected HTTP status from the DICOMweb server (5xx, 408 and 429 are transient). */
+  VXG_ERR_DICOMWEB_STATUS: { statusCode: 502 },
+  /** A DICOMweb answer that is not what was asked for: bad JSON, bad multipart, a part that is not DICOM. */
+  VXG_ERR_DICOMWEB_RESPONSE: { statusCode: 502 },
+  /** STOW-RS stored none of the instances (409, or every instance in FailedSOPSequence). */
+  VXG_ERR_DICOMWEB_STORE_FAILED: { statusCode: 502 },
+  /** DIMSE peer or arguments that cannot be used (AE title, port, not a UID, a wildcard). */
+  VXG_ERR_DIMSE_REQUEST: { statusCode: 422 },
+  /** The DICOM peer could not be reached, or closed the connection. */
+  VXG_ERR_DIMSE_UNREACHABLE: { statusCode: 502 },
+  /** The DICOM peer sent nothing for the timeout (connect, association or between PDUs). */
+  VXG_ERR_DIMSE_TIMEOUT: { statusCode: 504 },
+  /** The DICOM peer rejected the association (PS3.8 §9.3.4: AE title not recognised, congestion …). */
+  VXG_ERR_DIMSE_REJECTED: { statusCode: 502 },
+  /** The DICOM peer aborted the association (A-ABORT) or dropped it mid-operation. */
+  VXG_ERR_DIMSE_ABORTED: { statusCode: 502 },
+  /** The DICOM peer accepted no presentation context for the operation (SOP class or transfer syntax). */
+  VXG_ERR_DIMSE_NO_CONTEXT: { statusCode: 502 },
+  /** The DICOM peer answered a failure status (PS3.7 Annex C), or sub-operations all failed. */
+  VXG_ERR_DIMSE_STATUS: { statusCode: 502 },
+  /** FHIR base URL, resource type or id that cannot be used. */
+  VXG_ERR_FHIR_REQUEST: { statusCode: 422 },
+  /** The FHIR server could not be reached. */
+  VXG_ERR_FHIR_UNREACHABLE: { statusCode: 502 },
+  /** The FHIR server sent nothing for the idle timeout. */
+  VXG_ERR_FHIR_TIMEOUT: { statusCode: 504 },
+  /** The FHIR server answered 401 or 403. */
+  VXG_ERR_FHIR_AUTH: { statusCode: 502 },
+  /** The FHIR server answered 404 (or 410): no such resource. */
+  VXG_ERR_FHIR_NOT_FOUND: { statusCode: 404 },
+  /** Any other unexpected HTTP status from the FHIR server. */
+  VXG_ERR_FHIR_STATUS: { statusCode: 502 },
+  /** A FHIR answer that is not the resource asked for (wrong media type, too large). */
+  VXG_ERR_FHIR_RESPONSE: { statusCode: 502 },
 } as const satisfies Record<string, { statusCode: number }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;
