@@ -31,16 +31,19 @@ const BOUNDARY = 'b0und4ry';
 const PART_A = Buffer.concat([Buffer.from('first\r\n--b0und'), Buffer.alloc(300, 7), Buffer.from('--b0und4ry\r')]);
 const PART_B = Buffer.from('second part');
 
-function multipart(parts: readonly Buffer[], preamble = ''): Buffer {
+function multipart(parts: readonly Buffer[], preamble = '', lengths: 'with Content-Length' | 'without' = 'without'): Buffer {
   const pieces: Buffer[] = [Buffer.from(preamble)];
-  for (const part of parts) pieces.push(Buffer.from(`--${BOUNDARY}\r\nContent-Type: application/dicom\r\n\r\n`), part, Buffer.from('\r\n'));
+  for (const part of parts) {
+    const length = lengths === 'with Content-Length' ? `Content-Length: ${part.length}\r\n` : '';
+    pieces.push(Buffer.from(`--${BOUNDARY}\r\nContent-Type: application/dicom\r\n${length}\r\n`), part, Buffer.from('\r\n'));
+  }
   pieces.push(Buffer.from(`--${BOUNDARY}--\r\nepilogue`));
   return Buffer.concat(pieces);
 }
 
 test('the multipart reader finds the same parts whatever the chunk size (1 byte to the whole body)', () => {
-  for (const preamble of ['', 'preamble text\r\n']) {
-    const body = multipart([PART_A, PART_B], preamble);
+  for (const [preamble, lengths] of [['', 'without'], ['preamble text\r\n', 'without'], ['', 'with Content-Length']] as const) {
+    const body = multipart([PART_A, PART_B], preamble, lengths);
     for (const size of [1, 2, 3, 5, 7, 13, 64, body.length]) {
       const parts = parse(BOUNDARY, body, size);
       assert.equal(parts.length, 2, `chunk size ${size}`);
@@ -55,6 +58,12 @@ test('the multipart reader rejects a body that ends inside a part', () => {
   const body = multipart([PART_A, PART_B]);
   const cut = body.subarray(0, body.length - 30);
   assert.throws(() => parse(BOUNDARY, cut, 64), (err: unknown) => err instanceof MultipartError && /ended inside part 2/.test(err.message));
+});
+
+test('a part longer than its Content-Length is refused, not cut', () => {
+  const body = multipart([PART_A], '', 'with Content-Length');
+  const lying = Buffer.from(body.toString('latin1').replace(`Content-Length: ${PART_A.length}`, `Content-Length: ${PART_A.length - 5}`), 'latin1');
+  assert.throws(() => parse(BOUNDARY, lying, 64), (err: unknown) => err instanceof MultipartError && /Content-Length/.test(err.message));
 });
 
 test('boundaryOf reads quoted and bare boundaries, and refuses none', () => {

@@ -2,14 +2,18 @@
  * Writes one DICOM instance to disk while its bytes arrive (a WADO-RS part, a C-STORE dataset): to
  * `<final>.partial` first, renamed to the final name only once complete and flushed, so a folder
  * never holds a half-written `.dcm` that a retry would take for a retrieved instance.
+ *
+ * Chunks are gathered up to 1 MiB and written with one writev: a CT slice (~0.5 MiB, arriving in
+ * 64 KiB socket reads) costs one open, one write, one close and one rename, not a dozen writes.
+ * Memory stays bounded by that buffer, whatever the instance's size.
  * @module
  */
-import type { WriteStream } from 'node:fs';
-import { createWriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { once } from 'node:events';
 import { isUid } from './part10.js';
+
+const FLUSH_BYTES = 1 << 20;
 
 /** `<dir>/<sopInstanceUid>.dcm`; throws on a value that is not a UID (never a raw string in a path). */
 export function instancePath(dir: string, sopInstanceUid: string): string {
@@ -17,53 +21,85 @@ export function instancePath(dir: string, sopInstanceUid: string): string {
   return path.join(dir, `${sopInstanceUid}.dcm`);
 }
 
-/** A file being written in order, with back-pressure, that becomes visible on {@link finish}. */
+/** A file written in order, with bounded buffering, that becomes visible on {@link finish}. */
 export class InstanceFile {
   readonly path: string;
   readonly #partial: string;
-  readonly #stream: WriteStream;
+  #handle: Promise<FileHandle> | undefined;
+  #buffered: Uint8Array[] = [];
+  #bufferedBytes = 0;
   #bytes = 0;
-  #failed: Error | undefined;
+  /** The flush in progress: writes are ordered behind it. */
+  #flushing: Promise<void> = Promise.resolve();
 
   constructor(finalPath: string) {
     this.path = finalPath;
     this.#partial = `${finalPath}.partial`;
-    this.#stream = createWriteStream(this.#partial, { highWaterMark: 1 << 20 });
-    this.#stream.on('error', (err) => {
-      this.#failed = err;
-    });
   }
 
   get bytes(): number {
     return this.#bytes;
   }
 
-  /** Appends `chunk`; resolves at once unless the disk is behind (then on 'drain'). */
+  /** Appends `chunk` (kept by reference until written: do not reuse its memory). */
   async write(chunk: Uint8Array): Promise<void> {
-    if (this.#failed) throw this.#failed;
+    this.#buffered.push(chunk);
+    this.#bufferedBytes += chunk.length;
     this.#bytes += chunk.length;
-    if (!this.#stream.write(chunk)) {
-      await Promise.race([once(this.#stream, 'drain'), once(this.#stream, 'close')]);
-      if (this.#failed) throw this.#failed;
-    }
+    if (this.#bufferedBytes >= FLUSH_BYTES) await this.#flush();
   }
 
-  /** Flushes, closes and renames into place; resolves with the final path. */
+  /** Writes what is buffered, closes and renames into place; resolves with the final path. */
   async finish(): Promise<string> {
-    if (this.#failed) throw this.#failed;
-    this.#stream.end();
-    await once(this.#stream, 'close');
-    if (this.#failed) throw this.#failed;
+    await this.#flush();
+    const handle = await this.#open();
+    await handle.close();
+    this.#handle = undefined;
     await rename(this.#partial, this.path);
     return this.path;
   }
 
   /** Stops writing and removes the partial file. Never throws. */
   async discard(): Promise<void> {
-    if (!this.#stream.closed) {
-      this.#stream.destroy();
-      await once(this.#stream, 'close').catch(() => undefined);
+    this.#buffered = [];
+    await this.#flushing.catch(() => undefined);
+    if (this.#handle) {
+      await this.#handle.then((h) => h.close()).catch(() => undefined);
+      this.#handle = undefined;
     }
     await unlink(this.#partial).catch(() => undefined);
   }
+
+  #open(): Promise<FileHandle> {
+    this.#handle ??= open(this.#partial, 'w');
+    return this.#handle;
+  }
+
+  #flush(): Promise<void> {
+    const chunks = this.#buffered;
+    this.#buffered = [];
+    this.#bufferedBytes = 0;
+    this.#flushing = this.#flushing.then(async () => {
+      if (chunks.length === 0) {
+        await this.#open();
+        return;
+      }
+      const handle = await this.#open();
+      let pending = chunks;
+      while (pending.length > 0) {
+        const { bytesWritten } = await handle.writev(pending);
+        pending = skipBytes(pending, bytesWritten);
+      }
+    });
+    return this.#flushing;
+  }
+}
+
+/** `chunks` without their first `count` bytes (after a short writev). */
+function skipBytes(chunks: Uint8Array[], count: number): Uint8Array[] {
+  let left = count;
+  let i = 0;
+  while (i < chunks.length && left >= chunks[i].length) left -= chunks[i++].length;
+  if (i === chunks.length) return [];
+  return [chunks[i].subarray(left), ...chunks.slice(i + 1)];
 }

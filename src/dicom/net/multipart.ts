@@ -26,7 +26,7 @@ const MAX_PADDING_BYTES = 1024;
 const CRLF = Buffer.from('\r\n');
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
-type State = 'preamble' | 'delimiter' | 'headers' | 'body' | 'done';
+type State = 'preamble' | 'delimiter' | 'headers' | 'body' | 'sized' | 'done';
 
 /**
  * The `boundary` parameter of a multipart Content-Type, unquoted, or undefined when there is none.
@@ -65,6 +65,8 @@ export class MultipartReader {
   // same search as every later delimiter, which RFC 2046 defines as CRLF "--" boundary.
   #pending: Buffer = Buffer.from(CRLF);
   #parts = 0;
+  /** Bytes of the current part still to come, when its headers gave a Content-Length. */
+  #remaining = 0;
 
   constructor(boundary: string) {
     if (!boundary) throw new MultipartError('no boundary');
@@ -127,10 +129,36 @@ export class MultipartReader {
             headerEnd = at;
             bodyStart = at + 4;
           }
-          events.push({ type: 'begin', headers: parseHeaderBlock(data.subarray(0, headerEnd)) });
+          const headers = parseHeaderBlock(data.subarray(0, headerEnd));
+          events.push({ type: 'begin', headers });
           this.#parts++;
           data = data.subarray(bodyStart);
-          this.#state = 'body';
+          // A part Content-Length (Orthanc, dcm4chee send one) lets the body pass without searching
+          // it for the delimiter; the delimiter is still checked where the length says it is.
+          const length = headers.get('content-length');
+          if (length !== undefined && /^[0-9]{1,15}$/.test(length)) {
+            this.#remaining = Number(length);
+            this.#state = 'sized';
+          } else {
+            this.#state = 'body';
+          }
+          break;
+        }
+        case 'sized': {
+          if (this.#remaining > 0) {
+            const take = Math.min(this.#remaining, data.length);
+            if (take > 0) events.push({ type: 'data', data: data.subarray(0, take) });
+            this.#remaining -= take;
+            data = data.subarray(take);
+            if (this.#remaining > 0) return events;
+          }
+          if (data.length < this.#delimiter.length) return this.#wait(data, events);
+          if (!data.subarray(0, this.#delimiter.length).equals(this.#delimiter)) {
+            throw new MultipartError(`part ${this.#parts} is not followed by a boundary where its Content-Length ends`);
+          }
+          events.push({ type: 'end' });
+          data = data.subarray(this.#delimiter.length);
+          this.#state = 'delimiter';
           break;
         }
         case 'body': {
