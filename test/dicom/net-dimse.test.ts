@@ -105,6 +105,7 @@ describe('DIMSE client and store SCP against a real Orthanc on loopback', { skip
     for (const instance of result.instances) {
       assert.equal(instance.studyInstanceUid, patientC.studyInstanceUid);
       assert.equal(instance.callingAeTitle, pacs.aeTitle);
+      assert.equal(instance.moveOriginatorAeTitle, OUR_AE);
       assert.equal(instance.transferSyntaxUid, '1.2.840.10008.1.2.4.90');
       const stored = await pacs.restBytes(`/instances/${orthancIds.get(instance.sopInstanceUid)}/file`);
       assert.ok((await datasetBytes(instance.path)).equals(await datasetBytes(stored)), instance.sopInstanceUid);
