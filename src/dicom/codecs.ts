@@ -55,6 +55,16 @@ export function initCodecs(): Promise<void> {
   return ready;
 }
 
+function resetCodecs(): void {
+  try {
+    codecs?.NativeCodecs.release();
+  } catch {
+    // Releasing a broken instance may fail too; it is dropped either way.
+  }
+  codecs = undefined;
+  ready = undefined;
+}
+
 /** What a decoder needs to know about the frame besides its bitstream. */
 export interface FrameLayout {
   readonly rows: number;
@@ -95,6 +105,10 @@ export function decodeEncodedFrame(name: string, transferSyntaxUID: string, enco
     const result: CodecContext = decoder === 'decodeJpeg' ? NativeCodecs.decodeJpeg(context, { convertColorspaceToRgb: false }) : NativeCodecs[decoder](context);
     decoded = result.getDecodedBuffer();
   } catch (err) {
+    // A decoder that failed may have trapped half-way through C++ code (WebAssembly 'unreachable'),
+    // leaving its heap inconsistent: later decodes then hang or fail. Drop the instance; the next
+    // initCodecs() loads a fresh one.
+    resetCodecs();
     throw new VoxgateError('VXG_ERR_DICOM_DECODE', `${name}: the ${transferSyntaxUID} pixel data cannot be decoded (${(err as Error).message}).`, { cause: err });
   }
   // Decoders may pad to an even length; fewer bytes than the header promises is an error.

@@ -22,6 +22,7 @@ const SHORT_VRS = new Set([
   'AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FL', 'FD', 'IS', 'LO', 'LT', 'PN', 'SH', 'SL', 'SS', 'ST', 'TM', 'UI', 'UL', 'US',
 ]);
 const UNDEFINED_LENGTH = 0xffffffff;
+const MAX_DEPTH = 32;
 
 export interface Syntax {
   readonly littleEndian: boolean;
@@ -61,6 +62,7 @@ export class ElementParser {
   readonly #name: string;
   readonly #bytes: Uint8Array;
   readonly #view: DataView;
+  #depth = 0;
 
   constructor(name: string, bytes: Uint8Array) {
     this.#name = name;
@@ -74,6 +76,17 @@ export class ElementParser {
    * file meta information without a group length).
    */
   dataset(start: number, end: number, syntax: Syntax, options: { inUndefinedItem?: boolean; onlyGroup?: number } = {}): { dataset: DicomDataset; end: number } {
+    // Real datasets nest a handful of levels; a crafted one must not exhaust the stack.
+    if (this.#depth >= MAX_DEPTH) throw this.#malformed(start, `sequences nested more than ${MAX_DEPTH} deep`);
+    this.#depth++;
+    try {
+      return this.#elements(start, end, syntax, options);
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  #elements(start: number, end: number, syntax: Syntax, options: { inUndefinedItem?: boolean; onlyGroup?: number }): { dataset: DicomDataset; end: number } {
     const elements = new Map<number, ElementRef>();
     const le = syntax.littleEndian;
     const view = this.#view;

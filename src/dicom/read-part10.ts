@@ -106,7 +106,7 @@ export function readPart10(name: string, bytes: Uint8Array): Part10File {
     dataset,
     sopClassUID: dataset.string(Tag.SOPClassUID) ?? meta.string(Tag.MediaStorageSOPClassUID) ?? '',
     sopInstanceUID: dataset.string(Tag.SOPInstanceUID) ?? meta.string(Tag.MediaStorageSOPInstanceUID) ?? '',
-    naturalized: () => (natural ??= naturalize(bytes)),
+    naturalized: () => (natural ??= naturalize(name, bytes)),
   };
 }
 
@@ -125,8 +125,12 @@ function parseMeta(parser: ElementParser, bytes: Uint8Array, start: number): { m
   return { meta: parsed.dataset, end: parsed.end };
 }
 
-/** dcmjs' naturalised dataset, pixel data left out, dcmjs' validation chatter silenced meanwhile. */
-function naturalize(bytes: Uint8Array): NaturalizedDataset {
+/**
+ * dcmjs' naturalised dataset, pixel data left out, dcmjs' validation chatter silenced meanwhile.
+ * dcmjs is stricter than our walker in places (a wrong meta group length) and throws plain errors:
+ * those become VXG_ERR_DICOM_MALFORMED naming the file.
+ */
+function naturalize(name: string, bytes: Uint8Array): NaturalizedDataset {
   const validation = dcmjsLog.getLogger('validation.dcmjs');
   const level = validation.getLevel();
   validation.setLevel('silent');
@@ -137,6 +141,8 @@ function naturalize(bytes: Uint8Array): NaturalizedDataset {
     const natural = dcmjsData.DicomMetaDictionary.naturalizeDataset(dict.dict);
     natural._meta = dcmjsData.DicomMetaDictionary.naturalizeDataset(dict.meta);
     return natural;
+  } catch (err) {
+    throw new VoxgateError('VXG_ERR_DICOM_MALFORMED', `${name}: dcmjs cannot read the dataset (${(err as Error).message}).`, { cause: err });
   } finally {
     validation.setLevel(levelName(level));
   }

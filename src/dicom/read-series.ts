@@ -9,6 +9,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { VoxgateError, isVoxgateError } from '../errors.js';
+import { DEFAULT_MAX_DECODED_BYTES } from '../volume/byte-reader.js';
 import type { Volume } from '../volume/volume.js';
 import { createVolume } from '../volume/volume.js';
 import { initCodecs } from './codecs.js';
@@ -42,6 +43,8 @@ export interface ReadDicomOptions {
    * with VXG_ERR_DICOM_SERIES_INCONSISTENT.
    */
   readonly resampleIrregular?: boolean;
+  /** Largest volume to build, in bytes (default 1.5e9, as for NIfTI / NRRD): VXG_ERR_VOLUME_TOO_LARGE above it. */
+  readonly maxDecodedBytes?: number;
 }
 
 export interface DicomSeriesResult {
@@ -90,8 +93,8 @@ async function readStacks(input: DicomInput): Promise<{ stacks: ImageStack[]; sk
     try {
       parsed.push(readPart10(name, bytes));
     } catch (err) {
-      if (!isVoxgateError(err)) throw err;
-      skipped.push({ file: name, reason: err.message });
+      // A file no check foresaw must still be skipped with a reason, not end the whole read.
+      skipped.push({ file: name, reason: isVoxgateError(err) ? err.message : `${name}: malformed DICOM (${(err as Error).message})` });
     }
   };
   let where: string;
@@ -121,6 +124,15 @@ async function readStacks(input: DicomInput): Promise<{ stacks: ImageStack[]; sk
 
 async function stackToVolume(stack: ImageStack, options: ReadDicomOptions): Promise<Omit<DicomSeriesResult, 'skipped'>> {
   const geometry = stackGeometry(stack.frames, options);
+  // Worst case, float32 (4 bytes) per voxel; checked before anything is allocated.
+  const voxels = geometry.dims[0] * geometry.dims[1] * Math.max(geometry.dims[2], geometry.sorted.length);
+  const max = options.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES;
+  if (voxels * 4 > max) {
+    throw new VoxgateError(
+      'VXG_ERR_VOLUME_TOO_LARGE',
+      `Series ${stack.id} would decode to ${geometry.dims.join('×')} voxels (up to ${(voxels * 4 / 1e9).toFixed(2)} GB), over the ${(max / 1e9).toFixed(2)} GB limit.`,
+    );
+  }
   if (geometry.sorted.some((f) => !isNativeSyntax(f.file.transferSyntaxUID))) await initCodecs();
   const { data: stacked } = assembleStack(geometry.sorted);
   const data = geometry.irregular ? resampleStack(stacked, geometry) : stacked;
@@ -131,7 +143,8 @@ async function stackToVolume(stack: ImageStack, options: ReadDicomOptions): Prom
   if (imageType.includes('MOSAIC')) {
     warnings.push(`${first.name}: a Siemens mosaic (ImageType MOSAIC): its tiles are read as one ${geometry.dims[0]}×${geometry.dims[1]} image, not de-mosaicked into slices.`);
   }
-  return { volume, series: sourceSeriesOf(stack, geometry.sorted, geometry.irregular !== null), warnings };
+  const series = sourceSeriesOf(stack, geometry.sorted, geometry.irregular !== null, warnings);
+  return { volume, series, warnings };
 }
 
 function noImages(where: string, skipped: readonly SkippedFile[]): VoxgateError {

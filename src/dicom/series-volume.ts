@@ -60,6 +60,7 @@ export function assembleStack(frames: readonly ImageFrame[]): { data: VoxelArray
 function write(frames: readonly ImageFrame[], get: (k: number) => StoredArray, type: Output): VoxelArray {
   const { rows, columns } = frames[0].format;
   const plane = rows * columns;
+  get(0); // the first frame's pixel data must hold Rows × Columns values before the volume is allocated
   const out = new VoxelArrayOf[type](plane * frames.length);
   const [lo, hi] = valueRange(type);
   for (let k = 0; k < frames.length; k++) {

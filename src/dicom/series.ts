@@ -6,7 +6,7 @@
  * @module
  */
 import type { NaturalizedDataset } from 'dcmjs';
-import { VoxgateError } from '../errors.js';
+import { VoxgateError, isVoxgateError } from '../errors.js';
 import type { Vec3 } from '../volume/affine.js';
 import type { ImageFrame } from './image-frames.js';
 import { imageFramesOf, isClassicMultiFrame } from './image-frames.js';
@@ -106,50 +106,59 @@ export function collectFrames(files: readonly Part10File[]): { frames: ImageFram
   const skipped: SkippedFile[] = [];
   const seen = new Map<string, string>();
   for (const file of files) {
-    const skip = (reason: string): void => {
-      skipped.push({ file: file.name, reason: `${file.name}: ${reason}` });
-    };
-    const nonImage = nonImageSopClass(file.sopClassUID);
-    if (nonImage) {
-      skip(`not an image: SOP class ${file.sopClassUID} is ${nonImage}`);
-      continue;
+    try {
+      frames.push(...imageFramesOrSkip(file, seen, (reason) => skipped.push({ file: file.name, reason: `${file.name}: ${reason}` })));
+    } catch (err) {
+      // Sequences are parsed on first use: a damaged one surfaces here, and skips its file.
+      if (!isVoxgateError(err)) throw err;
+      skipped.push({ file: file.name, reason: err.message });
     }
-    const ds = file.dataset;
-    if (!ds.has(Tag.PixelData)) {
-      skip(ds.has(Tag.FloatPixelData) || ds.has(Tag.DoubleFloatPixelData) ? 'float pixel data (parametric maps) is not read' : 'no pixel data');
-      continue;
-    }
-    const format = pixelFormatOf(ds);
-    const unsupported = unsupportedPixelReason(format);
-    if (unsupported || !format) {
-      skip(unsupported ?? 'no pixel format');
-      continue;
-    }
-    if (file.sopInstanceUID !== '') {
-      const first = seen.get(file.sopInstanceUID);
-      if (first !== undefined) {
-        skip(`duplicate of the SOP instance in ${first}`);
-        continue;
-      }
-      seen.set(file.sopInstanceUID, file.name);
-    }
-    if (isClassicMultiFrame(file, format)) {
-      skip(`${format.numberOfFrames} frames without per-frame positions (no functional groups): not a stack of slices`);
-      continue;
-    }
-    const fileFrames = imageFramesOf(file, format);
-    const placed = fileFrames.filter((f) => f.position && f.orientation && f.pixelSpacing);
-    if (placed.length === 0) {
-      skip('no ImagePositionPatient / ImageOrientationPatient / PixelSpacing: not placed in patient space');
-      continue;
-    }
-    if (placed.length < fileFrames.length) {
-      skip(`${fileFrames.length - placed.length} of ${fileFrames.length} frames lack a position, orientation or pixel spacing`);
-      continue;
-    }
-    frames.push(...placed);
   }
   return { frames, skipped };
+}
+
+/** The placed frames of an image file, or none (after calling `skip` with the reason). */
+function imageFramesOrSkip(file: Part10File, seen: Map<string, string>, skip: (reason: string) => void): ImageFrame[] {
+  const none: ImageFrame[] = [];
+  const nonImage = nonImageSopClass(file.sopClassUID);
+  if (nonImage) {
+    skip(`not an image: SOP class ${file.sopClassUID} is ${nonImage}`);
+    return none;
+  }
+  const ds = file.dataset;
+  if (!ds.has(Tag.PixelData)) {
+    skip(ds.has(Tag.FloatPixelData) || ds.has(Tag.DoubleFloatPixelData) ? 'float pixel data (parametric maps) is not read' : 'no pixel data');
+    return none;
+  }
+  const format = pixelFormatOf(ds);
+  const unsupported = unsupportedPixelReason(format);
+  if (unsupported || !format) {
+    skip(unsupported ?? 'no pixel format');
+    return none;
+  }
+  if (file.sopInstanceUID !== '') {
+    const first = seen.get(file.sopInstanceUID);
+    if (first !== undefined) {
+      skip(`duplicate of the SOP instance in ${first}`);
+      return none;
+    }
+    seen.set(file.sopInstanceUID, file.name);
+  }
+  if (isClassicMultiFrame(file, format)) {
+    skip(`${format.numberOfFrames} frames without per-frame positions (no functional groups): not a stack of slices`);
+    return none;
+  }
+  const fileFrames = imageFramesOf(file, format);
+  const placed = fileFrames.filter((f) => f.position && f.orientation && f.pixelSpacing);
+  if (placed.length === 0) {
+    skip('no ImagePositionPatient / ImageOrientationPatient / PixelSpacing: not placed in patient space');
+    return none;
+  }
+  if (placed.length < fileFrames.length) {
+    skip(`${fileFrames.length - placed.length} of ${fileFrames.length} frames lack a position, orientation or pixel spacing`);
+    return none;
+  }
+  return placed;
 }
 
 /** Orientations closer than this (largest component difference) are one orientation. */
@@ -266,14 +275,22 @@ const PATIENT_STUDY_KEYWORDS = [
   'ClinicalTrialTimePointID', 'ClinicalTrialTimePointDescription', 'ConsentForClinicalTrialUseSequence',
 ] as const;
 
-/** The `SourceSeries` of a stack whose frames are sorted along the slice normal. */
-export function sourceSeriesOf(stack: ImageStack, sorted: readonly ImageFrame[], resampled: boolean): SourceSeries {
+/**
+ * The `SourceSeries` of a stack whose frames are sorted along the slice normal. `warnings` gets a
+ * line when dcmjs cannot read the first slice's patient and study attributes (then left empty).
+ */
+export function sourceSeriesOf(stack: ImageStack, sorted: readonly ImageFrame[], resampled: boolean, warnings: string[]): SourceSeries {
   const first = sorted[0];
   const ds = first.file.dataset;
-  const natural = first.file.naturalized();
   const patientStudy: NaturalizedDataset = {};
-  for (const keyword of PATIENT_STUDY_KEYWORDS) {
-    if (natural[keyword] !== undefined) patientStudy[keyword] = natural[keyword];
+  try {
+    const natural = first.file.naturalized();
+    for (const keyword of PATIENT_STUDY_KEYWORDS) {
+      if (natural[keyword] !== undefined) patientStudy[keyword] = natural[keyword];
+    }
+  } catch (err) {
+    if (!isVoxgateError(err)) throw err;
+    warnings.push(`${err.message} The series' patient and study attributes are left empty.`);
   }
   return {
     id: stack.id,

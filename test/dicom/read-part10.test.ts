@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { readPart10 } from '../../src/dicom/read-part10.js';
+import { readDicomSeries } from '../../src/dicom/read-series.js';
 import { Tag, TransferSyntax } from '../../src/dicom/tags.js';
 import { isVoxgateError } from '../../src/errors.js';
 import { axialPositions, makeSeries } from '../helpers/dicom-series.js';
@@ -86,4 +87,32 @@ test('a broken sequence item is VXG_ERR_DICOM_MALFORMED', () => {
     assert.match(err.message, /^bad-item\.dcm: malformed DICOM at offset \d+: \(FFFE,E001\) where an item of \(0008,1140\) must be\.$/);
     return true;
   });
+});
+
+test('randomly damaged files never crash the reader: each gives a volume or a VoxgateError', async () => {
+  const seeds = (['explicit-le', 'implicit-le', 'explicit-be', 'deflate'] as const).map(
+    (syntax) => makeSeries({ positions: axialPositions(1), syntax, extra: { ReferencedImageSequence: [{ ReferencedSOPClassUID: '1.2.3', ReferencedSOPInstanceUID: '1.2.3.4' }] } })[0].bytes,
+  );
+  let state = 12345; // xorshift32: the same damage every run
+  const random = (): number => {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state;
+  };
+  const outcomes = new Map<string, number>();
+  for (let n = 0; n < 600; n++) {
+    const bytes = seeds[n % seeds.length].slice();
+    for (let flips = 1 + (random() % 4); flips > 0; flips--) bytes[128 + (random() % (bytes.length - 128))] = random() & 0xff;
+    try {
+      await readDicomSeries([{ name: `damaged-${n}.dcm`, bytes }]);
+      outcomes.set('volume', (outcomes.get('volume') ?? 0) + 1);
+    } catch (err) {
+      assert.ok(isVoxgateError(err), `damaged-${n}.dcm: ${(err as Error).stack}`);
+      outcomes.set(err.code, (outcomes.get(err.code) ?? 0) + 1);
+    }
+  }
+  assert.ok((outcomes.get('volume') ?? 0) > 100 && (outcomes.get('VXG_ERR_DICOM_NO_IMAGES') ?? 0) > 100, JSON.stringify([...outcomes]));
 });

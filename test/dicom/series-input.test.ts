@@ -140,3 +140,10 @@ test('the path of a single file reads that file (an Enhanced image holds a whole
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a series over the decoded-size limit is VXG_ERR_VOLUME_TOO_LARGE before anything is allocated', async () => {
+  await assert.rejects(readDicomSeries(makeSeries({ positions }), { maxDecodedBytes: 8 * 6 * 4 * 4 - 1 }), {
+    code: 'VXG_ERR_VOLUME_TOO_LARGE',
+    message: /would decode to 8×6×4 voxels .* over the 0\.00 GB limit\.$/,
+  });
+});
