@@ -24,6 +24,7 @@ if (absent) process.stderr.write(`\n*** SKIPPING ${absent} ***\n\n`);
 
 /** SHA-256 of all frames' stored values, little-endian, as SOURCES.md computed them with GDCM. */
 async function decodedHash(file: string): Promise<{ hash: string; syntax: string }> {
+  await initCodecs(); // again after a decoder failure, which drops the codec instance
   const part10 = readPart10(path.basename(file), await readFile(file));
   const format = pixelFormatOf(part10.dataset)!;
   const hash = createHash('sha256');
