@@ -69,7 +69,11 @@ export async function readDicomSeries(input: DicomInput, options: ReadDicomOptio
   return { ...(await stackToVolume(stack, options)), skipped };
 }
 
-/** {@link readDicomSeries} on a folder, read recursively. */
+/**
+ * {@link readDicomSeries} on a folder, read recursively (or on one file).
+ * @example
+ * const { volume, warnings } = await readDicomFolder('/incoming/1.2.840…', { series: '1.2.840…', resampleIrregular: true });
+ */
 export function readDicomFolder(folder: string, options: ReadDicomOptions = {}): Promise<DicomSeriesResult> {
   return readDicomSeries(folder, options);
 }
