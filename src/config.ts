@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { VoxgateError } from './errors.js';
+import { PipelinesSchema } from './jobs/pipelines.js';
 import { HostAllowList } from './pipeline/network-policy.js';
 import { DEFAULT_MAX_DECODED_BYTES } from './volume/byte-reader.js';
 
@@ -17,6 +18,15 @@ const list = z.preprocess(
 );
 const bool = z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean());
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** Structured settings given as text (an environment variable) are JSON; unparsable text is left for the schema to refuse. */
+const jsonText = (v: unknown): unknown => {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
+};
 
 export const ConfigSchema = z
   .object({
@@ -47,6 +57,12 @@ export const ConfigSchema = z
     /** Concurrent inferences; more wait in a queue. */
     inferenceConcurrency: int(1, 64).default(1),
     engineThreads: int(1, 64).default(1),
+    /** ACR jobs run at once by this process's worker. */
+    jobConcurrency: int(1, 64).default(1),
+    /** Tries of each job step (retrieve, infer, export) on transient failures, the first included. */
+    jobAttempts: int(1, 20).default(3),
+    /** ACR pipelines by Algorithm id; `vista3d` is always there (spec/acr-api.md). JSON in VOXGATE_PIPELINES. */
+    pipelines: z.preprocess(jsonText, PipelinesSchema).default({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();

@@ -13,3 +13,7 @@ export { DEFAULT_MAX_DECODED_BYTES } from './volume/byte-reader.js';
 export * from './volume/reorient.js';
 export { resample, resampleGrid, resampleToGrid, resampleLabelsTo, indexMap } from './volume/resample.js';
 export type { Grid, ResampledGrid } from './volume/resample.js';
+export { readDicomSeries, readDicomFolder, listDicomSeries } from './dicom/read-series.js';
+export type { SourceSeries } from './dicom/series.js';
+export { createSegmentation } from './dicom/seg-writer.js';
+export { readSegmentation } from './dicom/seg-reader.js';
