@@ -12,11 +12,15 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Config } from '../config.js';
 import type { Engine } from '../engines/engine.js';
 import { isVoxgateError } from '../errors.js';
+import type { JobStore } from '../jobs/job-store.js';
+import type { JobRecord } from '../jobs/job.js';
+import { pipelineTable } from '../jobs/pipelines.js';
 import { Slots } from '../pipeline/slots.js';
 import { VERSION } from '../version.js';
 import { registerAuth } from './auth.js';
 import type { Metrics } from './metrics.js';
 import { createMetrics, registerHttpMetrics } from './metrics.js';
+import { acrRoutes } from './acr/inference-routes.js';
 import { inferenceRoute } from './nim/inference-route.js';
 import { infoRoutes } from './nim/info-routes.js';
 import { sampleRoutes } from './samples.js';
@@ -28,6 +32,8 @@ export interface ServerDependencies {
   metrics?: Metrics;
   /** Fastify's logger option; tests pass false. */
   logger?: FastifyServerOptions['logger'];
+  /** The job store for the ACR routes (registered only with one); `/v1/health/ready` then needs it open. */
+  jobs?: { store: JobStore; onQueued?: (job: JobRecord) => void };
   /** Where the built web page lives (default dist/web); tests point it at their own build. */
   webRoot?: string;
 }
@@ -35,7 +41,7 @@ export interface ServerDependencies {
 /** JSON bodies are small (images come by URL or multipart); cap them well below uploads. */
 const MAX_JSON_BODY = 1024 * 1024;
 
-export async function buildServer({ config, engine, metrics = createMetrics(), logger, webRoot }: ServerDependencies): Promise<FastifyInstance> {
+export async function buildServer({ config, engine, metrics = createMetrics(), logger, jobs, webRoot }: ServerDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ?? {
       level: config.logLevel,
@@ -79,7 +85,10 @@ export async function buildServer({ config, engine, metrics = createMetrics(), l
     metrics.queueDepth.set(waiting);
     metrics.activeInferences.set(running);
   });
-  await app.register(infoRoutes, { engine });
+  await app.register(infoRoutes, { engine, readiness: jobs ? () => jobs.store.isOpen() : undefined });
+  if (jobs) {
+    await app.register(acrRoutes, { store: jobs.store, pipelines: pipelineTable(config.pipelines), dataDir: config.dataDir, onQueued: jobs.onQueued });
+  }
   await app.register(inferenceRoute, {
     engine,
     slots,
