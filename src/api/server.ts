@@ -21,6 +21,7 @@ import { registerAuth } from './auth.js';
 import type { Metrics } from './metrics.js';
 import { createMetrics, registerHttpMetrics } from './metrics.js';
 import { acrRoutes } from './acr/inference-routes.js';
+import { jobsRoute } from './acr/jobs-route.js';
 import { inferenceRoute } from './nim/inference-route.js';
 import { infoRoutes } from './nim/info-routes.js';
 import { sampleRoutes } from './samples.js';
@@ -88,6 +89,7 @@ export async function buildServer({ config, engine, metrics = createMetrics(), l
   await app.register(infoRoutes, { engine, readiness: jobs ? () => jobs.store.isOpen() : undefined });
   if (jobs) {
     await app.register(acrRoutes, { store: jobs.store, pipelines: pipelineTable(config.pipelines), dataDir: config.dataDir, onQueued: jobs.onQueued });
+    await app.register(jobsRoute, { store: jobs.store });
   }
   await app.register(inferenceRoute, {
     engine,
