@@ -274,6 +274,10 @@ test('the page loads without a token, takes one, segments the real CT and maps t
   done('token entered');
 
   // 2. A server sample: listed by name, opened through /api/samples/file.
+  // The list is asked for again once the token is in; wait for that answer, not the first (401) one.
+  await page
+    .waitForFunction(`Array.from(document.querySelectorAll('#sample-select option')).some((o) => o.value === ${JSON.stringify(CT_FILE)})`, undefined, { timeout: 10_000 })
+    .catch(() => undefined);
   const options = await page.$$eval('#sample-select option', (os) => os.map((o) => (o as unknown as { value: string }).value));
   assert.ok(options.includes(CT_FILE), `samples list ${options.join(', ')}`);
   await page.selectOption('#sample-select', CT_FILE);
