@@ -5,13 +5,16 @@
  * job's folder; C-STORE sends a result.
  * @module
  */
-import type { DimsePeer } from '../dicom/net/dimse-client.js';
+import type { DimseOptions, DimsePeer } from '../dicom/net/dimse-client.js';
 import { cFind, cGet, cMoveInto, cStore } from '../dicom/net/dimse-client.js';
+import { describeStatus } from '../dicom/net/dimse-status.js';
+import { isPeerError } from '../dicom/net/errors.js';
 import type { StoreScp } from '../dicom/net/store-scp.js';
 import { VoxgateError } from '../errors.js';
 import { fetchTargets } from './dicomweb-steps.js';
 import type { DataResource, DimseResource, InputDetails } from './request.js';
 import { targetsOf, uniqueTargets } from './retrieve-targets.js';
+import type { RetrieveTarget } from './retrieve-targets.js';
 import { StepError } from './retry.js';
 import type { ExportItem, ExportReceipt, Exporter, RetrieveContext, Retriever } from './steps.js';
 
@@ -60,10 +63,30 @@ export class DimseRetriever implements Retriever {
     }
     await fetchTargets(uniqueTargets(targets), `${peer.aeTitle}@${peer.host}:${peer.port}`, context, async (target, onInstance) => {
       const options = { ...timeout, skip: context.retrieved(), onInstance: (i: { sopInstanceUid: string; path: string }) => onInstance(i) };
-      const result = scp ? await cMoveInto(peer, target, scp, context.folder, options) : await cGet(peer, target, context.folder, options);
-      return result.instances.map((i) => i.sopInstanceUid);
+      try {
+        const result = scp ? await cMoveInto(peer, target, scp, context.folder, options) : await cGet(peer, target, context.folder, options);
+        return result.instances.map((i) => i.sopInstanceUid);
+      } catch (err) {
+        throw await explainMissing(peer, target, err, scp ? 'C-MOVE' : 'C-GET', timeout);
+      }
     });
   }
+}
+
+/**
+ * A PACS asked to move or send what it does not hold answers with a bare failure status (Orthanc:
+ * 0xC000 "unable to process"). After a permanent failure, one C-FIND at the target's level tells
+ * "not there" apart from other refusals, so the job's message can say so.
+ */
+async function explainMissing(peer: DimsePeer, target: RetrieveTarget, err: unknown, operation: string, options: DimseOptions): Promise<unknown> {
+  if (!isPeerError(err, 'VXG_ERR_DIMSE_STATUS') || err.transient || err.status === undefined) return err;
+  const level = target.instance ? 'IMAGE' : target.series ? 'SERIES' : 'STUDY';
+  const matches = await cFind(peer, { StudyInstanceUID: target.study, ...(target.series ? { SeriesInstanceUID: target.series } : {}) }, level, options).catch(() => undefined);
+  if (!matches) return err;
+  const found = matches.some((m) => (!target.series || m.seriesInstanceUid === target.series) && (!target.instance || m.sopInstanceUid === target.instance));
+  if (found) return err;
+  const what = target.instance ? `instance ${target.instance}` : target.series ? `series ${target.series}` : `study ${target.study}`;
+  return new StepError('VXG_ERR_JOB_SOURCE', `The DICOM peer ${peer.aeTitle} at ${peer.host}:${peer.port} does not have ${what}: C-FIND finds none, and the ${operation} was answered ${describeStatus(err.status)}.`, { retryable: false, cause: err });
 }
 
 /** C-STORE of one result file to a DIMSE destination; warning statuses are reported. */

@@ -144,14 +144,21 @@ describe('ACR requests against a real Orthanc', { skip }, () => {
     );
   }
 
-  test('by StudyInstanceUID (DICOMweb, Basic), by SeriesInstanceUID, by PatientID and by AccessionNumber (DIMSE C-MOVE, C-GET): each SEG arrives once and references the source series', async () => {
+  test('by StudyInstanceUID, SeriesInstanceUID, PatientID and AccessionNumber, each through DICOMweb (Basic) and DIMSE (C-MOVE, C-GET): each SEG arrives once and references the source series', async () => {
     const before = (await segsInPacs()).length;
+    const byStudy = { type: 'DICOM_UID', studies: [{ StudyInstanceUID: ct.studyInstanceUid }] };
+    const bySeries = { type: 'DICOM_UID', studies: [{ StudyInstanceUID: ct.studyInstanceUid, series: [{ SeriesInstanceUID: ct.seriesInstanceUid }] }] };
+    const byPatient = { type: 'DICOM_PATIENT_ID', PatientID: ct.patientId };
+    const byAccession = { type: 'ACCESSION_NUMBER', accessionNumber: [ct.accessionNumber] };
     const jobs = await Promise.all([
-      submit({ type: 'DICOM_UID', studies: [{ StudyInstanceUID: ct.studyInstanceUid }] }, dicomweb()),
-      submit({ type: 'DICOM_UID', studies: [{ StudyInstanceUID: ct.studyInstanceUid, series: [{ SeriesInstanceUID: ct.seriesInstanceUid }] }] }, dicomweb(), [dimse('C-GET')]),
-      submit({ type: 'DICOM_PATIENT_ID', PatientID: ct.patientId }, dicomweb()),
-      submit({ type: 'ACCESSION_NUMBER', accessionNumber: [ct.accessionNumber] }, dimse('C-MOVE')),
-      submit({ type: 'DICOM_UID', studies: [{ StudyInstanceUID: ct.studyInstanceUid }] }, dimse('C-GET')),
+      submit(byStudy, dicomweb()),
+      submit(bySeries, dicomweb(), [dimse('C-GET')]), // the SEG back by C-STORE
+      submit(byPatient, dicomweb()),
+      submit(byAccession, dicomweb()),
+      submit(byStudy, dimse('C-GET')),
+      submit(bySeries, dimse('C-MOVE')),
+      submit(byPatient, dimse('C-GET')),
+      submit(byAccession, dimse('C-MOVE')),
     ]);
     const histories = await Promise.all(jobs.map(follow));
     for (const [n, seen] of histories.entries()) {
@@ -173,10 +180,19 @@ describe('ACR requests against a real Orthanc', { skip }, () => {
       assert.ok([...referenced].every((uid) => ct.sopInstanceUids.includes(uid)), 'frames reference the source instances');
     }
     // Results stay on the server too.
-    const results = (await (await fetch(`${base}/api/inference/${jobs[0]}/results`)).json()) as { results: { name: string; url: string }[] };
-    assert.deepEqual(results.results.map((r) => r.name).sort(), [`${ct.seriesInstanceUid}.nii.gz`, `${ct.seriesInstanceUid}.seg.dcm`]);
-    const download = await fetch(`${base}${results.results[0].url}`);
-    assert.equal(download.status, 200);
+    const results = (await (await fetch(`${base}/api/inference/${jobs[0]}/results`)).json()) as { results: { name: string; type: string; size: number; url: string }[] };
+    assert.deepEqual(results.results.map((r) => [r.name, r.type]).sort(), [
+      [`${ct.seriesInstanceUid}.nii.gz`, 'nifti'],
+      [`${ct.seriesInstanceUid}.seg.dcm`, 'seg'],
+    ]);
+    for (const result of results.results) {
+      const download = await fetch(`${base}${result.url}`);
+      assert.equal(download.status, 200);
+      const bytes = new Uint8Array(await download.arrayBuffer());
+      assert.equal(bytes.length, result.size);
+      if (result.type === 'seg') assert.equal(readSegmentation(bytes).sopInstanceUid, segs.find((s) => s.bytes.equals(bytes))?.sopInstanceUid, 'the SEG kept is the SEG sent');
+      else assert.deepEqual([...bytes.subarray(0, 2)], [0x1f, 0x8b], 'a gzip stream');
+    }
   });
 
   test('faults end in a status that says what happened', async () => {
@@ -184,12 +200,22 @@ describe('ACR requests against a real Orthanc', { skip }, () => {
       [
         'a 401 from DICOMweb',
         submit({ type: 'DICOM_UID', studies: [{ StudyInstanceUID: ct.studyInstanceUid }] }, dicomweb(Buffer.from('radiology:wrong').toString('base64'))),
-        /^Retrieving from DICOMweb http:\/\/127\.0\.0\.1:\d+\/dicom-web\/ failed: .*401/,
+        /^Retrieving from DICOMweb http:\/\/127\.0\.0\.1:\d+\/dicom-web\/ failed: The DICOMweb server 127\.0\.0\.1:\d+ refused WADO-RS retrieve of a study: 401 Unauthorized \(check authType and authID\)\.$/,
       ],
       [
-        'a study that does not exist',
+        'a study that does not exist (DICOMweb)',
         submit({ type: 'DICOM_UID', studies: [{ StudyInstanceUID: '1.2.3.4.5.6.7.8.9' }] }, dicomweb()),
-        /^Retrieving from DICOMweb http:\/\/127\.0\.0\.1:\d+\/dicom-web\/ failed/,
+        /^Retrieving from DICOMweb http:\/\/127\.0\.0\.1:\d+\/dicom-web\/ failed: The DICOMweb server 127\.0\.0\.1:\d+ answered 404 Not Found to WADO-RS retrieve of a study: it does not have it\.$/,
+      ],
+      [
+        'a study that does not exist (DIMSE C-MOVE)',
+        submit({ type: 'DICOM_UID', studies: [{ StudyInstanceUID: '1.2.3.4.5.6.7.8.9' }] }, dimse('C-MOVE')),
+        /^Retrieving from DIMSE ORTHANC@127\.0\.0\.1:\d+ failed: The DICOM peer ORTHANC at 127\.0\.0\.1:\d+ does not have study 1\.2\.3\.4\.5\.6\.7\.8\.9: C-FIND finds none, and the C-MOVE was answered 0xC000 \(unable to process\)\.$/,
+      ],
+      [
+        'a patient the PACS does not know (DICOMweb QIDO-RS)',
+        submit({ type: 'DICOM_PATIENT_ID', PatientID: 'NOBODY' }, dicomweb()),
+        /^Retrieving from DICOMweb http:\/\/127\.0\.0\.1:\d+\/dicom-web\/ failed: no instance matched the request \(no such study, series, patient or accession number there\)\.$/,
       ],
       [
         'a series that is not CT',
@@ -199,12 +225,22 @@ describe('ACR requests against a real Orthanc', { skip }, () => {
       [
         'an unreachable PACS',
         submit({ type: 'DICOM_UID', studies: [{ StudyInstanceUID: ct.studyInstanceUid }] }, { interface: 'DICOMweb', connectionDetails: { uri: 'http://127.0.0.1:9/dicom-web/' } }),
-        /^Retrieving from DICOMweb http:\/\/127\.0\.0\.1:9\/dicom-web\/ failed after 2 tries: .*refused/,
+        /^Retrieving from DICOMweb http:\/\/127\.0\.0\.1:9\/dicom-web\/ failed after 2 tries: The DICOMweb server 127\.0\.0\.1:9 refused the connection during WADO-RS retrieve of a study\.$/,
+      ],
+      [
+        'an unreachable PACS (DIMSE)',
+        submit({ type: 'DICOM_UID', studies: [{ StudyInstanceUID: ct.studyInstanceUid }] }, { interface: 'DIMSE', connectionDetails: { aeTitle: 'PACS', host: '127.0.0.1', port: 9, retrieve: 'C-GET' } }),
+        /^Retrieving from DIMSE PACS@127\.0\.0\.1:9 failed after 2 tries: .*127\.0\.0\.1:9/,
       ],
       [
         'a destination that refuses',
         submit({ type: 'DICOM_UID', studies: [{ StudyInstanceUID: ct.studyInstanceUid }] }, dicomweb(), [dimse('C-GET', 'NOT_ORTHANC')]),
-        /^Exporting to DIMSE NOT_ORTHANC@127\.0\.0\.1:\d+ failed: /,
+        /^Exporting to DIMSE NOT_ORTHANC@127\.0\.0\.1:\d+ failed: The DICOM peer at 127\.0\.0\.1:\d+ rejected the association from VOXGATE to NOT_ORTHANC \(permanent, by the service user: called AE title not recognized\)\.$/,
+      ],
+      [
+        'a DICOMweb destination that answers 401',
+        submit({ type: 'DICOM_UID', studies: [{ StudyInstanceUID: ct.studyInstanceUid }] }, dicomweb(), [dicomweb(Buffer.from('radiology:wrong').toString('base64'))]),
+        /^Exporting to DICOMweb http:\/\/127\.0\.0\.1:\d+\/dicom-web\/ failed: .*401 Unauthorized/,
       ],
     ];
     for (const [what, job, expected] of cases) {
