@@ -44,10 +44,16 @@ export class DicomwebRetriever implements Retriever {
       for (const query of queries) {
         for (const study of await client.searchStudies(query, context.signal)) targets.push({ study: study.studyInstanceUid });
       }
-      await fetchTargets(uniqueTargets(targets), client.server, context, async (target, onInstance) => {
-        const result = await client.retrieve(target, context.folder, { skip: context.retrieved(), onInstance, signal: context.signal });
-        return result.instances.map((i) => i.sopInstanceUid);
-      });
+      await fetchTargets(
+        uniqueTargets(targets),
+        client.server,
+        context,
+        async (target, onInstance) => {
+          const result = await client.retrieve(target, context.folder, { skip: context.retrieved(), onInstance, signal: context.signal });
+          return result.instances.map((i) => i.sopInstanceUid);
+        },
+        (target) => expectedInstances(client, target, context.signal),
+      );
     } finally {
       client.close();
     }
@@ -79,23 +85,42 @@ export class DicomwebExporter implements Exporter {
 }
 
 /**
+ * How many instances a study or series target holds, from QIDO-RS (NumberOfSeriesRelatedInstances),
+ * so that progress can rise within one target; undefined when the server does not say (QIDO-RS
+ * restricted or failing: the WADO-RS request then reports the error).
+ */
+async function expectedInstances(client: DicomwebClient, target: RetrieveTarget, signal: AbortSignal): Promise<number | undefined> {
+  if (target.instance) return 1;
+  const series = await client.searchSeries(target.study, signal).catch(() => []);
+  const counted = series.filter((s) => !target.series || s.seriesInstanceUid === target.series).map((s) => s.numberOfInstances);
+  if (counted.length === 0 || counted.some((c) => c === undefined)) return undefined;
+  return counted.reduce((sum: number, c) => sum + (c ?? 0), 0);
+}
+
+/**
  * Fetches each target not completed before, recording every instance as it lands and the target
- * once it is complete; progress counts targets.
+ * once it is complete. Progress counts targets, and instances within a target when `expect` can
+ * tell how many there are.
  */
 export async function fetchTargets(
   targets: readonly RetrieveTarget[],
   sourceKey: string,
   context: RetrieveContext,
   fetch: (target: RetrieveTarget, onInstance: (instance: { sopInstanceUid: string; path: string }) => Promise<void>) => Promise<readonly string[]>,
+  expect?: (target: RetrieveTarget) => Promise<number | undefined>,
 ): Promise<void> {
   let received = 0;
   for (const [n, target] of targets.entries()) {
     const unit = targetUnit(sourceKey, target);
     if (context.hasUnit(unit)) continue;
     context.progress(n / targets.length, `Retrieving ${describeTarget(target)} (${n + 1} of ${targets.length}).`);
+    const expected = expect ? await expect(target) : undefined;
+    let inTarget = 0;
     const uids = await fetch(target, async (instance) => {
+      inTarget++;
       if (await context.addInstance(instance.sopInstanceUid, { file: instance.path })) received++;
-      if (received % 10 === 0) context.progress(n / targets.length, `Retrieving ${describeTarget(target)}: ${received} instances so far.`);
+      const within = expected ? Math.min(inTarget / expected, 1) : 0;
+      if (expected || received % 10 === 0) context.progress((n + within) / targets.length, `Retrieving ${describeTarget(target)}: ${received} instances so far.`);
     });
     await context.completeUnit(unit, uids);
   }

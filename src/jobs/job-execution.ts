@@ -52,6 +52,8 @@ export class JobExecution {
   /** What is being done right now, for a failure message ("Retrieving from DICOMweb …"). */
   #doing = '';
   #lastSave = 0;
+  /** Highest progress reported: a retried or resumed step starts its band again, the status must not fall back. */
+  #progressFloor: number;
   #pendingProgress: { progress: number; message?: string } | undefined;
   #progressTimer: NodeJS.Timeout | undefined;
   /** Saves of step state run one after another, in the order they were asked for. */
@@ -67,6 +69,7 @@ export class JobExecution {
     this.#settings = settings;
     this.#state = { ...job.steps };
     this.#tries = { ...job.tries };
+    this.#progressFloor = job.progress;
   }
 
   /** Runs the remaining steps; resolves with the success message, rejects with a JobFailure (or the abort reason). */
@@ -122,7 +125,8 @@ export class JobExecution {
 
   #progress(step: WorkStep, fraction: number, message?: string): void {
     const [from, to] = BANDS[step];
-    const progress = from + Math.min(1, Math.max(0, fraction)) * (to - from);
+    const progress = Math.max(this.#progressFloor, from + Math.min(1, Math.max(0, fraction)) * (to - from));
+    this.#progressFloor = progress;
     this.#pendingProgress = { progress, message: message ?? this.#pendingProgress?.message };
     const wait = this.#lastSave + this.#settings.progressIntervalMs - Date.now();
     if (wait <= 0) void this.#flushProgress().catch(() => {});
