@@ -8,6 +8,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -16,6 +18,7 @@ import { loadConfig } from '../../src/config.js';
 import { readSegmentation } from '../../src/dicom/seg-reader.js';
 import { createEngine } from '../../src/engines/index.js';
 import type { Engine } from '../../src/engines/engine.js';
+import { jobFolder } from '../../src/jobs/job-files.js';
 import { pipelineTable } from '../../src/jobs/pipelines.js';
 import { JobRunner } from '../../src/jobs/runner.js';
 import { defaultJobSteps, engineResolver, jobStorePath, lazyStoreScp } from '../../src/jobs/setup.js';
@@ -193,6 +196,43 @@ describe('ACR requests against a real Orthanc', { skip }, () => {
       if (result.type === 'seg') assert.equal(readSegmentation(bytes).sopInstanceUid, segs.find((s) => s.bytes.equals(bytes))?.sopInstanceUid, 'the SEG kept is the SEG sent');
       else assert.deepEqual([...bytes.subarray(0, 2)], [0x1f, 0x8b], 'a gzip stream');
     }
+  });
+
+  test('a FHIR resource named beside the study is read (GET {uri}{type}/{id}, the asked fhirVersion) and stored with the job', async (t) => {
+    const resource = { resourceType: 'ServiceRequest', id: 'sr-1', status: 'active' };
+    const asked: { url: string; accept: string }[] = [];
+    const fhir = createServer((req, res) => {
+      asked.push({ url: req.url ?? '', accept: req.headers.accept ?? '' });
+      if (req.url === '/fhir/ServiceRequest/sr-1') res.writeHead(200, { 'content-type': 'application/fhir+json; fhirVersion=4.0' }).end(JSON.stringify(resource));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => fhir.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => fhir.close(() => resolve())));
+    const res = await fetch(`${base}/api/inference`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        transactionID: 'tx-fhir',
+        inputMetadata: {
+          inputs: [
+            { type: 'DICOM_UID', studies: [{ StudyInstanceUID: ct.studyInstanceUid }] },
+            { type: 'FHIR_RESOURCE', resources: [{ resourceType: 'ServiceRequest', id: 'sr-1' }], fhirVersion: 'R4' },
+          ],
+        },
+        inputResources: [
+          { interface: 'Algorithm', connectionDetails: { id: 'vista3d' } },
+          dicomweb(),
+          { interface: 'FHIR', connectionDetails: { uri: `http://127.0.0.1:${(fhir.address() as AddressInfo).port}/fhir` } },
+        ],
+        outputResources: [],
+      }),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const { jobId } = (await res.json()) as { jobId: string };
+    const last = (await follow(jobId)).at(-1);
+    assert.deepEqual([last?.dicom.state, last?.dicom.status], ['Completed', 'Success'], last?.message);
+    assert.deepEqual(asked, [{ url: '/fhir/ServiceRequest/sr-1', accept: 'application/fhir+json; fhirVersion=4.0' }]);
+    assert.deepEqual(JSON.parse(await readFile(join(jobFolder(join(dir.path, 'data'), jobId), 'resources', '1.json'), 'utf8')), resource);
   });
 
   test('faults end in a status that says what happened', async () => {
