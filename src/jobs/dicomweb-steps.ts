@@ -48,11 +48,12 @@ export class DicomwebRetriever implements Retriever {
         uniqueTargets(targets),
         client.server,
         context,
-        async (target, onInstance) => {
+        async (target, onInstance, onTotal) => {
+          const expected = await expectedInstances(client, target, context.signal);
+          if (expected !== undefined) onTotal(expected);
           const result = await client.retrieve(target, context.folder, { skip: context.retrieved(), onInstance, signal: context.signal });
           return result.instances.map((i) => i.sopInstanceUid);
         },
-        (target) => expectedInstances(client, target, context.signal),
       );
     } finally {
       client.close();
@@ -99,29 +100,42 @@ async function expectedInstances(client: DicomwebClient, target: RetrieveTarget,
 
 /**
  * Fetches each target not completed before, recording every instance as it lands and the target
- * once it is complete. Progress counts targets, and instances within a target when `expect` can
- * tell how many there are.
+ * once it is complete. Progress counts targets, and instances within a target once `fetch` tells
+ * how many it will bring (`onTotal`).
  */
 export async function fetchTargets(
   targets: readonly RetrieveTarget[],
   sourceKey: string,
   context: RetrieveContext,
-  fetch: (target: RetrieveTarget, onInstance: (instance: { sopInstanceUid: string; path: string }) => Promise<void>) => Promise<readonly string[]>,
-  expect?: (target: RetrieveTarget) => Promise<number | undefined>,
+  fetch: (
+    target: RetrieveTarget,
+    onInstance: (instance: { sopInstanceUid: string; path: string }) => Promise<void>,
+    onTotal: (total: number) => void,
+  ) => Promise<readonly string[]>,
 ): Promise<void> {
   let received = 0;
   for (const [n, target] of targets.entries()) {
     const unit = targetUnit(sourceKey, target);
     if (context.hasUnit(unit)) continue;
     context.progress(n / targets.length, `Retrieving ${describeTarget(target)} (${n + 1} of ${targets.length}).`);
-    const expected = expect ? await expect(target) : undefined;
+    let expected = 0;
     let inTarget = 0;
-    const uids = await fetch(target, async (instance) => {
-      inTarget++;
-      if (await context.addInstance(instance.sopInstanceUid, { file: instance.path })) received++;
-      const within = expected ? Math.min(inTarget / expected, 1) : 0;
-      if (expected || received % 10 === 0) context.progress((n + within) / targets.length, `Retrieving ${describeTarget(target)}: ${received} instances so far.`);
-    });
+    const report = (): void => {
+      const within = expected > 0 ? Math.min(inTarget / expected, 1) : 0;
+      context.progress((n + within) / targets.length, `Retrieving ${describeTarget(target)}: ${received} instances so far.`);
+    };
+    const onTotal = (total: number): void => {
+      expected = total;
+    };
+    const uids = await fetch(
+      target,
+      async (instance) => {
+        inTarget++;
+        if (await context.addInstance(instance.sopInstanceUid, { file: instance.path })) received++;
+        if (expected > 0 || received % 10 === 0) report();
+      },
+      onTotal,
+    );
     await context.completeUnit(unit, uids);
   }
   context.progress(1);

@@ -61,8 +61,8 @@ export class DimseRetriever implements Retriever {
       }
       scp = await this.#options.storeScp();
     }
-    await fetchTargets(uniqueTargets(targets), `${peer.aeTitle}@${peer.host}:${peer.port}`, context, async (target, onInstance) => {
-      const options = { ...timeout, skip: context.retrieved(), onInstance: (i: { sopInstanceUid: string; path: string }) => onInstance(i) };
+    await fetchTargets(uniqueTargets(targets), `${peer.aeTitle}@${peer.host}:${peer.port}`, context, async (target, onInstance, onTotal) => {
+      const options = { ...timeout, skip: context.retrieved(), onInstance: (i: { sopInstanceUid: string; path: string }) => onInstance(i), onTotal };
       try {
         const result = scp ? await cMoveInto(peer, target, scp, context.folder, options) : await cGet(peer, target, context.folder, options);
         return result.instances.map((i) => i.sopInstanceUid);

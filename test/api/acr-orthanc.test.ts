@@ -57,6 +57,7 @@ describe('ACR requests against a real Orthanc', { skip }, () => {
   let base: string;
   let ct: SeriesFixture;
   let mrStudy: string;
+  const savedProgress = new Map<string, number[]>();
 
   before(async () => {
     dir = await makeTempDir('voxgate-acr-orthanc-');
@@ -74,6 +75,12 @@ describe('ACR requests against a real Orthanc', { skip }, () => {
     const mr = await pacs.upload(MR_SMALL);
     mrStudy = (await pacs.rest<{ MainDicomTags: { StudyInstanceUID: string } }>(`/studies/${mr.ParentStudy}`)).MainDicomTags.StudyInstanceUID;
     store = SqliteJobStore.open(jobStorePath(config));
+    // Every progress the worker saves, by job: the retrieval's share must rise instance by instance.
+    const update = store.update.bind(store);
+    store.update = (id, owner, patch) => {
+      if (patch.progress !== undefined) savedProgress.set(id, [...(savedProgress.get(id) ?? []), patch.progress]);
+      return update(id, owner, patch);
+    };
     scp = lazyStoreScp(config);
     runner = new JobRunner({
       store,
@@ -85,6 +92,7 @@ describe('ACR requests against a real Orthanc', { skip }, () => {
       maxAttempts: config.jobAttempts,
       backoffMs: 50,
       pollMs: 50,
+      progressIntervalMs: 0,
     });
     app = await buildServer({ config, engine, logger: false, jobs: { store, onQueued: () => runner.notify() } });
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -173,6 +181,11 @@ describe('ACR requests against a real Orthanc', { skip }, () => {
       const states = [...new Set(seen.map((s) => s.dicom.state))];
       assert.deepEqual(states.filter((s) => s !== 'Queued'), ['InProcess', 'Completed'], `job ${n} went through InProcess`);
       for (let i = 1; i < seen.length; i++) assert.ok(seen[i].platform.progress >= seen[i - 1].platform.progress, 'progress only rises');
+      const saved = savedProgress.get(jobs[n]) ?? [];
+      assert.ok(saved.every((p, i) => i === 0 || p >= saved[i - 1]), `job ${n}: saved progress only rises: ${saved.join(',')}`);
+      // Retrieval (0–40 %) rises instance by instance (counts from QIDO-RS or the pending responses;
+      // the study also holds the SEGs earlier jobs sent, so the exact steps vary).
+      assert.ok(saved.some((p) => p > 0 && p < 40), `job ${n}: retrieval progress ${saved.join(',')}`);
     }
     const segs = await segsInPacs();
     assert.equal(segs.length - before, jobs.length, 'one SEG per request, none twice');
