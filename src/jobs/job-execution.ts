@@ -5,7 +5,7 @@
  * @module
  */
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Engine } from '../engines/engine.js';
 import { VoxgateError } from '../errors.js';
 import type { JobStore } from './job-store.js';
@@ -52,6 +52,8 @@ export class JobExecution {
   /** What is being done right now, for a failure message ("Retrieving from DICOMweb …"). */
   #doing = '';
   #lastSave = 0;
+  /** Highest progress reported: a retried or resumed step starts its band again, the status must not fall back. */
+  #progressFloor: number;
   #pendingProgress: { progress: number; message?: string } | undefined;
   #progressTimer: NodeJS.Timeout | undefined;
   /** Saves of step state run one after another, in the order they were asked for. */
@@ -67,6 +69,7 @@ export class JobExecution {
     this.#settings = settings;
     this.#state = { ...job.steps };
     this.#tries = { ...job.tries };
+    this.#progressFloor = job.progress;
   }
 
   /** Runs the remaining steps; resolves with the success message, rejects with a JobFailure (or the abort reason). */
@@ -122,7 +125,8 @@ export class JobExecution {
 
   #progress(step: WorkStep, fraction: number, message?: string): void {
     const [from, to] = BANDS[step];
-    const progress = from + Math.min(1, Math.max(0, fraction)) * (to - from);
+    const progress = Math.max(this.#progressFloor, from + Math.min(1, Math.max(0, fraction)) * (to - from));
+    this.#progressFloor = progress;
     this.#pendingProgress = { progress, message: message ?? this.#pendingProgress?.message };
     const wait = this.#lastSave + this.#settings.progressIntervalMs - Date.now();
     if (wait <= 0) void this.#flushProgress().catch(() => {});
@@ -197,17 +201,19 @@ export class JobExecution {
       sourceIndex,
       folder,
       has: (uid) => uid in retrieveState().instances || reserved.has(uid),
+      retrieved: () => new Set([...Object.keys(retrieveState().instances), ...reserved]),
       hasUnit: (unit) => unit in retrieveState().units,
       tempPath: () => tempFilePath(dataDir, jobId),
       addInstance: async (uid, content) => {
+        const name = instanceFileName(uid);
+        const path = join(folder, name);
         if (uid in retrieveState().instances || reserved.has(uid)) {
-          if (!(content instanceof Uint8Array)) await rm(content.file, { force: true });
+          // A duplicate's own file goes; never the stored copy a client may have handed back again.
+          if (!(content instanceof Uint8Array) && resolve(content.file) !== resolve(path)) await rm(content.file, { force: true });
           return false;
         }
         reserved.add(uid);
         try {
-          const name = instanceFileName(uid);
-          const path = join(folder, name);
           if (content instanceof Uint8Array) await writeFileAtomic(path, content);
           else await rename(content.file, path);
           const state = retrieveState();

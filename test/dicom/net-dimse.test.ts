@@ -98,8 +98,10 @@ describe('DIMSE client and store SCP against a real Orthanc on loopback', { skip
 
   test('C-MOVE into our store SCP puts every instance of the series in the job folder, dataset bytes as Orthanc stored them', async () => {
     const dest = path.join(work, 'move');
-    const result = await cMoveInto(peer, { study: patientC.studyInstanceUid, series: patientC.seriesInstanceUid }, scp, dest);
+    const totals: number[] = [];
+    const result = await cMoveInto(peer, { study: patientC.studyInstanceUid, series: patientC.seriesInstanceUid }, scp, dest, { onTotal: (n) => totals.push(n) });
     assert.equal(result.subOperations[0].completed, 20);
+    assert.ok(totals.length > 0 && totals.every((n) => n === 20), `pending responses tell the total: ${totals.join(',')}`);
     assert.equal(result.subOperations[0].failed, 0);
     assert.deepEqual((await readdir(dest)).sort(), patientC.sopInstanceUids.map((u) => `${u}.dcm`).sort());
     for (const instance of result.instances) {
@@ -133,8 +135,10 @@ describe('DIMSE client and store SCP against a real Orthanc on loopback', { skip
 
   test('C-GET brings a compressed study and an uncompressed series back on the same association', async () => {
     const dest = path.join(work, 'get');
-    const study = await cGet(peer, { study: patientC.studyInstanceUid }, dest);
+    const totals: number[] = [];
+    const study = await cGet(peer, { study: patientC.studyInstanceUid }, dest, { onTotal: (n) => totals.push(n) });
     assert.equal(study.instances.length, 20);
+    assert.ok(totals.length > 0 && totals.every((n) => n === 20), `pending responses tell the total: ${totals.join(',')}`);
     assert.equal(study.subOperations[0].completed, 20);
     const series = await cGet(peer, { study: dcmqi.studyInstanceUid, series: dcmqi.seriesInstanceUid }, dest);
     assert.equal(series.instances.length, 3);

@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { readPart10 } from '../../src/dicom/read-part10.js';
 import { dicomFolder, instanceFileName } from '../../src/jobs/job-files.js';
+import { SqliteJobStore } from '../../src/jobs/sqlite-job-store.js';
 import type { DataResource } from '../../src/jobs/request.js';
 import { completed, runnerFixture, waitFor } from '../helpers/job-runner.js';
 import { CT_3SLICE, LocalFolderRetriever, RecordingExporter, ThresholdEngine, unitOf } from '../helpers/job-steps.js';
@@ -58,10 +59,24 @@ test('a job left mid-retrieve with an expired lease resumes in a new runner and 
   const retriever = new LocalFolderRetriever({ [SOURCE.uri as string]: [CT_3SLICE] });
   const exporter = new RecordingExporter();
   const engine = new ThresholdEngine();
-  fx.runner({ retriever, exporter, engine }).start();
+  // The new worker's own connection, recording every progress it saves.
+  const own = SqliteJobStore.open(fx.storePath);
+  const saved: number[] = [];
+  const update = own.update.bind(own);
+  own.update = (id, owner, patch) => {
+    if (patch.progress !== undefined) saved.push(patch.progress);
+    return update(id, owner, patch);
+  };
+  const runner = fx.runner({ retriever, exporter, engine }, { store: own });
+  t.after(async () => {
+    await runner.stop();
+    await own.close();
+  });
+  runner.start();
   const done = await completed(fx.store, job.jobId);
   assert.equal(done.status, 'Success', done.message);
   assert.equal(done.claims, 2);
+  assert.ok(saved.length > 0 && saved.every((p, n) => p >= 26 && p >= (saved[n - 1] ?? 0)), `progress never falls back below what the dead worker reached: ${saved.join(',')}`);
   assert.deepEqual([...retriever.fetched.keys()], [unitOf(files[2])], 'only the missing file was fetched');
   assert.equal(Object.keys(done.steps.retrieve.instances).length, 3);
   assert.equal(engine.calls, 1);

@@ -81,6 +81,11 @@ export interface DimseRetrieveOptions extends DimseOptions {
   readonly skip?: ReadonlySet<string>;
   /** Called for each instance written to the destination folder. */
   readonly onInstance?: (instance: ReceivedInstance) => void | Promise<void>;
+  /**
+   * Called with the number of sub-operations the retrieval will take, as the peer's pending
+   * responses tell it (remaining + completed + failed + warnings; PS3.7 C.4.2.1.6), for progress.
+   */
+  readonly onTotal?: (total: number) => void;
 }
 
 export interface DimseRetrieveResult {
@@ -198,7 +203,7 @@ export async function cMoveInto(peer: DimsePeer, target: DimseTarget, scp: Store
     const units = await unitsToFetch(peer, target, skip, options, result);
     if (units.length === 0) return result;
     const moves = units.map((unit) => moveRequest(peer, unit, scp.aeTitle));
-    const outcomes = moves.map((request) => collectSubOperations(request));
+    const outcomes = trackTotals(moves.map((request) => collectSubOperations(request)), options.onTotal);
     await runAssociation(peer, moves, associationOptions(options));
     for (const outcome of outcomes) result.subOperations.push(judgeSubOperations(peer, 'C-MOVE', outcome));
     return result;
@@ -220,7 +225,7 @@ export async function cGet(peer: DimsePeer, target: DimseTarget, destDir: string
   const units = await unitsToFetch(peer, target, skip, options, result);
   if (units.length === 0) return result;
   const gets = units.map((unit) => getRequest(peer, unit));
-  const outcomes = gets.map((request) => collectSubOperations(request));
+  const outcomes = trackTotals(gets.map((request) => collectSubOperations(request)), options.onTotal);
   await runAssociation(peer, gets, {
     ...associationOptions(options),
     contexts: RETRIEVE_STORAGE_CONTEXTS,
@@ -345,13 +350,23 @@ function collect(request: Request): number[] {
 
 interface SubOperationOutcome {
   final?: SubOperations;
+  /** Sub-operations in all, from the latest pending response. */
+  total?: number;
+  onPending?: () => void;
 }
 
 function collectSubOperations(request: Request): SubOperationOutcome {
   const outcome: SubOperationOutcome = {};
   request.on('response', (response: CMoveResponse | CGetResponse) => {
     const status = response.getStatus();
-    if (statusKind(status) === 'pending') return;
+    if (statusKind(status) === 'pending') {
+      const counts = [response.getRemaining(), response.getCompleted(), response.getFailures(), response.getWarnings()];
+      if (counts.every((c) => Number.isInteger(c))) {
+        outcome.total = counts.reduce((sum, c) => sum + c, 0);
+        outcome.onPending?.();
+      }
+      return;
+    }
     outcome.final = {
       status,
       completed: response.getCompleted() ?? 0,
@@ -360,6 +375,13 @@ function collectSubOperations(request: Request): SubOperationOutcome {
     };
   });
   return outcome;
+}
+
+/** Reports the sum of the requests' totals (a request that has not told yet counts as one) after each pending response. */
+function trackTotals(outcomes: SubOperationOutcome[], onTotal: ((total: number) => void) | undefined): SubOperationOutcome[] {
+  if (!onTotal) return outcomes;
+  for (const outcome of outcomes) outcome.onPending = () => onTotal(outcomes.reduce((sum, o) => sum + (o.total ?? 1), 0));
+  return outcomes;
 }
 
 function judgeSubOperations(peer: DimsePeer, operation: string, outcome: SubOperationOutcome): SubOperations {
