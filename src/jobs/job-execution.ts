@@ -5,7 +5,7 @@
  * @module
  */
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Engine } from '../engines/engine.js';
 import { VoxgateError } from '../errors.js';
 import type { JobStore } from './job-store.js';
@@ -197,17 +197,19 @@ export class JobExecution {
       sourceIndex,
       folder,
       has: (uid) => uid in retrieveState().instances || reserved.has(uid),
+      retrieved: () => new Set([...Object.keys(retrieveState().instances), ...reserved]),
       hasUnit: (unit) => unit in retrieveState().units,
       tempPath: () => tempFilePath(dataDir, jobId),
       addInstance: async (uid, content) => {
+        const name = instanceFileName(uid);
+        const path = join(folder, name);
         if (uid in retrieveState().instances || reserved.has(uid)) {
-          if (!(content instanceof Uint8Array)) await rm(content.file, { force: true });
+          // A duplicate's own file goes; never the stored copy a client may have handed back again.
+          if (!(content instanceof Uint8Array) && resolve(content.file) !== resolve(path)) await rm(content.file, { force: true });
           return false;
         }
         reserved.add(uid);
         try {
-          const name = instanceFileName(uid);
-          const path = join(folder, name);
           if (content instanceof Uint8Array) await writeFileAtomic(path, content);
           else await rename(content.file, path);
           const state = retrieveState();

@@ -8,7 +8,11 @@ import type { Config } from '../config.js';
 import type { Engine } from '../engines/engine.js';
 import { createEngine } from '../engines/index.js';
 import { VoxgateError } from '../errors.js';
+import { StoreScp } from '../dicom/net/store-scp.js';
 import { DicomSegmenter } from './dicom-segmenter.js';
+import { DicomwebExporter, DicomwebRetriever } from './dicomweb-steps.js';
+import { DimseExporter, DimseRetriever } from './dimse-steps.js';
+import { FhirRetriever } from './fhir-retriever.js';
 import type { JobStore } from './job-store.js';
 import { pipelineTable } from './pipelines.js';
 import type { RunnerLog } from './runner.js';
@@ -30,12 +34,27 @@ export function openJobStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>): J
 }
 
 /**
- * The step implementations built into this server. Retrievers and exporters are added here as the
- * protocol clients land (DICOMweb, DIMSE, FHIR); an interface without one ends its jobs with
- * VXG_ERR_JOB_UNSUPPORTED.
+ * Voxgate's store SCP for C-MOVE retrievals, started on first use on `dicomPort` with `aeTitle`
+ * (the DICOM node of issue 7 replaces this by passing its own `storeScp`).
  */
-export function defaultJobSteps(): JobSteps {
-  return { retrievers: {}, segmenter: new DicomSegmenter(), exporters: {} };
+export function lazyStoreScp(config: Pick<Config, 'aeTitle' | 'dicomPort' | 'host' | 'dataDir'>): { get(): Promise<StoreScp>; close(): Promise<void> } {
+  let started: Promise<StoreScp> | undefined;
+  return {
+    get: () => (started ??= StoreScp.start({ aeTitle: config.aeTitle, host: config.host, port: config.dicomPort, storageDir: join(config.dataDir, 'dicom-in') })),
+    close: async () => {
+      if (started) await (await started.catch(() => undefined))?.close();
+    },
+  };
+}
+
+/** The step implementations built into this server: DICOMweb, DIMSE and FHIR sources; DICOMweb and DIMSE destinations. */
+export function defaultJobSteps(options: { callingAeTitle: string; storeScp?: () => Promise<StoreScp> }): JobSteps {
+  const dimse = { callingAeTitle: options.callingAeTitle, ...(options.storeScp ? { storeScp: options.storeScp } : {}) };
+  return {
+    retrievers: { DICOMweb: new DicomwebRetriever(), DIMSE: new DimseRetriever(dimse), FHIR: new FhirRetriever() },
+    segmenter: new DicomSegmenter(),
+    exporters: { DICOMweb: new DicomwebExporter(), DIMSE: new DimseExporter(dimse) },
+  };
 }
 
 /** Engines by name: the server's own for pipelines that name none (or the same), others loaded once on first use. */
@@ -56,14 +75,41 @@ export interface JobWorkerOptions {
   readonly store: JobStore;
   readonly engine: Engine;
   readonly log?: RunnerLog;
+  /** Default: {@link defaultJobSteps} with a {@link lazyStoreScp}. */
   readonly steps?: JobSteps;
 }
 
+/** This process's worker: the runner and what it owns (the store SCP C-MOVE retrievals land in). */
+export class JobWorker {
+  readonly runner: JobRunner;
+  readonly #close: () => Promise<void>;
+
+  constructor(runner: JobRunner, close: () => Promise<void>) {
+    this.runner = runner;
+    this.#close = close;
+  }
+
+  start(): void {
+    this.runner.start();
+  }
+
+  notify(): void {
+    this.runner.notify();
+  }
+
+  /** Stops the runner (running jobs are released for the next start), then what it owns. */
+  async stop(): Promise<void> {
+    await this.runner.stop();
+    await this.#close();
+  }
+}
+
 /** The worker of this process, configured from `config` (not started). */
-export function createJobRunner({ config, store, engine, log, steps = defaultJobSteps() }: JobWorkerOptions): JobRunner {
-  return new JobRunner({
+export function createJobRunner({ config, store, engine, log, steps }: JobWorkerOptions): JobWorker {
+  const scp = steps ? undefined : lazyStoreScp(config);
+  const runner = new JobRunner({
     store,
-    steps,
+    steps: steps ?? defaultJobSteps({ callingAeTitle: config.aeTitle, storeScp: scp?.get }),
     pipelines: pipelineTable(config.pipelines),
     engines: engineResolver(config, engine),
     dataDir: config.dataDir,
@@ -71,4 +117,5 @@ export function createJobRunner({ config, store, engine, log, steps = defaultJob
     maxAttempts: config.jobAttempts,
     log,
   });
+  return new JobWorker(runner, async () => scp?.close());
 }

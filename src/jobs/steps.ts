@@ -34,13 +34,16 @@ export interface RetrieveContext extends StepContext {
   readonly folder: string;
   /** True when the instance is already retrieved (from this source or another). */
   has(sopInstanceUid: string): boolean;
+  /** The SOP Instance UIDs retrieved so far (a snapshot: what a client's `skip` option takes). */
+  retrieved(): ReadonlySet<string>;
   /** True when a unit was completed earlier (`completeUnit`). */
   hasUnit(unit: string): boolean;
   /** A fresh file path on the job's file system to stream a download into before `addInstance`. */
   tempPath(): string;
   /**
    * Stores one instance under the job's folder, written atomically and recorded before it resolves.
-   * `content` is the bytes, or a finished temporary file (from `tempPath()`) that is moved in.
+   * `content` is the bytes, or a finished file on the job's file system (from `tempPath()`, or one a
+   * protocol client already wrote into `folder` as `<SOPInstanceUID>.dcm`) that is moved in.
    * Resolves false, dropping the content, when the SOP Instance UID is already there.
    */
   addInstance(sopInstanceUid: string, content: Uint8Array | { readonly file: string }): Promise<boolean>;
