@@ -79,7 +79,7 @@ export class DicomNode {
       onReady: (group, instances) => queueJob(options, group, instances, log),
       onError: (err, group) => log.error({ err, groupId: group.groupId }, 'could not queue the job of a received group; trying again after the timeout'),
     });
-    const recovered = await groups.recover();
+    const recovered = await groups.recover(async (group) => (await options.store.getByTransactionId(transactionIdOf(group))) !== undefined);
     if (recovered > 0) log.info({ groups: recovered }, 'DICOM node: groups received before the last stop will become jobs');
 
     const decide = (request: AssociationRequestInfo): AssociationDecision => {
@@ -131,9 +131,14 @@ export class DicomNode {
   }
 }
 
+/** The job's transactionID: made from the group, so a group is never queued twice. */
+function transactionIdOf(group: GroupInfo): string {
+  return `dicom-node-${group.groupId}`;
+}
+
 /** Stores the job of a ready group (idempotent: a group already queued is not queued twice). */
 async function queueJob(options: DicomNodeOptions, group: GroupInfo, instances: number, log: NodeLog): Promise<void> {
-  const transactionId = `dicom-node-${group.groupId}`;
+  const transactionId = transactionIdOf(group);
   if (await options.store.getByTransactionId(transactionId)) return;
   const { destinations: configured } = options.nodeConfig.snapshot;
   const destinations: DataResource[] = [];

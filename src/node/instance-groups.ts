@@ -106,8 +106,11 @@ export class InstanceGroups {
     }
   }
 
-  /** Re-opens the groups a previous run left (their timers start now). Returns how many. */
-  async recover(): Promise<number> {
+  /**
+   * Re-opens the groups a previous run left (their timers start now), except those `queued` says
+   * are jobs already (their folders wait for the job to take them). Returns how many.
+   */
+  async recover(queued: (group: GroupInfo) => Promise<boolean> = async () => false): Promise<number> {
     const root = join(this.#options.dataDir, 'dicom-node', 'groups');
     const ids = (await readdir(root).catch(() => [] as string[])).filter(isJobId);
     let recovered = 0;
@@ -116,7 +119,7 @@ export class InstanceGroups {
       const info = await readFile(join(folder, 'group.json'), 'utf8')
         .then((text) => JSON.parse(text) as GroupInfo)
         .catch(() => undefined);
-      if (!info || info.groupId !== groupId) continue;
+      if (!info || info.groupId !== groupId || (await queued(info))) continue;
       const instances = (await readdir(folder)).filter((n) => n.endsWith('.dcm')).length;
       const key = `recovered\u0000${groupId}`;
       const group: OpenGroup = { info, folder, created: Promise.resolve(), instances, placing: 0, timer: undefined };
