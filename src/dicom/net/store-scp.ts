@@ -9,8 +9,8 @@
  * rejected as transient "local limit exceeded", PS3.8 §9.3.4).
  * @module
  */
-import { mkdirSync } from 'node:fs';
-import { mkdir, unlink } from 'node:fs/promises';
+import { mkdirSync, unlinkSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import type { Server, Socket } from 'node:net';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -43,7 +43,8 @@ export type AssociationDecision = true | { readonly reject: 'calling-ae' | 'call
 
 /**
  * Told about each stored instance before its C-STORE response is sent. Answer `true` to claim it
- * (you moved or linked it where it belongs; the SCP removes its own copy once every listener ran).
+ * (you moved or linked it where it belongs; the SCP removes its own copy, if still there, once
+ * every listener ran).
  */
 export type StoredListener = (instance: ReceivedInstance & { readonly associationId: string }) => boolean | void | Promise<boolean | void>;
 
@@ -168,7 +169,15 @@ export class StoreScp {
     for (const listener of [...this.#listeners]) {
       if ((await listener(instance)) === true) claimed = true;
     }
-    if (claimed) await unlink(instance.path).catch(() => undefined);
+    if (claimed) {
+      try {
+        // Synchronous: usually the listener moved the file and this finds nothing; a round trip
+        // through the thread pool would delay the C-STORE response either way.
+        unlinkSync(instance.path);
+      } catch {
+        // moved away by the listener
+      }
+    }
   }
 }
 
@@ -253,6 +262,8 @@ class StoreScpConnection extends Scp {
       transferSyntaxUid: context.getAcceptedTransferSyntaxUid() ?? '',
       callingAeTitle: this.#callingAeTitle,
       calledAeTitle: this.#calledAeTitle,
+      // The association's folder is the SCP's own; listeners see a file only once it is complete.
+      staged: false,
       ...(typeof originator === 'string' && originator.trim() ? { moveOriginatorAeTitle: originator.trim() } : {}),
     });
     this.#receipts.set(request, sink);
