@@ -88,12 +88,12 @@ export class DicomNode {
       if (options.rejectUnknownSources && !nodeConfig.isKnownSource(request.callingAeTitle, request.remoteAddress)) return { reject: 'calling-ae' };
       return true;
     };
-    const onStored = async (instance: ReceivedInstance): Promise<boolean> => {
+    const onStored = async (instance: ReceivedInstance): Promise<'moved' | false> => {
       const ae = nodeConfig.findAeTitle(instance.calledAeTitle);
       // Sent to Voxgate's own AE title: a C-MOVE retrieval claims it (dimse-client's cMoveInto).
       if (!ae) return false;
       await groups.add(ae, instance);
-      return true;
+      return 'moved';
     };
     const scp = await StoreScp.start({
       aeTitle: options.aeTitle,

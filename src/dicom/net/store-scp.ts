@@ -43,10 +43,11 @@ export type AssociationDecision = true | { readonly reject: 'calling-ae' | 'call
 
 /**
  * Told about each stored instance before its C-STORE response is sent. Answer `true` to claim it
- * (you moved or linked it where it belongs; the SCP removes its own copy, if still there, once
- * every listener ran).
+ * (you linked or copied it where it belongs; the SCP removes its own copy once every listener ran),
+ * or `'moved'` when you renamed the file away (nothing is left to remove).
  */
-export type StoredListener = (instance: ReceivedInstance & { readonly associationId: string }) => boolean | void | Promise<boolean | void>;
+export type StoredListener = (instance: ReceivedInstance & { readonly associationId: string }) => StoredAnswer | Promise<StoredAnswer>;
+export type StoredAnswer = boolean | 'moved' | void;
 
 export interface StoreScpOptions {
   /** Voxgate's AE title: the called AE title accepted when `acceptAssociation` is not given. */
@@ -166,16 +167,18 @@ export class StoreScp {
   /** @internal runs the listeners; removes the SCP's copy when one claimed the instance. */
   async stored(instance: ReceivedInstance & { associationId: string }): Promise<void> {
     let claimed = false;
+    let moved = false;
     for (const listener of [...this.#listeners]) {
-      if ((await listener(instance)) === true) claimed = true;
+      const answer = await listener(instance);
+      if (answer === 'moved') moved = true;
+      else if (answer === true) claimed = true;
     }
-    if (claimed) {
+    if (claimed && !moved) {
       try {
-        // Synchronous: usually the listener moved the file and this finds nothing; a round trip
-        // through the thread pool would delay the C-STORE response either way.
+        // Synchronous: a round trip through the thread pool would delay the C-STORE response.
         unlinkSync(instance.path);
       } catch {
-        // moved away by the listener
+        // already gone
       }
     }
   }
