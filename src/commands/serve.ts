@@ -18,7 +18,7 @@ export async function serveCommand(config: Config): Promise<void> {
   const engine = await createEngine(config.engine, { threads: config.engineThreads, model: config.model });
   const store = openJobStore(config);
   let notify = (): void => {};
-  const nodeConfig = await NodeConfig.load(store, pipelineTable(config.pipelines));
+  const nodeConfig = await NodeConfig.load(store, pipelineTable(config.pipelines), { ownAeTitle: config.aeTitle });
   let node: DicomNode | undefined;
   const nodeStatus = {
     get activeAssociations() {

@@ -82,15 +82,17 @@ export class DicomNode {
     const recovered = await groups.recover(async (group) => (await options.store.getByTransactionId(transactionIdOf(group))) !== undefined);
     if (recovered > 0) log.info({ groups: recovered }, 'DICOM node: groups received before the last stop will become jobs');
 
+    const ownAeTitle = options.aeTitle.trim();
     const decide = (request: AssociationRequestInfo): AssociationDecision => {
-      if (request.calledAeTitle === options.aeTitle.trim()) return true;
+      if (request.calledAeTitle === ownAeTitle) return true;
       if (!nodeConfig.findAeTitle(request.calledAeTitle)) return { reject: 'called-ae' };
       if (options.rejectUnknownSources && !nodeConfig.isKnownSource(request.callingAeTitle, request.remoteAddress)) return { reject: 'calling-ae' };
       return true;
     };
     const onStored = async (instance: ReceivedInstance): Promise<'moved' | false> => {
-      const ae = nodeConfig.findAeTitle(instance.calledAeTitle);
       // Sent to Voxgate's own AE title: a C-MOVE retrieval claims it (dimse-client's cMoveInto).
+      if (instance.calledAeTitle === ownAeTitle) return false;
+      const ae = nodeConfig.findAeTitle(instance.calledAeTitle);
       if (!ae) return false;
       await groups.add(ae, instance);
       return 'moved';

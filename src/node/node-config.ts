@@ -40,15 +40,21 @@ export function plainAddress(address: string): string {
 export class NodeConfig {
   readonly #store: JobStore;
   readonly #pipelines: ReadonlyMap<string, Pipeline>;
+  readonly #ownAeTitle: string | undefined;
   #snapshot: NodeSnapshot = EMPTY;
 
-  private constructor(store: JobStore, pipelines: ReadonlyMap<string, Pipeline>) {
+  private constructor(store: JobStore, pipelines: ReadonlyMap<string, Pipeline>, ownAeTitle: string | undefined) {
     this.#store = store;
     this.#pipelines = pipelines;
+    this.#ownAeTitle = ownAeTitle?.trim();
   }
 
-  static async load(store: JobStore, pipelines: ReadonlyMap<string, Pipeline>): Promise<NodeConfig> {
-    const config = new NodeConfig(store, pipelines);
+  /**
+   * @param options.ownAeTitle Voxgate's own AE title (config `aeTitle`), which no AE title entry may
+   *   take: C-MOVE retrievals land there.
+   */
+  static async load(store: JobStore, pipelines: ReadonlyMap<string, Pipeline>, options: { readonly ownAeTitle?: string } = {}): Promise<NodeConfig> {
+    const config = new NodeConfig(store, pipelines, options.ownAeTitle);
     await config.refresh();
     return config;
   }
@@ -149,6 +155,7 @@ export class NodeConfig {
     if (kind !== 'ae-title') return;
     const ae = entity as AeTitleEntity;
     const problems: string[] = [];
+    if (ae.aeTitle === this.#ownAeTitle) problems.push(`aeTitle: "${ae.aeTitle}" is Voxgate's own AE title (where C-MOVE retrievals land); choose another`);
     if (!this.#pipelines.has(ae.pipeline)) problems.push(`pipeline: "${ae.pipeline}" is not a configured pipeline (${[...this.#pipelines.keys()].join(', ')})`);
     const known = new Set((await this.list('destination')).map((d) => d.name));
     const missing = ae.destinations.filter((d) => !known.has(d));

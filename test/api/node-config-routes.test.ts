@@ -30,7 +30,7 @@ const TOKEN = 'node-config-test-token';
 
 async function open(): Promise<void> {
   store = SqliteJobStore.open(jobStorePath(config));
-  nodeConfig = await NodeConfig.load(store, pipelineTable(config.pipelines));
+  nodeConfig = await NodeConfig.load(store, pipelineTable(config.pipelines), { ownAeTitle: config.aeTitle });
   app = await buildServer({
     config,
     engine: IDLE_ENGINE,
@@ -153,6 +153,12 @@ describe('AE titles', () => {
       res.json<{ message: string }>().message,
       'Invalid ae-title: pipeline: "nope" is not a configured pipeline (vista3d, liver); destinations: no destination named "nowhere".',
     );
+  });
+
+  test("422 for Voxgate's own AE title (C-MOVE retrievals land there)", async () => {
+    const res = await call('POST', '/api/config/ae-title', { name: 'own', aeTitle: 'VOXGATE' });
+    assert.equal(res.statusCode, 422);
+    assert.equal(res.json<{ message: string }>().message, 'Invalid ae-title: aeTitle: "VOXGATE" is Voxgate\'s own AE title (where C-MOVE retrievals land); choose another.');
   });
 
   test('update by path and by body (MIG), 404 for an unknown name, 422 for a renamed body', async () => {

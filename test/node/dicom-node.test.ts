@@ -17,6 +17,7 @@ import { createJobRunner, jobStorePath } from '../../src/jobs/setup.js';
 import { SqliteJobStore } from '../../src/jobs/sqlite-job-store.js';
 import { DicomNode } from '../../src/node/dicom-node.js';
 import { NodeConfig } from '../../src/node/node-config.js';
+import { cMoveInto } from '../../src/dicom/net/dimse-client.js';
 import { ensureDcmtk, runDcmtk, storescuArgs } from '../helpers/dcmtk.js';
 import { Tag, ctSeriesAvailable, describeSeries, rewriteInstance, uid } from '../helpers/dicom-fixtures.js';
 import type { SeriesFixture } from '../helpers/dicom-fixtures.js';
@@ -174,5 +175,22 @@ describe('DICOM node with DCMTK and Orthanc', { skip }, () => {
     assert.equal(segs.length, 3);
     const wanted = await Promise.all([a[0], b[0]].map(async (f) => (await describeSeries(join(f, '..'))).seriesInstanceUid));
     assert.deepEqual(segs.map((s) => s.referencedSeries).filter((s) => s !== ct.seriesInstanceUid).sort(), wanted.sort());
+  });
+
+  test("C-MOVE retrievals still land at Voxgate's own AE title, beside the routing (and never become node jobs)", async () => {
+    for (const file of ct.files) await orthanc.upload(file);
+    await orthanc.addModality('voxgate', { aeTitle: 'VOXGATE', host: '127.0.0.1', port: node.port });
+    const before = (await store.list()).length;
+    const dest = join(dir.path, 'moved');
+    const result = await cMoveInto({ aeTitle: orthanc.aeTitle, host: '127.0.0.1', port: orthanc.dicomPort, callingAeTitle: 'VOXGATE' }, { study: ct.studyInstanceUid }, node.scp, dest);
+    // the study holds the CT series and the SEG the first test sent back to Orthanc
+    const moved = result.instances.map((i) => i.sopInstanceUid);
+    assert.deepEqual(moved.filter((u) => ct.sopInstanceUids.includes(u)).sort(), [...ct.sopInstanceUids].sort());
+    assert.equal(result.instances.filter((i) => i.sopClassUid === '1.2.840.10008.5.1.4.1.1.66.4').length, 1);
+    assert.equal(moved.length, ct.sopInstanceUids.length + 1);
+    assert.deepEqual((await readdir(dest)).sort(), moved.map((u) => `${u}.dcm`).sort());
+    assert.equal(node.pendingGroups, 0);
+    await new Promise((resolve) => setTimeout(resolve, 1200)); // past VOXSEG's timeout: still no job
+    assert.equal((await store.list()).length, before);
   });
 });

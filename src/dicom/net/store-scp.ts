@@ -44,7 +44,8 @@ export type AssociationDecision = true | { readonly reject: 'calling-ae' | 'call
 /**
  * Told about each stored instance before its C-STORE response is sent. Answer `true` to claim it
  * (you linked or copied it where it belongs; the SCP removes its own copy once every listener ran),
- * or `'moved'` when you renamed the file away (nothing is left to remove).
+ * or `'moved'` when you renamed the file away (nothing is left to remove, and the listeners after
+ * yours are not told).
  */
 export type StoredListener = (instance: ReceivedInstance & { readonly associationId: string }) => StoredAnswer | Promise<StoredAnswer>;
 export type StoredAnswer = boolean | 'moved' | void;
@@ -170,8 +171,13 @@ export class StoreScp {
     let moved = false;
     for (const listener of [...this.#listeners]) {
       const answer = await listener(instance);
-      if (answer === 'moved') moved = true;
-      else if (answer === true) claimed = true;
+      if (answer === 'moved') {
+        // The file is gone: later listeners could not use it (the DICOM node's instances to a
+        // configured AE title are never also a C-MOVE retrieval's, whatever their study).
+        moved = true;
+        break;
+      }
+      if (answer === true) claimed = true;
     }
     if (claimed && !moved) {
       try {
