@@ -33,9 +33,13 @@ export function runDcmtk(tool: 'echoscu' | 'storescu', args: readonly string[], 
   });
 }
 
-/** `storescu` arguments: calling and called AE title, loopback and port, then the files. */
-export function storescuArgs(callingAeTitle: string, calledAeTitle: string, port: number, files: readonly string[]): string[] {
-  return ['-aet', callingAeTitle, '-aec', calledAeTitle, '127.0.0.1', String(port), ...files];
+/**
+ * `storescu` arguments: calling and called AE title, loopback and port, then the files. `options`
+ * go first, e.g. `['--propose-j2k-lossless']` for JPEG 2000 files (storescu proposes uncompressed
+ * syntaxes only by default, and fails on a compressed file it cannot convert).
+ */
+export function storescuArgs(callingAeTitle: string, calledAeTitle: string, port: number, files: readonly string[], options: readonly string[] = []): string[] {
+  return [...options, '-aet', callingAeTitle, '-aec', calledAeTitle, '127.0.0.1', String(port), ...files];
 }
 
 /** A DCMTK `storescp` writing into `dir` (the benchmark's reference); stop with `kill`. */

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JobRecord } from '../../src/jobs/job.js';
 import { pipelineTable } from '../../src/jobs/pipelines.js';
@@ -15,7 +15,8 @@ import type { DicomNodeOptions } from '../../src/node/dicom-node.js';
 import { DicomNode } from '../../src/node/dicom-node.js';
 import { NodeConfig } from '../../src/node/node-config.js';
 import { ensureDcmtk, runDcmtk, storescuArgs } from '../helpers/dcmtk.js';
-import { Tag, ctSeriesAvailable, describeSeries, rewriteInstance, uid } from '../helpers/dicom-fixtures.js';
+import { readFileMeta } from '../../src/dicom/net/part10.js';
+import { Tag, ctSeriesAvailable, describeSeries, reidentifiedPatientC, rewriteInstance, uid } from '../helpers/dicom-fixtures.js';
 import { CT_3SLICE } from '../helpers/job-steps.js';
 import type { TempDir } from '../helpers/jobs.js';
 import { makeTempDir } from '../helpers/jobs.js';
@@ -132,5 +133,29 @@ describe('DICOM node grouping', { skip }, () => {
     assert.equal(second.pendingGroups, 0);
     assert.equal(jobs[0].request.sources[0].interface === 'DicomNode' && jobs[0].request.sources[0].calledAeTitle, 'SLOW');
     await second.close();
+  });
+
+  test('a JPEG 2000 series (patient C, 20 slices) is stored as sent: same transfer syntax, same bytes after the meta header', async () => {
+    const node = await startNode();
+    const before = (await store.list()).length;
+    const series = await reidentifiedPatientC();
+    assert.equal(series.transferSyntaxUid, '1.2.840.10008.1.2.4.90');
+    const sent = await runDcmtk('storescu', storescuArgs('SCANNER', 'BYSERIES', node.port, series.files, ['--propose-j2k-lossless']));
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.equal(node.pendingGroups, 1);
+    const groupsDir = join(dataDir, 'dicom-node', 'groups');
+    const sizes = await Promise.all((await readdir(groupsDir)).map(async (g) => ({ g, files: (await readdir(join(groupsDir, g))).length })));
+    const group = sizes.find((s) => s.files === 21)?.g;
+    assert.ok(group !== undefined, 'a group folder with 20 instances and group.json');
+    for (const [i, file] of series.files.entries()) {
+      const original = await readFile(file);
+      const received = await readFile(join(groupsDir, group, `${series.sopInstanceUids[i]}.dcm`));
+      const a = readFileMeta(original);
+      const b = readFileMeta(received);
+      assert.equal(b?.transferSyntaxUid, '1.2.840.10008.1.2.4.90');
+      assert.ok(a && b && original.subarray(a.datasetOffset).equals(received.subarray(b.datasetOffset)), `dataset bytes of ${file}`);
+    }
+    await queuedJobs(before + 1);
+    await node.close();
   });
 });
