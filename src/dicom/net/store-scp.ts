@@ -21,7 +21,7 @@ import { IMAGE_STORAGE_SOP_CLASSES, STORAGE_TRANSFER_SYNTAXES, isAeTitle } from 
 import type { ReceivedInstance } from './store-receiver.js';
 import { ReceivingWritable } from './store-receiver.js';
 
-const { Scp, Dataset, responses, constants } = dcmjsDimse;
+const { Scp, Dataset, Implementation, responses, constants } = dcmjsDimse;
 type Association = dimseAssociation.Association;
 type PresentationContext = dimseAssociation.PresentationContext;
 type CStoreRequest = dimseRequests.CStoreRequest;
@@ -230,6 +230,9 @@ class StoreScpConnection extends Scp {
     }
     this.counted = true;
     this.#scp.opened();
+    // The A-ASSOCIATE-AC carries our own receive limit; dcmjs-dimse would echo the requestor's (16 KiB
+    // from DCMTK), which makes the sender cut every instance into 16 KiB PDUs.
+    association.setMaxPduLength(Implementation.getMaxPduLength());
     const sopClasses = new Set(this.#scp.options.sopClasses ?? IMAGE_STORAGE_SOP_CLASSES);
     for (const { id } of association.getPresentationContexts()) {
       const context = association.getPresentationContext(id);
