@@ -9,10 +9,11 @@
  * the library's own floor, which bounds what the node can reach.
  *
  * Both with TCP_NODELAY=1 (DCMTK) / setNoDelay (Voxgate). Best of 3, interleaved, after one warm-up
- * of each. storescu, storescp and Node share the machine's CPUs: the load average is printed.
+ * of each; `sync` (untimed) before every run, so no run pays for writing back the one before. storescu, storescp and Node share the machine's CPUs: the load average is printed.
  * Without DCMTK it says so loudly and exits 0.
  * @module
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
@@ -49,6 +50,8 @@ function storescpCpuMs(pid: number | undefined): number {
 }
 
 async function timeStorescu(calledAeTitle: string, port: number, files: readonly string[]): Promise<number> {
+  // Untimed: the previous run's dirty pages go to disk now, not during this run's writes.
+  execFileSync('sync');
   const started = performance.now();
   const result = await runDcmtk('storescu', storescuArgs('BENCH', calledAeTitle, port, files), 300_000);
   const ms = performance.now() - started;
