@@ -22,6 +22,7 @@ import type { Metrics } from './metrics.js';
 import { createMetrics, registerHttpMetrics } from './metrics.js';
 import type { NodeConfig } from '../node/node-config.js';
 import { acrRoutes } from './acr/inference-routes.js';
+import { jobsRoute } from './acr/jobs-route.js';
 import { nodeConfigRoutes } from './config/node-config-routes.js';
 import { healthStatusRoute } from './health-status.js';
 import { inferenceRoute } from './nim/inference-route.js';
@@ -100,6 +101,7 @@ export async function buildServer({ config, engine, metrics = createMetrics(), l
   if (node) await app.register(nodeConfigRoutes, { nodeConfig: node.config, callingAeTitle: config.aeTitle });
   if (jobs) {
     await app.register(acrRoutes, { store: jobs.store, pipelines: pipelineTable(config.pipelines), dataDir: config.dataDir, onQueued: jobs.onQueued });
+    await app.register(jobsRoute, { store: jobs.store });
   }
   await app.register(inferenceRoute, {
     engine,

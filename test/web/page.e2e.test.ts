@@ -28,6 +28,9 @@ import type { Vec3 } from '../../src/volume/affine.js';
 import { readVolume } from '../../src/volume/volume-file.js';
 import { voxelIndex } from '../../src/volume/volume.js';
 import type { Volume } from '../../src/volume/volume.js';
+import { SqliteJobStore } from '../../src/jobs/sqlite-job-store.js';
+import { jobStorePath } from '../../src/jobs/setup.js';
+import { validBody } from '../helpers/acr-server.js';
 import { tempDir } from '../helpers/nim-server.js';
 import { ensureSystemPackages } from '../helpers/system-packages.js';
 
@@ -69,6 +72,9 @@ let engine: Engine | undefined;
 let app: FastifyInstance | undefined;
 let browser: Browser | undefined;
 let proxy: RecordingProxy | undefined;
+let store: SqliteJobStore | undefined;
+/** An ACR job a worker has taken, for the jobs view to list. */
+let listedJob = '';
 let base = '';
 let buildLine = '';
 
@@ -142,8 +148,15 @@ before(async () => {
     flags: { host: '127.0.0.1', port: 0, allowPath: [CT_DIR], dataDir: join(dir.path, 'data'), tokens: [TOKEN] } as Record<string, unknown>,
     env: {},
   });
-  app = await buildServer({ config, engine, logger: false, webRoot });
+  // A job store without a worker: the job queued below stays where the test puts it.
+  store = SqliteJobStore.open(jobStorePath(config));
+  app = await buildServer({ config, engine, logger: false, webRoot, jobs: { store, onQueued: () => {} } });
   await app.listen({ port: 0, host: '127.0.0.1' });
+  const queued = await app.inject({ method: 'POST', url: '/api/inference', payload: validBody({ transactionID: 'e2e-job' }), headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.equal(queued.statusCode, 200, queued.body);
+  listedJob = queued.json<{ jobId: string }>().jobId;
+  await store.claim('e2e-worker', 600_000);
+  await store.update(listedJob, 'e2e-worker', { progress: 40, message: 'Retrieving from pacs: 12 of 30 instances.' });
   proxy = await startRecordingProxy(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
   base = proxy.url;
   browser = await chromium.launch({ executablePath: chromiumPath() ?? undefined, headless: true, args: CHROMIUM_ARGS });
@@ -153,6 +166,7 @@ after(async () => {
   await browser?.close();
   await proxy?.close();
   await app?.close();
+  await store?.close();
   await engine?.close();
   await dir?.remove();
 });
@@ -207,7 +221,7 @@ test('the page loads without a token, takes one, segments the real CT and maps t
   const page = await context.newPage();
   const consoleErrors: string[] = [];
   page.on('console', (m) => {
-    // The browser logs every 4xx; the two the page expects (no token yet, no jobs API) are not faults.
+    // The browser logs every 4xx; the two the page expects (no token yet; a jobs API that is not there on older servers) are not faults.
     if (m.type() === 'error' && !/status of (401|404) \(/.test(m.text())) consoleErrors.push(m.text());
   });
   page.on('response', (r) => {
@@ -251,11 +265,19 @@ test('the page loads without a token, takes one, segments the real CT and maps t
   await page.waitForSelector('#engine[data-state="ok"]');
   assert.match((await page.textContent('#engine')) ?? '', /classic engine/);
   assert.equal(await page.evaluate('sessionStorage.getItem("voxgate.token")'), TOKEN);
-  // No jobs API on this server yet: the section says so.
-  await page.waitForSelector('#jobs[data-state="unavailable"]');
+  // The jobs view lists the ACR job with its state, progress and message.
+  await page.waitForSelector('#jobs[data-state="available"]');
+  const jobRow = page.locator(`#jobs-body tr[data-job="${listedJob}"]`);
+  await jobRow.waitFor();
+  assert.match((await jobRow.textContent()) ?? '', /InProcess.*Retrieving from pacs: 12 of 30 instances\./);
+  assert.equal(await jobRow.locator('progress').getAttribute('value'), '40');
   done('token entered');
 
   // 2. A server sample: listed by name, opened through /api/samples/file.
+  // The list is asked for again once the token is in; wait for that answer, not the first (401) one.
+  await page
+    .waitForFunction(`Array.from(document.querySelectorAll('#sample-select option')).some((o) => o.value === ${JSON.stringify(CT_FILE)})`, undefined, { timeout: 10_000 })
+    .catch(() => undefined);
   const options = await page.$$eval('#sample-select option', (os) => os.map((o) => (o as unknown as { value: string }).value));
   assert.ok(options.includes(CT_FILE), `samples list ${options.join(', ')}`);
   await page.selectOption('#sample-select', CT_FILE);
