@@ -42,6 +42,12 @@ export const ConfigSchema = z
     remoteUrl: z.string().url().optional(),
     dicomPort: int(0, 65535).default(11112),
     aeTitle: z.string().min(1).max(16).default('VOXGATE'),
+    /** Run the DICOM node (C-ECHO/C-STORE SCP on dicomPort) in `serve`. */
+    dicomNode: bool.default(true),
+    /** Refuse associations from calling AE titles (and hosts) that are not configured sources. */
+    rejectUnknownSources: bool.default(true),
+    /** Concurrent DICOM associations; one more is rejected as transient (PS3.8 local limit exceeded). */
+    dicomMaxAssociations: int(1, 1000).default(25),
     databaseUrl: z.string().optional(),
     worker: bool.default(true),
     /** A file with one API token per line; when set, every route but health needs one. */

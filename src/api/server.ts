@@ -20,8 +20,11 @@ import { VERSION } from '../version.js';
 import { registerAuth } from './auth.js';
 import type { Metrics } from './metrics.js';
 import { createMetrics, registerHttpMetrics } from './metrics.js';
+import type { NodeConfig } from '../node/node-config.js';
 import { acrRoutes } from './acr/inference-routes.js';
 import { jobsRoute } from './acr/jobs-route.js';
+import { nodeConfigRoutes } from './config/node-config-routes.js';
+import { healthStatusRoute } from './health-status.js';
 import { inferenceRoute } from './nim/inference-route.js';
 import { infoRoutes } from './nim/info-routes.js';
 import { sampleRoutes } from './samples.js';
@@ -37,12 +40,19 @@ export interface ServerDependencies {
   jobs?: { store: JobStore; onQueued?: (job: JobRecord) => void };
   /** Where the built web page lives (default dist/web); tests point it at their own build. */
   webRoot?: string;
+  /**
+   * The DICOM node's configuration API (registered only with one), and the node itself when this
+   * process runs it (for `/health/status`).
+   */
+  node?: { config: NodeConfig; scp?: { readonly activeAssociations: number; readonly pendingGroups: number } };
+  /** Whether this process runs a job worker (for `/health/status`). */
+  worker?: boolean;
 }
 
 /** JSON bodies are small (images come by URL or multipart); cap them well below uploads. */
 const MAX_JSON_BODY = 1024 * 1024;
 
-export async function buildServer({ config, engine, metrics = createMetrics(), logger, jobs, webRoot }: ServerDependencies): Promise<FastifyInstance> {
+export async function buildServer({ config, engine, metrics = createMetrics(), logger, jobs, webRoot, node, worker }: ServerDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ?? {
       level: config.logLevel,
@@ -87,6 +97,8 @@ export async function buildServer({ config, engine, metrics = createMetrics(), l
     metrics.activeInferences.set(running);
   });
   await app.register(infoRoutes, { engine, readiness: jobs ? () => jobs.store.isOpen() : undefined });
+  await app.register(healthStatusRoute, { engine, store: jobs?.store, node: node?.scp, worker });
+  if (node) await app.register(nodeConfigRoutes, { nodeConfig: node.config, callingAeTitle: config.aeTitle });
   if (jobs) {
     await app.register(acrRoutes, { store: jobs.store, pipelines: pipelineTable(config.pipelines), dataDir: config.dataDir, onQueued: jobs.onQueued });
     await app.register(jobsRoute, { store: jobs.store });

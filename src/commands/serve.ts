@@ -1,25 +1,62 @@
 /**
- * `voxgate serve`: the HTTP APIs with the configured engine, the job store, and (unless
- * `--no-worker`) a worker that runs ACR jobs; jobs left InProcess by a previous run resume.
+ * `voxgate serve`: the HTTP APIs with the configured engine, the job store, the DICOM node (unless
+ * `dicomNode: false`) and (unless `--no-worker`) a worker that runs ACR and DICOM node jobs; jobs
+ * left InProcess by a previous run resume.
  * @module
  */
 import { mkdir } from 'node:fs/promises';
 import { buildServer } from '../api/server.js';
 import type { Config } from '../config.js';
 import { createEngine } from '../engines/index.js';
+import { pipelineTable } from '../jobs/pipelines.js';
 import { createJobRunner, openJobStore } from '../jobs/setup.js';
+import { DicomNode } from '../node/dicom-node.js';
+import { NodeConfig } from '../node/node-config.js';
 
 export async function serveCommand(config: Config): Promise<void> {
   await mkdir(config.dataDir, { recursive: true });
   const engine = await createEngine(config.engine, { threads: config.engineThreads, model: config.model });
   const store = openJobStore(config);
   let notify = (): void => {};
-  const app = await buildServer({ config, engine, jobs: { store, onQueued: () => notify() } });
-  const runner = config.worker ? createJobRunner({ config, store, engine, log: app.log }) : undefined;
+  const nodeConfig = await NodeConfig.load(store, pipelineTable(config.pipelines), { ownAeTitle: config.aeTitle });
+  let node: DicomNode | undefined;
+  const nodeStatus = {
+    get activeAssociations() {
+      return node?.activeAssociations ?? 0;
+    },
+    get pendingGroups() {
+      return node?.pendingGroups ?? 0;
+    },
+  };
+  const app = await buildServer({
+    config,
+    engine,
+    jobs: { store, onQueued: () => notify() },
+    node: { config: nodeConfig, ...(config.dicomNode ? { scp: nodeStatus } : {}) },
+    worker: config.worker,
+  });
+  if (config.dicomNode) {
+    node = await DicomNode.start({
+      aeTitle: config.aeTitle,
+      host: config.host,
+      port: config.dicomPort,
+      dataDir: config.dataDir,
+      store,
+      nodeConfig,
+      rejectUnknownSources: config.rejectUnknownSources,
+      maxAssociations: config.dicomMaxAssociations,
+      onQueued: () => notify(),
+      log: app.log,
+    });
+  }
+  const scp = node?.scp;
+  const runner = config.worker ? createJobRunner({ config, store, engine, log: app.log, ...(scp ? { storeScp: async () => scp } : {}) }) : undefined;
   if (runner) notify = () => runner.notify();
   const shutdown = async (signal: string): Promise<void> => {
     app.log.info({ signal }, 'shutting down');
     await app.close();
+    // Groups still receiving stay on disk and become jobs at the next start.
+    await node?.close();
     // Running jobs are aborted and their leases released: the next start resumes them.
     await runner?.stop();
     await store.close();

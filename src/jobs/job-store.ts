@@ -42,6 +42,23 @@ export interface ListJobsOptions {
   readonly limit?: number;
 }
 
+/** The three lists of the DICOM node's configuration API (src/node/). */
+export const NodeEntryKinds = ['ae-title', 'source', 'destination'] as const;
+export type NodeEntryKind = (typeof NodeEntryKinds)[number];
+
+/**
+ * One entry of the DICOM node's configuration, as the store keeps it: the store only enforces that
+ * `name` and `identity` are each unique within a kind; `body` is JSON the node layer validates.
+ */
+export interface NodeEntry {
+  readonly kind: NodeEntryKind;
+  readonly name: string;
+  /** What else must be unique within the kind (the node layer builds it: an AE title, AE title + host …). */
+  readonly identity: string;
+  /** The entry as the API shows it (a JSON-serialisable object). */
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
 export interface JobStore {
   /** `sqlite`, `postgres`: for logs and the health page. */
   readonly kind: string;
@@ -83,5 +100,21 @@ export interface JobStore {
    * shutting down, or one that finds the owner dead. False when `owner` did not hold it.
    */
   release(jobId: string, owner: string): Promise<boolean>;
+  /** How many jobs are in each state (for `/health/status`). */
+  countJobs(): Promise<Record<JobState, number>>;
+  /** The DICOM node's configuration entries of one kind, by name. */
+  listNodeEntries(kind: NodeEntryKind): Promise<NodeEntry[]>;
+  /**
+   * Adds an entry.
+   * @throws VoxgateError VXG_ERR_NODE_CONFIG_DUPLICATE when the kind has the name or the identity already.
+   */
+  createNodeEntry(entry: NodeEntry): Promise<void>;
+  /**
+   * Replaces the entry of that kind and name; false when there is none.
+   * @throws VoxgateError VXG_ERR_NODE_CONFIG_DUPLICATE when another entry of the kind has the identity.
+   */
+  replaceNodeEntry(entry: NodeEntry): Promise<boolean>;
+  /** Removes an entry; false when there was none. */
+  deleteNodeEntry(kind: NodeEntryKind, name: string): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -77,8 +77,23 @@ export interface DimseResource {
   readonly retrieve: DimseRetrieveMethod;
 }
 
+/**
+ * Instances Voxgate's DICOM node received (src/node/): one group of C-STOREs to one of its AE
+ * titles, kept under `<dataDir>/dicom-node/groups/<groupId>/` until the job takes them. Only a
+ * source, and only made by the node, never by the HTTP parser.
+ */
+export interface DicomNodeResource {
+  readonly interface: 'DicomNode';
+  /** A UUID the node made: the only part of the folder path. */
+  readonly groupId: string;
+  /** Who sent the instances. */
+  readonly callingAeTitle: string;
+  /** The AE title they were sent to. */
+  readonly calledAeTitle: string;
+}
+
 /** A data source (`inputResources` minus the Algorithm entry) or a destination (`outputResources`). */
-export type DataResource = HttpResource | DimseResource;
+export type DataResource = HttpResource | DimseResource | DicomNodeResource;
 
 /** A parsed, valid inference request. */
 export interface AcrRequest {
@@ -112,6 +127,7 @@ export function priorityName(priority: number): 'Lower' | 'Normal' | 'Higher' | 
  */
 export function describeResource(resource: DataResource): string {
   if (resource.interface === 'DIMSE') return `DIMSE ${resource.aeTitle}@${resource.host}:${resource.port}`;
+  if (resource.interface === 'DicomNode') return `DICOM node ${resource.calledAeTitle} (sent by ${resource.callingAeTitle})`;
   return `${resource.interface} ${redactUri(resource.uri)}`;
 }
 

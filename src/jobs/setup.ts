@@ -9,6 +9,7 @@ import type { Engine } from '../engines/engine.js';
 import { createEngine } from '../engines/index.js';
 import { VoxgateError } from '../errors.js';
 import { StoreScp } from '../dicom/net/store-scp.js';
+import { DicomNodeRetriever } from './dicom-node-retriever.js';
 import { DicomSegmenter } from './dicom-segmenter.js';
 import { DicomwebExporter, DicomwebRetriever } from './dicomweb-steps.js';
 import { DimseExporter, DimseRetriever } from './dimse-steps.js';
@@ -47,11 +48,19 @@ export function lazyStoreScp(config: Pick<Config, 'aeTitle' | 'dicomPort' | 'hos
   };
 }
 
-/** The step implementations built into this server: DICOMweb, DIMSE and FHIR sources; DICOMweb and DIMSE destinations. */
-export function defaultJobSteps(options: { callingAeTitle: string; storeScp?: () => Promise<StoreScp> }): JobSteps {
+/**
+ * The step implementations built into this server: DICOMweb, DIMSE and FHIR sources (and the DICOM
+ * node's received groups, given `dataDir`); DICOMweb and DIMSE destinations.
+ */
+export function defaultJobSteps(options: { callingAeTitle: string; storeScp?: () => Promise<StoreScp>; dataDir?: string }): JobSteps {
   const dimse = { callingAeTitle: options.callingAeTitle, ...(options.storeScp ? { storeScp: options.storeScp } : {}) };
   return {
-    retrievers: { DICOMweb: new DicomwebRetriever(), DIMSE: new DimseRetriever(dimse), FHIR: new FhirRetriever() },
+    retrievers: {
+      DICOMweb: new DicomwebRetriever(),
+      DIMSE: new DimseRetriever(dimse),
+      FHIR: new FhirRetriever(),
+      ...(options.dataDir ? { DicomNode: new DicomNodeRetriever(options.dataDir) } : {}),
+    },
     segmenter: new DicomSegmenter(),
     exporters: { DICOMweb: new DicomwebExporter(), DIMSE: new DimseExporter(dimse) },
   };
@@ -75,8 +84,10 @@ export interface JobWorkerOptions {
   readonly store: JobStore;
   readonly engine: Engine;
   readonly log?: RunnerLog;
-  /** Default: {@link defaultJobSteps} with a {@link lazyStoreScp}. */
+  /** Default: {@link defaultJobSteps} with `storeScp`, or a {@link lazyStoreScp}. */
   readonly steps?: JobSteps;
+  /** The DICOM node's SCP, where C-MOVE retrievals land, when this process runs the node. */
+  readonly storeScp?: () => Promise<StoreScp>;
 }
 
 /** This process's worker: the runner and what it owns (the store SCP C-MOVE retrievals land in). */
@@ -105,11 +116,11 @@ export class JobWorker {
 }
 
 /** The worker of this process, configured from `config` (not started). */
-export function createJobRunner({ config, store, engine, log, steps }: JobWorkerOptions): JobWorker {
-  const scp = steps ? undefined : lazyStoreScp(config);
+export function createJobRunner({ config, store, engine, log, steps, storeScp }: JobWorkerOptions): JobWorker {
+  const scp = steps || storeScp ? undefined : lazyStoreScp(config);
   const runner = new JobRunner({
     store,
-    steps: steps ?? defaultJobSteps({ callingAeTitle: config.aeTitle, storeScp: scp?.get }),
+    steps: steps ?? defaultJobSteps({ callingAeTitle: config.aeTitle, storeScp: storeScp ?? scp?.get, dataDir: config.dataDir }),
     pipelines: pipelineTable(config.pipelines),
     engines: engineResolver(config, engine),
     dataDir: config.dataDir,

@@ -44,4 +44,21 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_runnable ON jobs (state, priority DESC, seq);
     `,
   },
+  {
+    version: 2,
+    name: 'node_config',
+    sql: `
+      -- The DICOM node's configuration API (AE titles, sources, destinations): one row per entry.
+      -- identity is what must be unique besides the name (an AE title; AE title and host; …).
+      CREATE TABLE node_config (
+        kind TEXT NOT NULL CHECK (kind IN ('ae-title', 'source', 'destination')),
+        name TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        body TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        PRIMARY KEY (kind, name),
+        UNIQUE (kind, identity)
+      );
+    `,
+  },
 ];

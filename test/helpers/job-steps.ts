@@ -72,7 +72,7 @@ export class LocalFolderRetriever implements Retriever {
   async retrieve(source: DataResource, _inputs: readonly InputDetails[], context: RetrieveContext): Promise<void> {
     this.calls++;
     const failure = this.#failures.shift();
-    const uri = source.interface === 'DIMSE' ? `${source.host}:${source.port}` : source.uri;
+    const uri = source.interface === 'DIMSE' ? `${source.host}:${source.port}` : source.interface === 'DicomNode' ? source.groupId : source.uri;
     const roots = this.#sources[uri];
     if (!roots) throw new StepError('VXG_ERR_JOB_SOURCE', 'the server answered 404 Not Found.', { retryable: false });
     const files = (await Promise.all(roots.map(filesBelow))).flat();
@@ -163,7 +163,7 @@ export class RecordingExporter implements Exporter {
 
   async export(destination: DataResource, item: ExportItem, context: ExportContext): Promise<void> {
     this.calls++;
-    const name = destination.interface === 'DIMSE' ? destination.aeTitle : destination.uri;
+    const name = destination.interface === 'DIMSE' ? destination.aeTitle : destination.interface === 'DicomNode' ? destination.groupId : destination.uri;
     if (this.#hangFor.has(name)) {
       // A process that dies mid-send: nothing arrives, nothing returns.
       await new Promise<never>((_, reject) => context.signal.addEventListener('abort', () => reject(context.signal.reason as Error), { once: true }));

@@ -271,5 +271,50 @@ export function jobStoreContract(name: string, makeFactory: () => Promise<StoreF
           await Promise.all(others.map((s) => s.close()));
         }
       }));
+
+    test('countJobs counts the jobs in each state', () =>
+      withStore(async (store) => {
+        assert.deepEqual(await store.countJobs(), { Queued: 0, InProcess: 0, Completed: 0 });
+        for (let n = 0; n < 3; n++) await store.create({ jobId: randomUUID(), request: sampleRequest() });
+        const running = await store.claim('w1', LEASE);
+        const ended = await store.claim('w1', LEASE);
+        assert.ok(running && ended);
+        await store.finish(ended.jobId, 'w1', { status: 'Success', message: 'done' });
+        assert.deepEqual(await store.countJobs(), { Queued: 1, InProcess: 1, Completed: 1 });
+      }));
+
+    test('DICOM node entries: created, listed by name, replaced, deleted; unique name and identity per kind; seen by a second store on the same database', () =>
+      withStore(async (store, clock, factory) => {
+        const entry = (name: string, identity: string, extra: Record<string, unknown> = {}) => ({ kind: 'source' as const, name, identity, body: { name, ...extra } });
+        await store.createNodeEntry(entry('b', 'AE title "B" at host 10.0.0.2'));
+        await store.createNodeEntry(entry('a', 'AE title "A" at host 10.0.0.1', { hostIp: '10.0.0.1' }));
+        // the same name or identity in another kind is another entry
+        await store.createNodeEntry({ kind: 'destination', name: 'a', identity: 'AE title "A" at host 10.0.0.1', body: { name: 'a' } });
+        assert.deepEqual(
+          (await store.listNodeEntries('source')).map((e) => [e.name, e.identity, e.body]),
+          [
+            ['a', 'AE title "A" at host 10.0.0.1', { name: 'a', hostIp: '10.0.0.1' }],
+            ['b', 'AE title "B" at host 10.0.0.2', { name: 'b' }],
+          ],
+        );
+        await assert.rejects(store.createNodeEntry(entry('a', 'AE title "C" at host 10.0.0.3')), isCode('VXG_ERR_NODE_CONFIG_DUPLICATE'));
+        await assert.rejects(store.createNodeEntry(entry('c', 'AE title "B" at host 10.0.0.2')), isCode('VXG_ERR_NODE_CONFIG_DUPLICATE'));
+        assert.equal(await store.replaceNodeEntry(entry('a', 'AE title "A2" at host 10.0.0.1', { v: 2 })), true);
+        assert.equal(await store.replaceNodeEntry(entry('zz', 'AE title "Z"')), false);
+        await assert.rejects(store.replaceNodeEntry(entry('a', 'AE title "B" at host 10.0.0.2')), isCode('VXG_ERR_NODE_CONFIG_DUPLICATE'));
+        assert.equal(await store.deleteNodeEntry('source', 'b'), true);
+        assert.equal(await store.deleteNodeEntry('source', 'b'), false);
+        const again = await factory.open(clock); // another process, or this one after a restart
+        try {
+          assert.deepEqual(
+            (await again.listNodeEntries('source')).map((e) => [e.name, e.body]),
+            [['a', { name: 'a', v: 2 }]],
+          );
+          assert.equal((await again.listNodeEntries('destination')).length, 1);
+          assert.deepEqual(await again.listNodeEntries('ae-title'), []);
+        } finally {
+          await again.close();
+        }
+      }));
   });
 }

@@ -117,7 +117,7 @@ describe('queue', () => {
     const inner = new LocalFolderRetriever({ 'http://low/': [CT_3SLICE], 'http://high/': [CT_3SLICE], 'http://normal/': [CT_3SLICE], 'http://normal2/': [CT_3SLICE] });
     const retriever: Retriever = {
       retrieve: (s, inputs, context) => {
-        order.push(s.interface === 'DIMSE' ? s.host : s.uri);
+        order.push(s.interface === 'DIMSE' ? s.host : s.interface === 'DicomNode' ? s.groupId : s.uri);
         return inner.retrieve(s, inputs, context);
       },
     };

@@ -36,6 +36,11 @@ export interface ReceiptContext {
   readonly callingAeTitle: string;
   readonly calledAeTitle: string;
   readonly moveOriginatorAeTitle?: string;
+  /**
+   * False when `dir` is a private staging folder whose files nobody reads before `received`
+   * settles (the store SCP's): the file is written under its final name, without a rename.
+   */
+  readonly staged?: boolean;
 }
 
 /** Bytes kept from the start of the file to find the Study/Series Instance UID. */
@@ -66,7 +71,7 @@ export class ReceivingWritable extends Writable {
       this.#error = new Error('the C-STORE request has no valid Affected SOP Instance UID');
       return;
     }
-    this.#file = new InstanceFile(instancePath(context.dir, context.sopInstanceUid));
+    this.#file = new InstanceFile(instancePath(context.dir, context.sopInstanceUid), { staged: context.staged ?? true });
     const meta = encodeFileMeta({
       sopClassUid: context.sopClassUid,
       sopInstanceUid: context.sopInstanceUid,

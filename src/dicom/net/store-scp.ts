@@ -9,8 +9,8 @@
  * rejected as transient "local limit exceeded", PS3.8 §9.3.4).
  * @module
  */
-import { mkdirSync } from 'node:fs';
-import { mkdir, unlink } from 'node:fs/promises';
+import { mkdirSync, unlinkSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import type { Server, Socket } from 'node:net';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -21,7 +21,7 @@ import { IMAGE_STORAGE_SOP_CLASSES, STORAGE_TRANSFER_SYNTAXES, isAeTitle } from 
 import type { ReceivedInstance } from './store-receiver.js';
 import { ReceivingWritable } from './store-receiver.js';
 
-const { Scp, Dataset, responses, constants } = dcmjsDimse;
+const { Scp, Dataset, Implementation, responses, constants } = dcmjsDimse;
 type Association = dimseAssociation.Association;
 type PresentationContext = dimseAssociation.PresentationContext;
 type CStoreRequest = dimseRequests.CStoreRequest;
@@ -43,9 +43,12 @@ export type AssociationDecision = true | { readonly reject: 'calling-ae' | 'call
 
 /**
  * Told about each stored instance before its C-STORE response is sent. Answer `true` to claim it
- * (you moved or linked it where it belongs; the SCP removes its own copy once every listener ran).
+ * (you linked or copied it where it belongs; the SCP removes its own copy once every listener ran),
+ * or `'moved'` when you renamed the file away (nothing is left to remove, and the listeners after
+ * yours are not told).
  */
-export type StoredListener = (instance: ReceivedInstance & { readonly associationId: string }) => boolean | void | Promise<boolean | void>;
+export type StoredListener = (instance: ReceivedInstance & { readonly associationId: string }) => StoredAnswer | Promise<StoredAnswer>;
+export type StoredAnswer = boolean | 'moved' | void;
 
 export interface StoreScpOptions {
   /** Voxgate's AE title: the called AE title accepted when `acceptAssociation` is not given. */
@@ -165,10 +168,25 @@ export class StoreScp {
   /** @internal runs the listeners; removes the SCP's copy when one claimed the instance. */
   async stored(instance: ReceivedInstance & { associationId: string }): Promise<void> {
     let claimed = false;
+    let moved = false;
     for (const listener of [...this.#listeners]) {
-      if ((await listener(instance)) === true) claimed = true;
+      const answer = await listener(instance);
+      if (answer === 'moved') {
+        // The file is gone: later listeners could not use it (the DICOM node's instances to a
+        // configured AE title are never also a C-MOVE retrieval's, whatever their study).
+        moved = true;
+        break;
+      }
+      if (answer === true) claimed = true;
     }
-    if (claimed) await unlink(instance.path).catch(() => undefined);
+    if (claimed && !moved) {
+      try {
+        // Synchronous: a round trip through the thread pool would delay the C-STORE response.
+        unlinkSync(instance.path);
+      } catch {
+        // already gone
+      }
+    }
   }
 }
 
@@ -212,6 +230,9 @@ class StoreScpConnection extends Scp {
     }
     this.counted = true;
     this.#scp.opened();
+    // The A-ASSOCIATE-AC carries our own receive limit; dcmjs-dimse would echo the requestor's (16 KiB
+    // from DCMTK), which makes the sender cut every instance into 16 KiB PDUs.
+    association.setMaxPduLength(Implementation.getMaxPduLength());
     const sopClasses = new Set(this.#scp.options.sopClasses ?? IMAGE_STORAGE_SOP_CLASSES);
     for (const { id } of association.getPresentationContexts()) {
       const context = association.getPresentationContext(id);
@@ -253,6 +274,8 @@ class StoreScpConnection extends Scp {
       transferSyntaxUid: context.getAcceptedTransferSyntaxUid() ?? '',
       callingAeTitle: this.#callingAeTitle,
       calledAeTitle: this.#calledAeTitle,
+      // The association's folder is the SCP's own; listeners see a file only once it is complete.
+      staged: false,
       ...(typeof originator === 'string' && originator.trim() ? { moveOriginatorAeTitle: originator.trim() } : {}),
     });
     this.#receipts.set(request, sink);
