@@ -12,7 +12,7 @@ import { createJobRunner, openJobStore } from '../jobs/setup.js';
 export async function serveCommand(config: Config): Promise<void> {
   await mkdir(config.dataDir, { recursive: true });
   const engine = await createEngine(config.engine, { threads: config.engineThreads, model: config.model });
-  const store = openJobStore(config);
+  const store = await openJobStore(config);
   let notify = (): void => {};
   const app = await buildServer({ config, engine, jobs: { store, onQueued: () => notify() } });
   const runner = config.worker ? createJobRunner({ config, store, engine, log: app.log }) : undefined;

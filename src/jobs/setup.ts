@@ -3,31 +3,18 @@
  * configuration: which store, which step implementations, which engines.
  * @module
  */
-import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { Engine } from '../engines/engine.js';
 import { createEngine } from '../engines/index.js';
-import { VoxgateError } from '../errors.js';
 import { DicomSegmenter } from './dicom-segmenter.js';
 import type { JobStore } from './job-store.js';
 import { pipelineTable } from './pipelines.js';
 import type { RunnerLog } from './runner.js';
 import { JobRunner } from './runner.js';
-import { SqliteJobStore } from './sqlite-job-store.js';
 import type { JobSteps } from './steps.js';
 
-/** `<dataDir>/jobs.sqlite`, the embedded store. */
-export function jobStorePath(config: Pick<Config, 'dataDir'>): string {
-  return join(config.dataDir, 'jobs.sqlite');
-}
-
-/** Opens the configured job store (SQLite; PostgreSQL with `databaseUrl` comes with issue 9). */
-export function openJobStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>): JobStore {
-  if (config.databaseUrl) {
-    throw new VoxgateError('VXG_ERR_CONFIG_INVALID', 'databaseUrl: the PostgreSQL job store is not in this version; leave it unset to use the SQLite store in the data directory.');
-  }
-  return SqliteJobStore.open(jobStorePath(config));
-}
+// Where the store is and which one: open-store.ts (kept importable from here for callers of issue 6).
+export { jobStorePath, openJobStore } from './open-store.js';
 
 /**
  * The step implementations built into this server. Retrievers and exporters are added here as the

@@ -1,0 +1,44 @@
+/**
+ * The PostgreSQL job store's schema, as numbered migrations applied in order at start and recorded
+ * in `schema_migrations`. Never edit a released migration: add the next one. The table mirrors the
+ * SQLite one (sqlite-migrations.ts) column for column, with JSONB where SQLite keeps JSON text.
+ * @module
+ */
+import type { Migration } from './sqlite-migrations.js';
+
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'jobs',
+    sql: `
+      CREATE TABLE jobs (
+        -- Arrival order among jobs created in the same millisecond.
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        job_id TEXT NOT NULL UNIQUE,
+        transaction_id TEXT NOT NULL CONSTRAINT jobs_transaction_id_key UNIQUE,
+        priority INTEGER NOT NULL CHECK (priority BETWEEN 0 AND 255),
+        pipeline TEXT NOT NULL,
+        request JSONB NOT NULL,
+        state TEXT NOT NULL DEFAULT 'Queued' CHECK (state IN ('Queued', 'InProcess', 'Completed')),
+        status TEXT NOT NULL DEFAULT 'Unknown' CHECK (status IN ('Unknown', 'Success', 'Fail')),
+        step TEXT NOT NULL DEFAULT 'retrieve' CHECK (step IN ('retrieve', 'infer', 'export', 'done')),
+        progress INTEGER NOT NULL DEFAULT 0,
+        message TEXT NOT NULL DEFAULT '',
+        -- Milliseconds since the epoch, as in the SQLite store (one clock for every store and test).
+        created_ms BIGINT NOT NULL,
+        started_ms BIGINT,
+        stopped_ms BIGINT,
+        lease_owner TEXT,
+        lease_expires_ms BIGINT,
+        claims INTEGER NOT NULL DEFAULT 0,
+        tries JSONB NOT NULL DEFAULT '{}',
+        retrieve_state JSONB,
+        infer_state JSONB,
+        export_state JSONB,
+        results JSONB NOT NULL DEFAULT '[]'
+      );
+      -- claim(): the runnable jobs by priority, then arrival.
+      CREATE INDEX jobs_runnable ON jobs (state, priority DESC, created_ms, seq);
+    `,
+  },
+];
