@@ -10,8 +10,13 @@
  * - every write a worker makes names the owner and is refused once the lease is someone else's
  *   (VXG_ERR_JOB_LEASE_LOST), so two workers never both advance one job.
  * Every method resolves only once the change is durable.
+ *
+ * The same database holds the configuration rows every server shares (config-rows.ts) and tells
+ * processes what changed (`watch`), so a server hears of a queued job or a configuration change
+ * without a restart.
  * @module
  */
+import type { ConfigRowStore } from './config-rows.js';
 import type { JobRecord, JobState, ResultFile, StepStates, WorkStep } from './job.js';
 import type { AcrRequest } from './request.js';
 
@@ -42,7 +47,15 @@ export interface ListJobsOptions {
   readonly limit?: number;
 }
 
-export interface JobStore {
+/**
+ * What `watch` reports: `jobs` — a job became runnable (queued, or released by a worker);
+ * `config` — a configuration row changed (the new version comes with it).
+ */
+export type StoreTopic = 'jobs' | 'config';
+
+export type StoreListener = (payload: string) => void;
+
+export interface JobStore extends ConfigRowStore {
   /** `sqlite`, `postgres`: for logs and the health page. */
   readonly kind: string;
   /** False once closed (or when the database is gone): `/v1/health/ready` answers 503. */
@@ -83,5 +96,13 @@ export interface JobStore {
    * shutting down, or one that finds the owner dead. False when `owner` did not hold it.
    */
   release(jobId: string, owner: string): Promise<boolean>;
+  /**
+   * Calls `listener` soon after any process changes `topic`; returns the unsubscribe function.
+   * PostgreSQL delivers it across processes (LISTEN/NOTIFY); SQLite only within this process.
+   * A notice can be missed (a reconnect), so it is a hint to look now: whoever relies on it also
+   * polls (the runner's `pollMs`, `watchConfig`'s version check), and a lost notice delays, never
+   * loses, work.
+   */
+  watch(topic: StoreTopic, listener: StoreListener): () => void;
   close(): Promise<void>;
 }

@@ -41,4 +41,25 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_runnable ON jobs (state, priority DESC, created_ms, seq);
     `,
   },
+  {
+    version: 2,
+    name: 'config',
+    sql: `
+      -- Shared configuration rows (config-rows.ts).
+      CREATE TABLE config_rows (
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value JSONB NOT NULL,
+        version BIGINT NOT NULL,
+        PRIMARY KEY (kind, name)
+      );
+      -- One row: the configuration version. Bumping it takes its row lock, which also puts
+      -- concurrent changes in one order.
+      CREATE TABLE config_version (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version BIGINT NOT NULL
+      );
+      INSERT INTO config_version (id, version) VALUES (1, 0);
+    `,
+  },
 ];

@@ -11,12 +11,16 @@
  * - Lease expiry is measured on the database's clock unless a `now` is given (tests), so workers on
  *   machines whose clocks disagree still agree on who holds a lease.
  * - Every statement runs in autocommit: a change is durable (committed) when the method resolves.
+ * - `watch` LISTENs on one dedicated connection (reopened after a failure); a queued or released
+ *   job and a configuration change are announced with `pg_notify` in the statement (or
+ *   transaction) that makes them, so the notice is sent exactly when the change commits.
  * @module
  */
 import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import { VoxgateError, isVoxgateError } from '../errors.js';
-import type { JobOutcome, JobPatch, JobStore, ListJobsOptions, NewJob } from './job-store.js';
+import type { ConfigRow } from './config-rows.js';
+import type { JobOutcome, JobPatch, JobStore, ListJobsOptions, NewJob, StoreListener, StoreTopic } from './job-store.js';
 import type { JobRecord, JobState, JobStatus, JobStep, ResultFile, StepStates, WorkStep } from './job.js';
 import { EMPTY_STEP_STATES } from './job.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
@@ -69,6 +73,12 @@ const DB_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
  */
 const MIGRATION_LOCK_KEY = '8536686813298258481';
 
+/** NOTIFY channel of each `watch` topic. */
+const CHANNELS: Record<StoreTopic, string> = { jobs: 'voxgate_jobs', config: 'voxgate_config' };
+
+/** How long to wait before reopening a broken LISTEN connection. */
+const RELISTEN_MS = 1000;
+
 /** PostgreSQL's unique_violation (Appendix A, "PostgreSQL Error Codes"). */
 const UNIQUE_VIOLATION = '23505';
 
@@ -82,10 +92,15 @@ export class PostgresJobStore implements JobStore {
   /** The database URL without its password, for messages. */
   readonly location: string;
   readonly #pool: Pool;
+  readonly #url: string;
   readonly #now: (() => number) | undefined;
   #open = true;
+  readonly #listeners = new Map<StoreTopic, Set<StoreListener>>();
+  #listenClient: pg.Client | undefined;
+  #relistenTimer: NodeJS.Timeout | undefined;
 
-  private constructor(location: string, pool: Pool, now: (() => number) | undefined) {
+  private constructor(url: string, location: string, pool: Pool, now: (() => number) | undefined) {
+    this.#url = url;
     this.location = location;
     this.#pool = pool;
     this.#now = now;
@@ -109,7 +124,7 @@ export class PostgresJobStore implements JobStore {
       if (isVoxgateError(err)) throw err;
       throw new VoxgateError('VXG_ERR_JOB_STORE', `Cannot open the job store ${location}: ${(err as Error).message}.`, { cause: err });
     }
-    return new PostgresJobStore(location, pool, options.now);
+    return new PostgresJobStore(url, location, pool, options.now);
   }
 
   isOpen(): boolean {
@@ -119,8 +134,10 @@ export class PostgresJobStore implements JobStore {
   async create({ jobId, request }: NewJob): Promise<JobRecord> {
     try {
       const rows = await this.#query(
-        `INSERT INTO jobs (job_id, transaction_id, priority, pipeline, request, created_ms, message)
-         VALUES ($1, $2, $3, $4, $5::jsonb, COALESCE($6::bigint, ${DB_NOW_MS}), 'Queued.') RETURNING *`,
+        `WITH created AS (
+           INSERT INTO jobs (job_id, transaction_id, priority, pipeline, request, created_ms, message)
+           VALUES ($1, $2, $3, $4, $5::jsonb, COALESCE($6::bigint, ${DB_NOW_MS}), 'Queued.') RETURNING *)
+         SELECT created.*, pg_notify('${CHANNELS.jobs}', created.job_id) FROM created`,
         [jobId, request.transactionId, request.priority, request.pipeline, JSON.stringify(request), this.#clock()],
       );
       return toRecord(rows[0] as JobRow);
@@ -231,16 +248,119 @@ export class PostgresJobStore implements JobStore {
 
   async release(jobId: string, owner: string): Promise<boolean> {
     const rows = await this.#query(
-      `UPDATE jobs SET lease_owner = NULL, lease_expires_ms = NULL WHERE job_id = $1 AND lease_owner = $2 AND state = 'InProcess' RETURNING seq`,
+      `WITH released AS (
+         UPDATE jobs SET lease_owner = NULL, lease_expires_ms = NULL WHERE job_id = $1 AND lease_owner = $2 AND state = 'InProcess' RETURNING job_id)
+       SELECT pg_notify('${CHANNELS.jobs}', released.job_id) FROM released`,
       [jobId, owner],
     );
     return rows.length === 1;
   }
 
+  async listConfig(kind?: string): Promise<ConfigRow[]> {
+    const rows = (await this.#query(
+      kind === undefined ? 'SELECT * FROM config_rows ORDER BY kind, name' : 'SELECT * FROM config_rows WHERE kind = $1 ORDER BY name',
+      kind === undefined ? [] : [kind],
+    )) as unknown as { kind: string; name: string; value: unknown; version: string }[];
+    return rows.map((r) => ({ kind: r.kind, name: r.name, value: r.value, version: Number(r.version) }));
+  }
+
+  async putConfig(kind: string, name: string, value: unknown): Promise<number> {
+    const version = await this.#transaction(async (client) => {
+      const next = await bumpConfigVersion(client);
+      await client.query(
+        `INSERT INTO config_rows (kind, name, value, version) VALUES ($1, $2, $3::jsonb, $4)
+         ON CONFLICT (kind, name) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version`,
+        [kind, name, JSON.stringify(value ?? null), next],
+      );
+      return next;
+    });
+    return version;
+  }
+
+  async deleteConfig(kind: string, name: string): Promise<number | undefined> {
+    return this.#transaction(async (client) => {
+      const { rowCount } = await client.query('DELETE FROM config_rows WHERE kind = $1 AND name = $2', [kind, name]);
+      return rowCount === 1 ? bumpConfigVersion(client) : undefined;
+    });
+  }
+
+  async configVersion(): Promise<number> {
+    const [row] = (await this.#query('SELECT version FROM config_version WHERE id = 1', [])) as unknown as { version: string }[];
+    return Number(row?.version ?? 0);
+  }
+
+  watch(topic: StoreTopic, listener: StoreListener): () => void {
+    let set = this.#listeners.get(topic);
+    if (!set) this.#listeners.set(topic, (set = new Set()));
+    set.add(listener);
+    this.#listen();
+    return () => void set.delete(listener);
+  }
+
   async close(): Promise<void> {
     if (!this.#open) return;
     this.#open = false;
-    await this.#pool.end();
+    clearTimeout(this.#relistenTimer);
+    const listening = this.#listenClient;
+    this.#listenClient = undefined;
+    this.#listeners.clear();
+    await Promise.all([this.#pool.end(), listening?.end().catch(() => {})]);
+  }
+
+  /** Opens the LISTEN connection unless it is open (or opening). */
+  #listen(reconnecting = false): void {
+    if (this.#listenClient || !this.#open) return;
+    const client = new pg.Client({ connectionString: this.#url });
+    this.#listenClient = client;
+    const broken = (): void => {
+      if (this.#listenClient !== client) return;
+      this.#listenClient = undefined;
+      client.end().catch(() => {});
+      if (this.#open) this.#relistenTimer = setTimeout(() => this.#listen(true), RELISTEN_MS).unref();
+    };
+    client.on('error', broken);
+    client.on('end', broken);
+    client.on('notification', (message) => {
+      const topic = (Object.keys(CHANNELS) as StoreTopic[]).find((t) => CHANNELS[t] === message.channel);
+      if (topic) this.#dispatch(topic, message.payload ?? '');
+    });
+    client
+      .connect()
+      .then(() => client.query(Object.values(CHANNELS).map((c) => `LISTEN ${c};`).join(' ')))
+      .then(() => {
+        // Notices sent while no connection listened are lost: tell every listener to look now.
+        if (reconnecting) for (const topic of this.#listeners.keys()) this.#dispatch(topic, '');
+      })
+      .catch(broken);
+  }
+
+  #dispatch(topic: StoreTopic, payload: string): void {
+    for (const listener of this.#listeners.get(topic) ?? []) {
+      try {
+        listener(payload);
+      } catch {
+        // A listener's failure is its own; the others still hear.
+      }
+    }
+  }
+
+  /** Runs `body` in one transaction on one connection; driver errors become VXG_ERR_JOB_STORE. */
+  async #transaction<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
+    if (!this.#open) throw new VoxgateError('VXG_ERR_JOB_STORE', `The job store ${this.location} is closed.`);
+    let client: PoolClient | undefined;
+    try {
+      client = await this.#pool.connect();
+      await client.query('BEGIN');
+      const result = await body(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client?.query('ROLLBACK').catch(() => {});
+      if (isVoxgateError(err)) throw err;
+      throw new VoxgateError('VXG_ERR_JOB_STORE', `The job store ${this.location} failed: ${(err as Error).message}.`, { cause: err });
+    } finally {
+      client?.release();
+    }
   }
 
   #clock(): number | null {
@@ -257,6 +377,15 @@ export class PostgresJobStore implements JobStore {
       throw new VoxgateError('VXG_ERR_JOB_STORE', `The job store ${this.location} failed: ${(err as Error).message}.`, { cause: err });
     }
   }
+}
+
+/** Bumps the configuration version inside the caller's transaction and announces it on commit. */
+async function bumpConfigVersion(client: PoolClient): Promise<number> {
+  const { rows } = await client.query<{ version: string }>(
+    `WITH bumped AS (UPDATE config_version SET version = version + 1 WHERE id = 1 RETURNING version)
+     SELECT bumped.version, pg_notify('${CHANNELS.config}', bumped.version::text) FROM bumped`,
+  );
+  return Number(rows[0]!.version);
 }
 
 function leaseLost(jobId: string, owner: string): VoxgateError {

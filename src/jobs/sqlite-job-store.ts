@@ -5,12 +5,14 @@
  * serialises writers; `claim` is one UPDATE statement, so two never take the same job).
  * @module
  */
+import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { VoxgateError, isVoxgateError } from '../errors.js';
-import type { JobOutcome, JobPatch, JobStore, ListJobsOptions, NewJob } from './job-store.js';
+import type { ConfigRow } from './config-rows.js';
+import type { JobOutcome, JobPatch, JobStore, ListJobsOptions, NewJob, StoreListener, StoreTopic } from './job-store.js';
 import type { JobRecord, JobState, JobStatus, JobStep, ResultFile, StepStates, WorkStep } from './job.js';
 import { EMPTY_STEP_STATES } from './job.js';
 import type { AcrRequest } from './request.js';
@@ -61,6 +63,8 @@ export class SqliteJobStore implements JobStore {
   readonly path: string;
   readonly #db: SqliteDatabase;
   readonly #now: () => number;
+  /** `watch` within this process; other processes on the file find changes by polling. */
+  readonly #events = new EventEmitter().setMaxListeners(0);
 
   private constructor(path: string, db: SqliteDatabase, now: () => number) {
     this.path = path;
@@ -108,6 +112,7 @@ export class SqliteJobStore implements JobStore {
         throw err;
       }
     });
+    this.#events.emit('jobs', row.job_id);
     return toRecord(row);
   }
 
@@ -227,11 +232,65 @@ export class SqliteJobStore implements JobStore {
         .prepare(`UPDATE jobs SET lease_owner = NULL, lease_expires_ms = NULL WHERE job_id = ? AND lease_owner = ? AND state = 'InProcess'`)
         .run(jobId, owner),
     );
+    if (changes === 1) this.#events.emit('jobs', jobId);
     return changes === 1;
   }
 
+  async listConfig(kind?: string): Promise<ConfigRow[]> {
+    const rows = this.#run(
+      () =>
+        (kind === undefined
+          ? this.#db.prepare('SELECT * FROM config_rows ORDER BY kind, name').all()
+          : this.#db.prepare('SELECT * FROM config_rows WHERE kind = ? ORDER BY name').all(kind)) as { kind: string; name: string; value: string; version: number }[],
+    );
+    return rows.map((r) => ({ kind: r.kind, name: r.name, value: JSON.parse(r.value) as unknown, version: r.version }));
+  }
+
+  async putConfig(kind: string, name: string, value: unknown): Promise<number> {
+    const version = this.#run(() =>
+      this.#db
+        .transaction(() => {
+          const next = this.#bumpConfigVersion();
+          this.#db
+            .prepare('INSERT INTO config_rows (kind, name, value, version) VALUES (?, ?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET value = excluded.value, version = excluded.version')
+            .run(kind, name, JSON.stringify(value ?? null), next);
+          return next;
+        })
+        .immediate(),
+    );
+    this.#events.emit('config', String(version));
+    return version;
+  }
+
+  async deleteConfig(kind: string, name: string): Promise<number | undefined> {
+    const version = this.#run(() =>
+      this.#db
+        .transaction(() => {
+          const { changes } = this.#db.prepare('DELETE FROM config_rows WHERE kind = ? AND name = ?').run(kind, name);
+          return changes === 1 ? this.#bumpConfigVersion() : undefined;
+        })
+        .immediate(),
+    );
+    if (version !== undefined) this.#events.emit('config', String(version));
+    return version;
+  }
+
+  async configVersion(): Promise<number> {
+    return this.#run(() => (this.#db.prepare('SELECT version FROM config_version WHERE id = 1').get() as { version: number }).version);
+  }
+
+  watch(topic: StoreTopic, listener: StoreListener): () => void {
+    this.#events.on(topic, listener);
+    return () => void this.#events.off(topic, listener);
+  }
+
   async close(): Promise<void> {
+    this.#events.removeAllListeners();
     if (this.#db.open) this.#db.close();
+  }
+
+  #bumpConfigVersion(): number {
+    return (this.#db.prepare('UPDATE config_version SET version = version + 1 WHERE id = 1 RETURNING version').get() as { version: number }).version;
   }
 
   /** Runs one database call, turning driver errors (disk full, closed, locked) into VXG_ERR_JOB_STORE. */

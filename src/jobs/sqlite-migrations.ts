@@ -44,4 +44,24 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_runnable ON jobs (state, priority DESC, seq);
     `,
   },
+  {
+    version: 2,
+    name: 'config',
+    sql: `
+      -- Shared configuration rows (config-rows.ts); value is JSON text.
+      CREATE TABLE config_rows (
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (kind, name)
+      );
+      -- One row: the configuration version, bumped in the transaction of every change.
+      CREATE TABLE config_version (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL
+      );
+      INSERT INTO config_version (id, version) VALUES (1, 0);
+    `,
+  },
 ];

@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { isVoxgateError } from '../../src/errors.js';
+import { watchConfig } from '../../src/jobs/config-watcher.js';
 import type { JobStore } from '../../src/jobs/job-store.js';
 import type { StepStates } from '../../src/jobs/job.js';
 import { sampleRequest } from '../helpers/jobs.js';
@@ -269,6 +270,79 @@ export function jobStoreContract(name: string, makeFactory: () => Promise<StoreF
           assert.deepEqual(new Set(all), ids);
         } finally {
           await Promise.all(others.map((s) => s.close()));
+        }
+      }));
+
+    test('configuration rows: put, replace, list by kind, delete; every change bumps the version once', () =>
+      withStore(async (store, clock, factory) => {
+        assert.equal(await store.configVersion(), 0);
+        assert.equal(await store.putConfig('dicom-node', 'pacs', { aeTitle: 'PACS', host: '10.0.0.5', port: 104 }), 1);
+        assert.equal(await store.putConfig('dicom-node', 'orthanc', { aeTitle: 'ORTHANC', host: '10.0.0.6', port: 4242 }), 2);
+        assert.equal(await store.putConfig('ae-title', 'self', 'VOXGATE'), 3);
+        assert.equal(await store.putConfig('dicom-node', 'pacs', { aeTitle: 'PACS2', host: '10.0.0.5', port: 11112 }), 4);
+        assert.deepEqual(await store.listConfig('dicom-node'), [
+          { kind: 'dicom-node', name: 'orthanc', value: { aeTitle: 'ORTHANC', host: '10.0.0.6', port: 4242 }, version: 2 },
+          { kind: 'dicom-node', name: 'pacs', value: { aeTitle: 'PACS2', host: '10.0.0.5', port: 11112 }, version: 4 },
+        ]);
+        assert.deepEqual((await store.listConfig()).map((r) => `${r.kind}/${r.name}`), ['ae-title/self', 'dicom-node/orthanc', 'dicom-node/pacs']);
+        assert.equal(await store.deleteConfig('dicom-node', 'orthanc'), 5);
+        assert.equal(await store.deleteConfig('dicom-node', 'orthanc'), undefined, 'nothing to delete: no new version');
+        assert.equal(await store.configVersion(), 5);
+        // Another process on the same database sees the same rows and version.
+        const other = await factory.open(clock);
+        try {
+          assert.equal(await other.configVersion(), 5);
+          assert.deepEqual(await other.listConfig('ae-title'), [{ kind: 'ae-title', name: 'self', value: 'VOXGATE', version: 3 }]);
+        } finally {
+          await other.close();
+        }
+      }));
+
+    test('watch hears a queued job, a released job and a configuration change; unsubscribing stops it', () =>
+      withStore(async (store) => {
+        const heard: string[] = [];
+        const stopJobs = store.watch('jobs', (payload) => heard.push(`jobs:${payload}`));
+        const stopConfig = store.watch('config', (payload) => heard.push(`config:${payload}`));
+        const settle = async (count: number): Promise<void> => {
+          for (let waited = 0; heard.length < count && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+        };
+        await settle(0);
+        // PostgreSQL's LISTEN connection opens on the first watch: wait for it before changing anything.
+        await new Promise((r) => setTimeout(r, 200));
+        const jobId = randomUUID();
+        await store.create({ jobId, request: sampleRequest() });
+        await settle(1);
+        await store.claim('w', LEASE);
+        await store.release(jobId, 'w');
+        await settle(2);
+        await store.putConfig('ae-title', 'self', 'VOXGATE');
+        await settle(3);
+        assert.deepEqual(heard, [`jobs:${jobId}`, `jobs:${jobId}`, 'config:1']);
+        stopJobs();
+        stopConfig();
+        await store.create({ jobId: randomUUID(), request: sampleRequest() });
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(heard.length, 3);
+      }));
+
+    test('watchConfig calls back once per new version, also for a change made through another connection', () =>
+      withStore(async (store, clock, factory) => {
+        const other = await factory.open(clock);
+        const versions: number[] = [];
+        const watch = watchConfig(store, (version) => void versions.push(version), { pollMs: 50 });
+        try {
+          await watch.check();
+          assert.deepEqual(versions, [], 'the version at start is the loaded one');
+          await other.putConfig('dicom-node', 'pacs', { aeTitle: 'PACS' });
+          for (let waited = 0; versions.length < 1 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+          assert.deepEqual(versions, [1]);
+          await store.putConfig('dicom-node', 'pacs', { aeTitle: 'PACS3' });
+          for (let waited = 0; versions.length < 2 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+          await watch.check();
+          assert.deepEqual(versions, [1, 2]);
+        } finally {
+          watch.stop();
+          await other.close();
         }
       }));
   });
