@@ -61,6 +61,11 @@ export const ConfigSchema = z
     jobConcurrency: int(1, 64).default(1),
     /** Tries of each job step (retrieve, infer, export) on transient failures, the first included. */
     jobAttempts: int(1, 20).default(3),
+    /**
+     * How long a worker's hold on a job lasts without a heartbeat (renewed every third of it): a
+     * worker that dies loses its jobs to another after this long.
+     */
+    jobLeaseMs: int(1000, 3_600_000).default(30_000),
     /** ACR pipelines by Algorithm id; `vista3d` is always there (spec/acr-api.md). JSON in VOXGATE_PIPELINES. */
     pipelines: z.preprocess(jsonText, PipelinesSchema).default({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -56,6 +56,7 @@ export function createJobRunner({ config, store, engine, log, steps = defaultJob
     dataDir: config.dataDir,
     concurrency: config.jobConcurrency,
     maxAttempts: config.jobAttempts,
+    leaseMs: config.jobLeaseMs,
     log,
   });
 }
