@@ -17,6 +17,7 @@
  * @module
  */
 import type { ConfigRowStore } from './config-rows.js';
+import type { InferenceTaskStore } from './inference-task.js';
 import type { JobRecord, JobState, ResultFile, StepStates, WorkStep } from './job.js';
 import type { AcrRequest } from './request.js';
 
@@ -49,13 +50,14 @@ export interface ListJobsOptions {
 
 /**
  * What `watch` reports: `jobs` — a job became runnable (queued, or released by a worker);
- * `config` — a configuration row changed (the new version comes with it).
+ * `config` — a configuration row changed (the new version comes with it); `tasks` — an inference
+ * task was queued; `task-ended` — one ended (its taskId comes with it).
  */
-export type StoreTopic = 'jobs' | 'config';
+export type StoreTopic = 'jobs' | 'config' | 'tasks' | 'task-ended';
 
 export type StoreListener = (payload: string) => void;
 
-export interface JobStore extends ConfigRowStore {
+export interface JobStore extends ConfigRowStore, InferenceTaskStore {
   /** `sqlite`, `postgres`: for logs and the health page. */
   readonly kind: string;
   /** False once closed (or when the database is gone): `/v1/health/ready` answers 503. */

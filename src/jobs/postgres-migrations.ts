@@ -62,4 +62,23 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       INSERT INTO config_version (id, version) VALUES (1, 0);
     `,
   },
+  {
+    version: 3,
+    name: 'inference-tasks',
+    sql: `
+      -- NIM inferences handed to workers (inference-task.ts): oldest first, leased like jobs.
+      CREATE TABLE inference_tasks (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        task_id TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL DEFAULT 'Queued' CHECK (state IN ('Queued', 'InProcess', 'Completed')),
+        request JSONB NOT NULL,
+        outcome JSONB,
+        created_ms BIGINT NOT NULL,
+        lease_owner TEXT,
+        lease_expires_ms BIGINT,
+        claims INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX inference_tasks_runnable ON inference_tasks (state, seq);
+    `,
+  },
 ];

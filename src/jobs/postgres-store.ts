@@ -20,6 +20,7 @@ import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import { VoxgateError, isVoxgateError } from '../errors.js';
 import type { ConfigRow } from './config-rows.js';
+import type { InferenceTask, InferenceTaskOutcome, InferenceTaskRequest, InferenceTaskState } from './inference-task.js';
 import type { JobOutcome, JobPatch, JobStore, ListJobsOptions, NewJob, StoreListener, StoreTopic } from './job-store.js';
 import type { JobRecord, JobState, JobStatus, JobStep, ResultFile, StepStates, WorkStep } from './job.js';
 import { EMPTY_STEP_STATES } from './job.js';
@@ -74,7 +75,7 @@ const DB_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 const MIGRATION_LOCK_KEY = '8536686813298258481';
 
 /** NOTIFY channel of each `watch` topic. */
-const CHANNELS: Record<StoreTopic, string> = { jobs: 'voxgate_jobs', config: 'voxgate_config' };
+const CHANNELS: Record<StoreTopic, string> = { jobs: 'voxgate_jobs', config: 'voxgate_config', tasks: 'voxgate_tasks', 'task-ended': 'voxgate_task_ended' };
 
 /** How long to wait before reopening a broken LISTEN connection. */
 const RELISTEN_MS = 1000;
@@ -289,6 +290,62 @@ export class PostgresJobStore implements JobStore {
     return Number(row?.version ?? 0);
   }
 
+  async createTask(taskId: string, request: InferenceTaskRequest): Promise<void> {
+    await this.#query(
+      `WITH created AS (
+         INSERT INTO inference_tasks (task_id, request, created_ms) VALUES ($1, $2::jsonb, COALESCE($3::bigint, ${DB_NOW_MS})) RETURNING task_id)
+       SELECT pg_notify('${CHANNELS.tasks}', created.task_id) FROM created`,
+      [taskId, JSON.stringify(request), this.#clock()],
+    );
+  }
+
+  async getTask(taskId: string): Promise<InferenceTask | undefined> {
+    const [row] = (await this.#query('SELECT * FROM inference_tasks WHERE task_id = $1', [taskId])) as unknown as TaskRow[];
+    return row && toTask(row);
+  }
+
+  async claimTask(owner: string, leaseMs: number): Promise<InferenceTask | undefined> {
+    const [row] = (await this.#query(
+      `WITH clock AS (SELECT COALESCE($2::bigint, ${DB_NOW_MS}) AS now_ms),
+            next AS (
+              SELECT t.seq FROM inference_tasks t, clock
+               WHERE t.state = 'Queued' OR (t.state = 'InProcess' AND t.lease_expires_ms <= clock.now_ms)
+               ORDER BY t.seq LIMIT 1
+               FOR UPDATE OF t SKIP LOCKED)
+       UPDATE inference_tasks
+          SET state = 'InProcess', lease_owner = $1, lease_expires_ms = clock.now_ms + $3::bigint, claims = inference_tasks.claims + 1
+         FROM next, clock
+        WHERE inference_tasks.seq = next.seq
+        RETURNING inference_tasks.*`,
+      [owner, this.#clock(), Math.trunc(leaseMs)],
+    )) as unknown as TaskRow[];
+    return row && toTask(row);
+  }
+
+  async renewTask(taskId: string, owner: string, leaseMs: number): Promise<boolean> {
+    const rows = await this.#query(
+      `UPDATE inference_tasks SET lease_expires_ms = COALESCE($1::bigint, ${DB_NOW_MS}) + $2::bigint
+        WHERE task_id = $3 AND lease_owner = $4 AND state = 'InProcess' RETURNING seq`,
+      [this.#clock(), Math.trunc(leaseMs), taskId, owner],
+    );
+    return rows.length === 1;
+  }
+
+  async finishTask(taskId: string, owner: string, outcome: InferenceTaskOutcome): Promise<void> {
+    const rows = await this.#query(
+      `WITH ended AS (
+         UPDATE inference_tasks SET state = 'Completed', outcome = $1::jsonb, lease_owner = NULL, lease_expires_ms = NULL
+          WHERE task_id = $2 AND lease_owner = $3 AND state = 'InProcess' RETURNING task_id)
+       SELECT pg_notify('${CHANNELS['task-ended']}', ended.task_id) FROM ended`,
+      [JSON.stringify(outcome), taskId, owner],
+    );
+    if (rows.length !== 1) throw leaseLost(taskId, owner);
+  }
+
+  async deleteTask(taskId: string): Promise<void> {
+    await this.#query('DELETE FROM inference_tasks WHERE task_id = $1', [taskId]);
+  }
+
   watch(topic: StoreTopic, listener: StoreListener): () => void {
     let set = this.#listeners.get(topic);
     if (!set) this.#listeners.set(topic, (set = new Set()));
@@ -377,6 +434,18 @@ export class PostgresJobStore implements JobStore {
       throw new VoxgateError('VXG_ERR_JOB_STORE', `The job store ${this.location} failed: ${(err as Error).message}.`, { cause: err });
     }
   }
+}
+
+interface TaskRow {
+  task_id: string;
+  state: InferenceTaskState;
+  request: InferenceTaskRequest;
+  outcome: InferenceTaskOutcome | null;
+  claims: number;
+}
+
+function toTask(row: TaskRow): InferenceTask {
+  return { taskId: row.task_id, state: row.state, request: row.request, outcome: row.outcome ?? undefined, claims: row.claims };
 }
 
 /** Bumps the configuration version inside the caller's transaction and announces it on commit. */

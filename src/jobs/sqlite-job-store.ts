@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { VoxgateError, isVoxgateError } from '../errors.js';
 import type { ConfigRow } from './config-rows.js';
+import type { InferenceTask, InferenceTaskOutcome, InferenceTaskRequest, InferenceTaskState } from './inference-task.js';
 import type { JobOutcome, JobPatch, JobStore, ListJobsOptions, NewJob, StoreListener, StoreTopic } from './job-store.js';
 import type { JobRecord, JobState, JobStatus, JobStep, ResultFile, StepStates, WorkStep } from './job.js';
 import { EMPTY_STEP_STATES } from './job.js';
@@ -279,6 +280,62 @@ export class SqliteJobStore implements JobStore {
     return this.#run(() => (this.#db.prepare('SELECT version FROM config_version WHERE id = 1').get() as { version: number }).version);
   }
 
+  async createTask(taskId: string, request: InferenceTaskRequest): Promise<void> {
+    this.#run(() =>
+      this.#db.prepare('INSERT INTO inference_tasks (task_id, request, created_ms) VALUES (?, ?, ?)').run(taskId, JSON.stringify(request), this.#now()),
+    );
+    this.#events.emit('tasks', taskId);
+  }
+
+  async getTask(taskId: string): Promise<InferenceTask | undefined> {
+    const row = this.#run(() => this.#db.prepare('SELECT * FROM inference_tasks WHERE task_id = ?').get(taskId) as TaskRow | undefined);
+    return row && toTask(row);
+  }
+
+  async claimTask(owner: string, leaseMs: number): Promise<InferenceTask | undefined> {
+    const now = this.#now();
+    const row = this.#run(
+      () =>
+        this.#db
+          .prepare(
+            `UPDATE inference_tasks
+                SET state = 'InProcess', lease_owner = @owner, lease_expires_ms = @expires, claims = claims + 1
+              WHERE seq = (SELECT seq FROM inference_tasks
+                            WHERE state = 'Queued' OR (state = 'InProcess' AND lease_expires_ms <= @now)
+                            ORDER BY seq LIMIT 1)
+              RETURNING *`,
+          )
+          .get({ owner, now, expires: now + leaseMs }) as TaskRow | undefined,
+    );
+    return row && toTask(row);
+  }
+
+  async renewTask(taskId: string, owner: string, leaseMs: number): Promise<boolean> {
+    const { changes } = this.#run(() =>
+      this.#db
+        .prepare(`UPDATE inference_tasks SET lease_expires_ms = ? WHERE task_id = ? AND lease_owner = ? AND state = 'InProcess'`)
+        .run(this.#now() + leaseMs, taskId, owner),
+    );
+    return changes === 1;
+  }
+
+  async finishTask(taskId: string, owner: string, outcome: InferenceTaskOutcome): Promise<void> {
+    const { changes } = this.#run(() =>
+      this.#db
+        .prepare(
+          `UPDATE inference_tasks SET state = 'Completed', outcome = ?, lease_owner = NULL, lease_expires_ms = NULL
+            WHERE task_id = ? AND lease_owner = ? AND state = 'InProcess'`,
+        )
+        .run(JSON.stringify(outcome), taskId, owner),
+    );
+    if (changes !== 1) throw leaseLost(taskId, owner);
+    this.#events.emit('task-ended', taskId);
+  }
+
+  async deleteTask(taskId: string): Promise<void> {
+    this.#run(() => this.#db.prepare('DELETE FROM inference_tasks WHERE task_id = ?').run(taskId));
+  }
+
   watch(topic: StoreTopic, listener: StoreListener): () => void {
     this.#events.on(topic, listener);
     return () => void this.#events.off(topic, listener);
@@ -325,6 +382,24 @@ function migrate(db: SqliteDatabase, migrations: readonly Migration[], path: str
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, new Date().toISOString());
     }
   }).immediate();
+}
+
+interface TaskRow {
+  task_id: string;
+  state: InferenceTaskState;
+  request: string;
+  outcome: string | null;
+  claims: number;
+}
+
+function toTask(row: TaskRow): InferenceTask {
+  return {
+    taskId: row.task_id,
+    state: row.state,
+    request: JSON.parse(row.request) as InferenceTaskRequest,
+    outcome: row.outcome === null ? undefined : (JSON.parse(row.outcome) as InferenceTaskOutcome),
+    claims: row.claims,
+  };
 }
 
 function parse<T>(text: string | null, fallback: T): T {

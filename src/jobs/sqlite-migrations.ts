@@ -64,4 +64,23 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       INSERT INTO config_version (id, version) VALUES (1, 0);
     `,
   },
+  {
+    version: 3,
+    name: 'inference-tasks',
+    sql: `
+      -- NIM inferences handed to workers (inference-task.ts): oldest first, leased like jobs.
+      CREATE TABLE inference_tasks (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        task_id TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL DEFAULT 'Queued' CHECK (state IN ('Queued', 'InProcess', 'Completed')),
+        request TEXT NOT NULL,
+        outcome TEXT,
+        created_ms INTEGER NOT NULL,
+        lease_owner TEXT,
+        lease_expires_ms INTEGER,
+        claims INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX inference_tasks_runnable ON inference_tasks (state, seq);
+    `,
+  },
 ];

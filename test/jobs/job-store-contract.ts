@@ -345,5 +345,52 @@ export function jobStoreContract(name: string, makeFactory: () => Promise<StoreF
           await other.close();
         }
       }));
+
+    test('inference tasks: oldest first, leased, taken over after the lease, finished once by the owner, announced both ways', () =>
+      withStore(async (store, clock) => {
+        const heard: string[] = [];
+        const unwatch = [store.watch('tasks', (id) => heard.push(`tasks:${id}`)), store.watch('task-ended', (id) => heard.push(`ended:${id}`))];
+        await new Promise((r) => setTimeout(r, 200));
+        const request = { input: 'chest.nii.gz', prompts: { classes: ['liver'] }, output: { extension: '.nii.gz' as const, dtype: 'uint8' as const } };
+        await store.createTask('task-1', request);
+        clock.now += 1;
+        await store.createTask('task-2', { ...request, input: 'other.nii.gz' });
+        assert.deepEqual(await store.getTask('task-1'), { taskId: 'task-1', state: 'Queued', request, outcome: undefined, claims: 0 });
+        const first = await store.claimTask('worker-a', LEASE);
+        assert.equal(first?.taskId, 'task-1');
+        assert.equal(first.state, 'InProcess');
+        assert.equal((await store.claimTask('worker-b', LEASE))?.taskId, 'task-2');
+        assert.equal(await store.claimTask('worker-c', LEASE), undefined, 'both leased');
+        assert.equal(await store.renewTask('task-1', 'worker-a', LEASE), true);
+        clock.now += LEASE;
+        assert.equal(await store.renewTask('task-2', 'worker-b', LEASE), true);
+        // worker-a's lease on task-1 ran out: worker-c takes it over; worker-a can no longer end it.
+        const taken = await store.claimTask('worker-c', LEASE);
+        assert.equal(taken?.taskId, 'task-1');
+        assert.equal(taken.claims, 2);
+        assert.equal(await store.renewTask('task-1', 'worker-a', LEASE), false);
+        const failure = { ok: false as const, worker: 'worker-a', code: 'VXG_ERR_ENGINE_FAILED', message: 'x' };
+        await assert.rejects(store.finishTask('task-1', 'worker-a', failure), isCode('VXG_ERR_JOB_LEASE_LOST'));
+        const outcome = {
+          ok: true as const,
+          worker: 'worker-c',
+          fileName: 'chest_seg.nii.gz',
+          stem: 'chest',
+          engine: 'classic',
+          timing: { fetch: 1, decode: 2, engine: 3, encode: 4 },
+          zeroShot: {},
+          labelNames: { 300: 'table' },
+        };
+        await store.finishTask('task-1', 'worker-c', outcome);
+        await assert.rejects(store.finishTask('task-1', 'worker-c', outcome), isCode('VXG_ERR_JOB_LEASE_LOST'), 'ended once');
+        assert.deepEqual(await store.getTask('task-1'), { taskId: 'task-1', state: 'Completed', request, outcome, claims: 2 });
+        clock.now += 10 * LEASE;
+        assert.equal((await store.claimTask('worker-d', LEASE))?.taskId, 'task-2', 'a completed task is never claimed again');
+        await store.deleteTask('task-1');
+        assert.equal(await store.getTask('task-1'), undefined);
+        for (let waited = 0; heard.length < 3 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+        assert.deepEqual(heard, ['tasks:task-1', 'tasks:task-2', 'ended:task-1']);
+        for (const stop of unwatch) stop();
+      }));
   });
 }

@@ -140,7 +140,7 @@ if (!server) {
         const twice = await PostgresJobStore.open(db.url);
         assert.equal((await twice.list()).length, 1, 'reopening keeps the jobs');
         await twice.close();
-        assert.deepEqual(await migrationRows(db.url), [{ version: 1, name: 'jobs' }, { version: 2, name: 'config' }]);
+        assert.deepEqual(await migrationRows(db.url), [{ version: 1, name: 'jobs' }, { version: 2, name: 'config' }, { version: 3, name: 'inference-tasks' }]);
       }));
 
     test('a database migrated by a newer Voxgate is refused with VXG_ERR_JOB_STORE', () =>
@@ -152,7 +152,7 @@ if (!server) {
         await client.end();
         await assert.rejects(
           PostgresJobStore.open(db.url),
-          (err: unknown) => isVoxgateError(err, 'VXG_ERR_JOB_STORE') && /schema version 99, newer than this Voxgate knows \(2\)/.test(err.message),
+          (err: unknown) => isVoxgateError(err, 'VXG_ERR_JOB_STORE') && /schema version 99, newer than this Voxgate knows \(3\)/.test(err.message),
         );
       }));
 
