@@ -54,6 +54,14 @@ export const ConfigSchema = z
     maxBodyBytes: z.coerce.number().int().positive().default(1024 ** 3),
     fetchTimeoutMs: z.coerce.number().int().positive().default(120_000),
     maxRedirects: int(0, 20).default(5),
+    /**
+     * Who runs NIM inference requests: `local` — the server that answers, with its own engine;
+     * `workers` — any worker on the job store (voxgate worker, or a serve with its worker), while the
+     * answering server waits (docs/scale-out.md).
+     */
+    nimInference: z.enum(['local', 'workers']).default('local'),
+    /** How long a NIM request handed to the workers waits for one to finish it. */
+    nimWorkerTimeoutMs: int(1000, 3_600_000).default(600_000),
     /** Concurrent inferences; more wait in a queue. */
     inferenceConcurrency: int(1, 64).default(1),
     engineThreads: int(1, 64).default(1),

@@ -123,6 +123,8 @@ export const ErrorCodes = {
   VXG_ERR_JOB_PIPELINE: { statusCode: 500 },
   /** A job taken over too many times (its workers kept dying): it is ended instead of retried forever. */
   VXG_ERR_JOB_INTERRUPTED: { statusCode: 500 },
+  /** A NIM inference handed to the workers (nimInference: workers) that no worker ended in time. */
+  VXG_ERR_NIM_WORKER_TIMEOUT: { statusCode: 503 },
 
   /** DICOMweb connection details or arguments that cannot be used (bad URI, no authID, not a UID, a wildcard). */
   VXG_ERR_DICOMWEB_REQUEST: { statusCode: 422 },

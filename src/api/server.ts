@@ -22,6 +22,7 @@ import type { Metrics } from './metrics.js';
 import { createMetrics, registerHttpMetrics } from './metrics.js';
 import { acrRoutes } from './acr/inference-routes.js';
 import { inferenceRoute } from './nim/inference-route.js';
+import { offloadedInference } from '../jobs/offloaded-inference.js';
 import { infoRoutes } from './nim/info-routes.js';
 import { sampleRoutes } from './samples.js';
 import { webRoutes } from './web.js';
@@ -95,6 +96,10 @@ export async function buildServer({ config, engine, metrics = createMetrics(), l
     metrics,
     uploadDir: join(config.dataDir, 'uploads'),
     maxUploadBytes: config.maxBodyBytes,
+    offload:
+      config.nimInference === 'workers' && jobs
+        ? offloadedInference({ store: jobs.store, dataDir: config.dataDir, timeoutMs: config.nimWorkerTimeoutMs })
+        : undefined,
     limits: {
       maxDecodedBytes: config.maxDecodedBytes,
       policy: {

@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { buildServer } from '../api/server.js';
 import type { Config } from '../config.js';
 import { createEngine } from '../engines/index.js';
-import { createJobRunner, openJobStore } from '../jobs/setup.js';
+import { createInferenceTaskRunner, createJobRunner, openJobStore } from '../jobs/setup.js';
 
 export async function serveCommand(config: Config): Promise<void> {
   await mkdir(config.dataDir, { recursive: true });
@@ -16,12 +16,14 @@ export async function serveCommand(config: Config): Promise<void> {
   let notify = (): void => {};
   const app = await buildServer({ config, engine, jobs: { store, onQueued: () => notify() } });
   const runner = config.worker ? createJobRunner({ config, store, engine, log: app.log }) : undefined;
+  // With its worker, a server also runs NIM inferences handed to workers (its own and other servers').
+  const tasks = config.worker ? createInferenceTaskRunner({ config, store, engine, log: app.log }) : undefined;
   if (runner) notify = () => runner.notify();
   const shutdown = async (signal: string): Promise<void> => {
     app.log.info({ signal }, 'shutting down');
     await app.close();
     // Running jobs are aborted and their leases released: the next start resumes them.
-    await runner?.stop();
+    await Promise.all([runner?.stop(), tasks?.stop()]);
     await store.close();
     await engine.close();
     process.exit(0);
@@ -30,4 +32,5 @@ export async function serveCommand(config: Config): Promise<void> {
   process.once('SIGTERM', (s) => void shutdown(s));
   await app.listen({ port: config.port, host: config.host });
   runner?.start();
+  tasks?.start();
 }

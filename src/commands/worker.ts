@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import pino from 'pino';
 import type { Config } from '../config.js';
 import { createEngine } from '../engines/index.js';
-import { createJobRunner, openJobStore } from '../jobs/setup.js';
+import { createInferenceTaskRunner, createJobRunner, openJobStore } from '../jobs/setup.js';
 import type { JobSteps } from '../jobs/steps.js';
 
 export interface WorkerDependencies {
@@ -22,10 +22,12 @@ export async function workerCommand(config: Config, dependencies: WorkerDependen
   const store = await openJobStore(config);
   const engine = await createEngine(config.engine, { threads: config.engineThreads, model: config.model });
   const runner = createJobRunner({ config, store, engine, log, steps: dependencies.steps });
+  const tasks = createInferenceTaskRunner({ config, store, engine, log });
   const shutdown = async (signal: string): Promise<void> => {
     log.info({ signal }, 'shutting down');
     // Running jobs are aborted and their leases released: another worker resumes them at once.
-    await runner.stop();
+    // NIM inferences someone waits on are finished first.
+    await Promise.all([runner.stop(), tasks.stop()]);
     await store.close();
     await engine.close();
     process.exit(0);
@@ -33,5 +35,6 @@ export async function workerCommand(config: Config, dependencies: WorkerDependen
   process.once('SIGINT', (s) => void shutdown(s));
   process.once('SIGTERM', (s) => void shutdown(s));
   runner.start();
+  tasks.start();
   log.info({ owner: runner.owner, store: store.kind, concurrency: config.jobConcurrency }, 'worker started');
 }

@@ -11,6 +11,7 @@ import type { JobStore } from './job-store.js';
 import { pipelineTable } from './pipelines.js';
 import type { RunnerLog } from './runner.js';
 import { JobRunner } from './runner.js';
+import { InferenceTaskRunner } from './inference-task-runner.js';
 import type { JobSteps } from './steps.js';
 
 // Where the store is and which one: open-store.ts (kept importable from here for callers of issue 6).
@@ -58,5 +59,21 @@ export function createJobRunner({ config, store, engine, log, steps = defaultJob
     maxAttempts: config.jobAttempts,
     leaseMs: config.jobLeaseMs,
     log,
+  });
+}
+
+/**
+ * The runner of NIM inferences handed to workers (nimInference: workers) in this process, configured
+ * from `config` (not started). Every process that runs jobs runs one: a fleet serves both.
+ */
+export function createInferenceTaskRunner({ config, store, engine, log }: Omit<JobWorkerOptions, 'steps'>): InferenceTaskRunner {
+  return new InferenceTaskRunner({
+    store,
+    engine,
+    log,
+    dataDir: config.dataDir,
+    maxDecodedBytes: config.maxDecodedBytes,
+    concurrency: config.inferenceConcurrency,
+    leaseMs: config.jobLeaseMs,
   });
 }

@@ -8,7 +8,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import pg from 'pg';
+import { encodeNifti } from '../../src/volume/nifti.js';
+import { chestPhantom } from '../helpers/nim-server.js';
 import { sleep } from '../../src/jobs/retry.js';
 import { makeTempDir } from '../helpers/jobs.js';
 import { ensurePostgres, startPostgres } from '../helpers/postgres.js';
@@ -44,7 +48,15 @@ test(
     const db = new pg.Client({ connectionString: database.url });
     const processes: FleetProcess[] = [];
     try {
-      const settings = { databaseUrl: database.url, dataDir: dir.path, env: { VOXGATE_JOB_LEASE_MS: String(LEASE_MS) } };
+      const images = join(dir.path, 'images');
+      await mkdir(images);
+      await writeFile(join(images, 'chest.nii.gz'), await encodeNifti(chestPhantom()));
+      const settings = {
+        databaseUrl: database.url,
+        dataDir: join(dir.path, 'data'),
+        // NIM requests too are handed to the workers.
+        env: { VOXGATE_JOB_LEASE_MS: String(LEASE_MS), VOXGATE_NIM_INFERENCE: 'workers', VOXGATE_ALLOW_PATH: images },
+      };
       const servers = await Promise.all([startFleetServer(settings), startFleetServer(settings)]);
       processes.push(...servers);
       await db.connect();
@@ -105,6 +117,20 @@ test(
         120_000,
         200,
       );
+
+      // A synchronous NIM request to a server that does not run inference: a live worker answers it.
+      const nim = await fetch(`${servers[1]!.url}/v1/vista3d/inference`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ image: join(images, 'chest.nii.gz'), prompts: { classes: ['lung'] } }),
+      });
+      assert.equal(nim.status, 200, await nim.clone().text());
+      const ranBy = nim.headers.get('x-voxgate-worker') ?? '';
+      assert.ok(
+        workers.slice(1).some((w) => ranBy.includes(`/${w.child.pid}/`)),
+        `run by a live worker process (${ranBy})`,
+      );
+      assert.equal(((await nim.json()) as { file: string }).file, 'chest_seg.nii.gz');
 
       // Every job, as the user sees it through either server: Completed/Success, progress 100.
       for (const [i, jobId] of jobIds.entries()) {
