@@ -339,7 +339,7 @@ export class PostgresJobStore implements JobStore {
        SELECT pg_notify('${CHANNELS['task-ended']}', ended.task_id) FROM ended`,
       [JSON.stringify(outcome), taskId, owner],
     );
-    if (rows.length !== 1) throw leaseLost(taskId, owner);
+    if (rows.length !== 1) throw leaseLost(taskId, owner, 'Inference task');
   }
 
   async deleteTask(taskId: string): Promise<void> {
@@ -457,8 +457,8 @@ async function bumpConfigVersion(client: PoolClient): Promise<number> {
   return Number(rows[0]!.version);
 }
 
-function leaseLost(jobId: string, owner: string): VoxgateError {
-  return new VoxgateError('VXG_ERR_JOB_LEASE_LOST', `Job ${jobId} is no longer leased to ${owner}: another worker has taken it over, or it has ended.`);
+function leaseLost(jobId: string, owner: string, what = 'Job'): VoxgateError {
+  return new VoxgateError('VXG_ERR_JOB_LEASE_LOST', `${what} ${jobId} is no longer leased to ${owner}: another worker has taken it over, or it has ended.`);
 }
 
 async function migrate(pool: Pool, migrations: readonly Migration[], location: string): Promise<void> {

@@ -328,7 +328,7 @@ export class SqliteJobStore implements JobStore {
         )
         .run(JSON.stringify(outcome), taskId, owner),
     );
-    if (changes !== 1) throw leaseLost(taskId, owner);
+    if (changes !== 1) throw leaseLost(taskId, owner, 'Inference task');
     this.#events.emit('task-ended', taskId);
   }
 
@@ -362,8 +362,8 @@ export class SqliteJobStore implements JobStore {
   }
 }
 
-function leaseLost(jobId: string, owner: string): VoxgateError {
-  return new VoxgateError('VXG_ERR_JOB_LEASE_LOST', `Job ${jobId} is no longer leased to ${owner}: another worker has taken it over, or it has ended.`);
+function leaseLost(jobId: string, owner: string, what = 'Job'): VoxgateError {
+  return new VoxgateError('VXG_ERR_JOB_LEASE_LOST', `${what} ${jobId} is no longer leased to ${owner}: another worker has taken it over, or it has ended.`);
 }
 
 function migrate(db: SqliteDatabase, migrations: readonly Migration[], path: string): void {
