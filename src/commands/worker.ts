@@ -36,5 +36,5 @@ export async function workerCommand(config: Config, dependencies: WorkerDependen
   process.once('SIGTERM', (s) => void shutdown(s));
   runner.start();
   tasks.start();
-  log.info({ owner: runner.owner, store: store.kind, concurrency: config.jobConcurrency }, 'worker started');
+  log.info({ store: store.kind, concurrency: config.jobConcurrency }, 'worker started');
 }

@@ -1,6 +1,6 @@
 /**
  * The answering server's side of NIM inferences handed to workers (`nimInference: workers`,
- * inference-task.ts): checks the prompts, fetches the image once (the server's network policy
+ * inference-task.ts): fetches the image once (the server's network policy
  * applies, as for local inference) into the shared task folder, queues a task, waits for a worker to
  * end it — woken by `watch('task-ended')`, checked every `pollMs` besides — and builds the same
  * `InferenceResult` the local path gives, so the route answers identically either way.
@@ -16,7 +16,6 @@ import type { ErrorCode } from '../errors.js';
 import { ErrorCodes, VoxgateError } from '../errors.js';
 import { resolveAllowedPath, openImage } from '../pipeline/image-source.js';
 import type { InferenceContext, InferenceRequest, InferenceResult } from '../pipeline/inference.js';
-import { resolvePrompts } from '../pipeline/prompts.js';
 import type { ByteSource } from '../volume/byte-reader.js';
 import { readVolume } from '../volume/volume-file.js';
 import type { LabelVolume } from '../volume/volume.js';
@@ -44,8 +43,8 @@ export function offloadedInference(options: OffloadOptions): InferenceRunner {
   return async (request, context) => {
     const { store, dataDir } = options;
     const { limits } = context;
-    // Checked here, before the download, exactly as runInference checks them.
-    resolvePrompts(request.prompts, context.engine.info);
+    // Prompts are checked by the worker, against its engine (the one that will run them; servers
+    // with --no-worker may be configured with another); its errors come back as they are.
     const workingDir = request.localWorkingDir ? await resolveAllowedPath(request.localWorkingDir, limits.policy.allowPaths, 'write') : undefined;
     const taskId = randomUUID();
     const folder = inferenceTaskFolder(dataDir, taskId);

@@ -79,11 +79,13 @@ test('handed to a worker, a request answers exactly what the server answers itse
     delete sb.timing_ms;
     assert.deepEqual(sb, sa);
 
-    // An error the worker meets (a point outside the image) comes back as the same problem.
-    const outside = { image, prompts: { points: { spleen: [[64, 0, 0]] } } };
-    const [ea, eb] = [await infer(local, outside), await infer(offloaded, outside)];
-    assert.equal(eb.status, 400);
-    assert.deepEqual(await eb.json(), await ea.json());
+    // Errors the worker meets (a point outside the image, a group label with points — prompts are
+    // checked by the worker's engine) come back as the same problem.
+    for (const prompts of [{ points: { spleen: [[64, 0, 0]] } }, { points: { lung: [[1, 2, 3]] } }]) {
+      const [ea, eb] = [await infer(local, { image, prompts }), await infer(offloaded, { image, prompts })];
+      assert.equal(eb.status, 400);
+      assert.deepEqual(await eb.json(), await ea.json());
+    }
 
     // The task rows and the shared folders are gone once answered.
     assert.deepEqual(await readdir(join(dir.path, 'data', 'nim-tasks')), []);

@@ -88,7 +88,8 @@ export const inferenceRoute: FastifyPluginAsync<InferenceRouteOptions> = async (
       attachValidation: true,
     },
     async (request, reply) => {
-      if (!engine.isReady()) {
+      // Handed to workers, their engines are the ones that must be ready.
+      if (!options.offload && !engine.isReady()) {
         throw new VoxgateError('VXG_ERR_ENGINE_NOT_READY', `The ${engine.info.name} engine is not ready yet; retry when /v1/health/ready answers 200.`);
       }
       const spooled: string[] = [];
