@@ -32,3 +32,19 @@ test('a databaseUrl that is not PostgreSQL is refused with VXG_ERR_CONFIG_INVALI
     );
   }
 });
+
+test('voxgate worker with a databaseUrl that is not PostgreSQL exits 1 naming the setting, not the password', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const dir = await makeTempDir('voxgate-worker-cli-');
+  try {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker', '--data-dir', dir.path, '--database-url', 'mysql://root:hunter2@db/jobs'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stderr, /^voxgate: databaseUrl: expected a PostgreSQL URL .* \(VXG_ERR_CONFIG_INVALID\)$/m);
+    assert.ok(!run.stderr.includes('hunter2'));
+  } finally {
+    await dir.remove();
+  }
+});
