@@ -96,6 +96,9 @@ export class PostgresJobStore implements JobStore {
   readonly #url: string;
   readonly #now: (() => number) | undefined;
   #open = true;
+  /** False while the database cannot be reached (found by a ping after a failed statement). */
+  #reachable = true;
+  #pinging: Promise<void> | undefined;
   readonly #listeners = new Map<StoreTopic, Set<StoreListener>>();
   #listenClient: pg.Client | undefined;
   #relistenTimer: NodeJS.Timeout | undefined;
@@ -128,8 +131,9 @@ export class PostgresJobStore implements JobStore {
     return new PostgresJobStore(url, location, pool, options.now);
   }
 
+  /** False once closed, and while the database is unreachable: `/v1/health/ready` then answers 503. */
   isOpen(): boolean {
-    return this.#open;
+    return this.#open && this.#reachable;
   }
 
   async create({ jobId, request }: NewJob): Promise<JobRecord> {
@@ -414,10 +418,32 @@ export class PostgresJobStore implements JobStore {
     } catch (err) {
       await client?.query('ROLLBACK').catch(() => {});
       if (isVoxgateError(err)) throw err;
+      this.#checkReachable();
       throw new VoxgateError('VXG_ERR_JOB_STORE', `The job store ${this.location} failed: ${(err as Error).message}.`, { cause: err });
     } finally {
       client?.release();
     }
+  }
+
+  /**
+   * After a failed statement: pings the database; while the ping fails the store reports not open
+   * (so a load balancer stops sending requests here) and pings again every RELISTEN_MS until it
+   * answers. A statement that failed for its own reason leaves the store reachable.
+   */
+  #checkReachable(): void {
+    this.#pinging ??= (async () => {
+      while (this.#open) {
+        const answered = await this.#pool.query('SELECT 1').then(
+          () => true,
+          () => false,
+        );
+        this.#reachable = answered || !this.#open;
+        if (answered) break;
+        await new Promise((resolve) => setTimeout(resolve, RELISTEN_MS).unref());
+      }
+    })().finally(() => {
+      this.#pinging = undefined;
+    });
   }
 
   #clock(): number | null {
@@ -431,6 +457,7 @@ export class PostgresJobStore implements JobStore {
       const result = await this.#pool.query<JobRow>(sql, params as unknown[]);
       return result.rows;
     } catch (err) {
+      this.#checkReachable();
       throw new VoxgateError('VXG_ERR_JOB_STORE', `The job store ${this.location} failed: ${(err as Error).message}.`, { cause: err });
     }
   }

@@ -164,6 +164,29 @@ if (!server) {
       );
     });
 
+    test('while the database refuses connections the store answers isOpen() false, and true again once it is back', () =>
+      withDatabase(async (db) => {
+        const store = await PostgresJobStore.open(db.url, { connectTimeoutMs: 2000 });
+        const admin = new pg.Client({ connectionString: running.url });
+        await admin.connect();
+        try {
+          await store.create({ jobId: randomUUID(), request: sampleRequest() });
+          await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
+          await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [db.name]);
+          await assert.rejects(store.list(), (err: unknown) => isVoxgateError(err, 'VXG_ERR_JOB_STORE'));
+          for (let waited = 0; store.isOpen() && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+          assert.equal(store.isOpen(), false, 'unreachable: not ready');
+          await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+          for (let waited = 0; !store.isOpen() && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+          assert.equal(store.isOpen(), true, 'reachable again: ready');
+          assert.equal((await store.list()).length, 1);
+        } finally {
+          await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`).catch(() => {});
+          await admin.end();
+          await store.close();
+        }
+      }));
+
     test('a closed store answers isOpen() false and refuses calls with VXG_ERR_JOB_STORE', () =>
       withDatabase(async (db) => {
         const store = await PostgresJobStore.open(db.url);
