@@ -98,7 +98,7 @@ export class PostgresJobStore implements JobStore {
   #open = true;
   /** False while the database cannot be reached (found by a ping after a failed statement). */
   #reachable = true;
-  #pinging: Promise<void> | undefined;
+  #pinging = false;
   readonly #listeners = new Map<StoreTopic, Set<StoreListener>>();
   #listenClient: pg.Client | undefined;
   #relistenTimer: NodeJS.Timeout | undefined;
@@ -431,7 +431,9 @@ export class PostgresJobStore implements JobStore {
    * answers. A statement that failed for its own reason leaves the store reachable.
    */
   #checkReachable(): void {
-    this.#pinging ??= (async () => {
+    if (this.#pinging) return;
+    this.#pinging = true;
+    void (async () => {
       while (this.#open) {
         const answered = await this.#pool.query('SELECT 1').then(
           () => true,
@@ -442,7 +444,7 @@ export class PostgresJobStore implements JobStore {
         await new Promise((resolve) => setTimeout(resolve, RELISTEN_MS).unref());
       }
     })().finally(() => {
-      this.#pinging = undefined;
+      this.#pinging = false;
     });
   }
 
