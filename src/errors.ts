@@ -83,6 +83,8 @@ export const ErrorCodes = {
   VXG_ERR_ENGINE_NOT_READY: { statusCode: 503 },
   /** The engine failed while segmenting. */
   VXG_ERR_ENGINE_FAILED: { statusCode: 500 },
+  /** A NIM inference handed to the workers (nimInference: workers) that no worker ended in time. */
+  VXG_ERR_NIM_WORKER_TIMEOUT: { statusCode: 503 },
   /** An ONNX model package (folder, model.json or model.onnx) that is not there. */
   VXG_ERR_MODEL_NOT_FOUND: { statusCode: 500 },
   /** A model.json that is not JSON or fails the package schema. */
@@ -123,8 +125,17 @@ export const ErrorCodes = {
   VXG_ERR_JOB_PIPELINE: { statusCode: 500 },
   /** A job taken over too many times (its workers kept dying): it is ended instead of retried forever. */
   VXG_ERR_JOB_INTERRUPTED: { statusCode: 500 },
-  /** A NIM inference handed to the workers (nimInference: workers) that no worker ended in time. */
-  VXG_ERR_NIM_WORKER_TIMEOUT: { statusCode: 503 },
+
+  /** A DICOM node configuration entry (AE title, source, destination) that fails validation. */
+  VXG_ERR_NODE_CONFIG_INVALID: { statusCode: 422 },
+  /** An AE title, source or destination with that name, or that AE title (and host), exists already. */
+  VXG_ERR_NODE_CONFIG_DUPLICATE: { statusCode: 409 },
+  /** No AE title, source or destination of that name. */
+  VXG_ERR_NODE_CONFIG_NOT_FOUND: { statusCode: 404 },
+  /** A destination still named by an AE title cannot be deleted. */
+  VXG_ERR_NODE_CONFIG_IN_USE: { statusCode: 409 },
+  /** The C-ECHO test of a destination failed (refused, rejected, timed out, failure status). */
+  VXG_ERR_NODE_ECHO_FAILED: { statusCode: 502 },
 
   /** DICOMweb connection details or arguments that cannot be used (bad URI, no authID, not a UID, a wildcard). */
   VXG_ERR_DICOMWEB_REQUEST: { statusCode: 422 },

@@ -1,8 +1,9 @@
 /**
- * Keeps a process's configuration current with the rows in the database (config-rows.ts): calls
- * `onChange` whenever the stored configuration version moves, heard at once through
- * `store.watch('config')` (PostgreSQL's NOTIFY, or a change made by this process) and checked every
- * `pollMs` besides, which is what reaches SQLite processes sharing a file and covers a missed notice.
+ * Keeps a process's configuration current with the DICOM node's entries in the database
+ * (job-store.ts `listNodeEntries`, `configVersion`): calls `onChange` whenever the stored
+ * configuration version moves, heard at once through `store.watch('config')` (PostgreSQL's NOTIFY
+ * from the node_config trigger) and checked every `pollMs` besides, which is what reaches SQLite
+ * processes sharing a file and covers a missed notice.
  * @module
  */
 import type { JobStore } from './job-store.js';
@@ -24,7 +25,7 @@ export interface ConfigWatch {
 
 /**
  * @example
- * const watch = watchConfig(store, async () => nodes.replace(await store.listConfig('dicom-node')));
+ * const watch = watchConfig(store, async () => node.reload(await store.listNodeEntries('ae-title')));
  * // … on shutdown
  * watch.stop();
  */

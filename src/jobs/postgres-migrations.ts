@@ -43,28 +43,47 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
-    name: 'config',
+    name: 'node_config',
     sql: `
-      -- Shared configuration rows (config-rows.ts).
-      CREATE TABLE config_rows (
-        kind TEXT NOT NULL,
+      -- The DICOM node's configuration API (AE titles, sources, destinations): one row per entry,
+      -- as in the SQLite store. identity is what must be unique besides the name.
+      CREATE TABLE node_config (
+        kind TEXT NOT NULL CHECK (kind IN ('ae-title', 'source', 'destination')),
         name TEXT NOT NULL,
-        value JSONB NOT NULL,
-        version BIGINT NOT NULL,
-        PRIMARY KEY (kind, name)
+        identity TEXT NOT NULL,
+        body JSONB NOT NULL,
+        updated_ms BIGINT NOT NULL,
+        CONSTRAINT node_config_pkey PRIMARY KEY (kind, name),
+        CONSTRAINT node_config_identity_key UNIQUE (kind, identity)
       );
-      -- One row: the configuration version. Bumping it takes its row lock, which also puts
-      -- concurrent changes in one order.
+    `,
+  },
+  {
+    version: 3,
+    name: 'config_version',
+    sql: `
+      -- One row: the configuration version (job-store.ts configVersion). A trigger bumps it in the
+      -- transaction of every node_config change, whoever makes it, and announces the new version
+      -- (NOTIFY is delivered at commit). The row lock also puts concurrent changes in one order.
       CREATE TABLE config_version (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         version BIGINT NOT NULL
       );
       INSERT INTO config_version (id, version) VALUES (1, 0);
+      CREATE FUNCTION voxgate_config_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE bumped BIGINT;
+        BEGIN
+          UPDATE config_version SET version = version + 1 WHERE id = 1 RETURNING version INTO bumped;
+          PERFORM pg_notify('voxgate_config', bumped::text);
+          RETURN NULL;
+        END $$;
+      CREATE TRIGGER node_config_changed AFTER INSERT OR UPDATE OR DELETE ON node_config
+        FOR EACH ROW EXECUTE FUNCTION voxgate_config_changed();
     `,
   },
   {
-    version: 3,
-    name: 'inference-tasks',
+    version: 4,
+    name: 'inference_tasks',
     sql: `
       -- NIM inferences handed to workers (inference-task.ts): oldest first, leased like jobs.
       CREATE TABLE inference_tasks (

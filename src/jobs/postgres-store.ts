@@ -12,16 +12,16 @@
  *   machines whose clocks disagree still agree on who holds a lease.
  * - Every statement runs in autocommit: a change is durable (committed) when the method resolves.
  * - `watch` LISTENs on one dedicated connection (reopened after a failure); a queued or released
- *   job and a configuration change are announced with `pg_notify` in the statement (or
- *   transaction) that makes them, so the notice is sent exactly when the change commits.
+ *   job, an inference task and a node entry change (by a trigger, postgres-migrations.ts) are
+ *   announced with `pg_notify` in the statement that makes them, so the notice goes out when the
+ *   change commits.
  * @module
  */
 import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import { VoxgateError, isVoxgateError } from '../errors.js';
-import type { ConfigRow } from './config-rows.js';
 import type { InferenceTask, InferenceTaskOutcome, InferenceTaskRequest, InferenceTaskState } from './inference-task.js';
-import type { JobOutcome, JobPatch, JobStore, ListJobsOptions, NewJob, StoreListener, StoreTopic } from './job-store.js';
+import type { JobOutcome, JobPatch, JobStore, ListJobsOptions, NewJob, NodeEntry, NodeEntryKind, StoreListener, StoreTopic } from './job-store.js';
 import type { JobRecord, JobState, JobStatus, JobStep, ResultFile, StepStates, WorkStep } from './job.js';
 import { EMPTY_STEP_STATES } from './job.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
@@ -261,32 +261,44 @@ export class PostgresJobStore implements JobStore {
     return rows.length === 1;
   }
 
-  async listConfig(kind?: string): Promise<ConfigRow[]> {
-    const rows = (await this.#query(
-      kind === undefined ? 'SELECT * FROM config_rows ORDER BY kind, name' : 'SELECT * FROM config_rows WHERE kind = $1 ORDER BY name',
-      kind === undefined ? [] : [kind],
-    )) as unknown as { kind: string; name: string; value: unknown; version: string }[];
-    return rows.map((r) => ({ kind: r.kind, name: r.name, value: r.value, version: Number(r.version) }));
+  async countJobs(): Promise<Record<JobState, number>> {
+    const rows = (await this.#query('SELECT state, count(*) AS n FROM jobs GROUP BY state', [])) as unknown as { state: JobState; n: string }[];
+    const counts: Record<JobState, number> = { Queued: 0, InProcess: 0, Completed: 0 };
+    for (const { state, n } of rows) counts[state] = Number(n);
+    return counts;
   }
 
-  async putConfig(kind: string, name: string, value: unknown): Promise<number> {
-    const version = await this.#transaction(async (client) => {
-      const next = await bumpConfigVersion(client);
-      await client.query(
-        `INSERT INTO config_rows (kind, name, value, version) VALUES ($1, $2, $3::jsonb, $4)
-         ON CONFLICT (kind, name) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version`,
-        [kind, name, JSON.stringify(value ?? null), next],
+  async listNodeEntries(kind: NodeEntryKind): Promise<NodeEntry[]> {
+    const rows = (await this.#query('SELECT kind, name, identity, body FROM node_config WHERE kind = $1 ORDER BY name COLLATE "C"', [kind])) as unknown as NodeEntry[];
+    return rows.map((r) => ({ kind: r.kind, name: r.name, identity: r.identity, body: r.body }));
+  }
+
+  async createNodeEntry(entry: NodeEntry): Promise<void> {
+    try {
+      await this.#query(
+        `INSERT INTO node_config (kind, name, identity, body, updated_ms) VALUES ($1, $2, $3, $4::jsonb, COALESCE($5::bigint, ${DB_NOW_MS}))`,
+        [entry.kind, entry.name, entry.identity, JSON.stringify(entry.body), this.#clock()],
       );
-      return next;
-    });
-    return version;
+    } catch (err) {
+      throw nodeDuplicate(err, entry);
+    }
   }
 
-  async deleteConfig(kind: string, name: string): Promise<number | undefined> {
-    return this.#transaction(async (client) => {
-      const { rowCount } = await client.query('DELETE FROM config_rows WHERE kind = $1 AND name = $2', [kind, name]);
-      return rowCount === 1 ? bumpConfigVersion(client) : undefined;
-    });
+  async replaceNodeEntry(entry: NodeEntry): Promise<boolean> {
+    try {
+      const rows = await this.#query(
+        `UPDATE node_config SET identity = $1, body = $2::jsonb, updated_ms = COALESCE($3::bigint, ${DB_NOW_MS}) WHERE kind = $4 AND name = $5 RETURNING name`,
+        [entry.identity, JSON.stringify(entry.body), this.#clock(), entry.kind, entry.name],
+      );
+      return rows.length === 1;
+    } catch (err) {
+      throw nodeDuplicate(err, entry);
+    }
+  }
+
+  async deleteNodeEntry(kind: NodeEntryKind, name: string): Promise<boolean> {
+    const rows = await this.#query('DELETE FROM node_config WHERE kind = $1 AND name = $2 RETURNING name', [kind, name]);
+    return rows.length === 1;
   }
 
   async configVersion(): Promise<number> {
@@ -405,26 +417,6 @@ export class PostgresJobStore implements JobStore {
     }
   }
 
-  /** Runs `body` in one transaction on one connection; driver errors become VXG_ERR_JOB_STORE. */
-  async #transaction<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
-    if (!this.#open) throw new VoxgateError('VXG_ERR_JOB_STORE', `The job store ${this.location} is closed.`);
-    let client: PoolClient | undefined;
-    try {
-      client = await this.#pool.connect();
-      await client.query('BEGIN');
-      const result = await body(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client?.query('ROLLBACK').catch(() => {});
-      if (isVoxgateError(err)) throw err;
-      this.#checkReachable();
-      throw new VoxgateError('VXG_ERR_JOB_STORE', `The job store ${this.location} failed: ${(err as Error).message}.`, { cause: err });
-    } finally {
-      client?.release();
-    }
-  }
-
   /**
    * After a failed statement: pings the database; while the ping fails the store reports not open
    * (so a load balancer stops sending requests here) and pings again every RELISTEN_MS until it
@@ -477,13 +469,15 @@ function toTask(row: TaskRow): InferenceTask {
   return { taskId: row.task_id, state: row.state, request: row.request, outcome: row.outcome ?? undefined, claims: row.claims };
 }
 
-/** Bumps the configuration version inside the caller's transaction and announces it on commit. */
-async function bumpConfigVersion(client: PoolClient): Promise<number> {
-  const { rows } = await client.query<{ version: string }>(
-    `WITH bumped AS (UPDATE config_version SET version = version + 1 WHERE id = 1 RETURNING version)
-     SELECT bumped.version, pg_notify('${CHANNELS.config}', bumped.version::text) FROM bumped`,
-  );
-  return Number(rows[0]!.version);
+/** A unique violation on node_config as VXG_ERR_NODE_CONFIG_DUPLICATE (the SQLite store's words); anything else as it is. */
+function nodeDuplicate(err: unknown, entry: NodeEntry): unknown {
+  const cause = isVoxgateError(err) ? err.cause : undefined;
+  const { code, constraint } = (cause ?? {}) as { code?: string; constraint?: string };
+  if (code !== UNIQUE_VIOLATION) return err;
+  const field = constraint === 'node_config_identity_key' ? 'identity' : 'name';
+  return new VoxgateError('VXG_ERR_NODE_CONFIG_DUPLICATE', field === 'name' ? `A ${entry.kind} named "${entry.name}" already exists.` : `Another ${entry.kind} already has ${entry.identity}.`, {
+    cause,
+  });
 }
 
 function leaseLost(jobId: string, owner: string, what = 'Job'): VoxgateError {

@@ -11,9 +11,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { VoxgateError, isVoxgateError } from '../errors.js';
-import type { ConfigRow } from './config-rows.js';
 import type { InferenceTask, InferenceTaskOutcome, InferenceTaskRequest, InferenceTaskState } from './inference-task.js';
-import type { JobOutcome, JobPatch, JobStore, ListJobsOptions, NewJob, StoreListener, StoreTopic } from './job-store.js';
+import type { JobOutcome, JobPatch, JobStore, ListJobsOptions, NewJob, NodeEntry, NodeEntryKind, StoreListener, StoreTopic } from './job-store.js';
 import type { JobRecord, JobState, JobStatus, JobStep, ResultFile, StepStates, WorkStep } from './job.js';
 import { EMPTY_STEP_STATES } from './job.js';
 import type { AcrRequest } from './request.js';
@@ -237,43 +236,48 @@ export class SqliteJobStore implements JobStore {
     return changes === 1;
   }
 
-  async listConfig(kind?: string): Promise<ConfigRow[]> {
+  async countJobs(): Promise<Record<JobState, number>> {
+    const rows = this.#run(() => this.#db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as { state: JobState; n: number }[]);
+    const counts: Record<JobState, number> = { Queued: 0, InProcess: 0, Completed: 0 };
+    for (const { state, n } of rows) counts[state] = n;
+    return counts;
+  }
+
+  async listNodeEntries(kind: NodeEntryKind): Promise<NodeEntry[]> {
     const rows = this.#run(
-      () =>
-        (kind === undefined
-          ? this.#db.prepare('SELECT * FROM config_rows ORDER BY kind, name').all()
-          : this.#db.prepare('SELECT * FROM config_rows WHERE kind = ? ORDER BY name').all(kind)) as { kind: string; name: string; value: string; version: number }[],
+      () => this.#db.prepare('SELECT kind, name, identity, body FROM node_config WHERE kind = ? ORDER BY name').all(kind) as { kind: NodeEntryKind; name: string; identity: string; body: string }[],
     );
-    return rows.map((r) => ({ kind: r.kind, name: r.name, value: JSON.parse(r.value) as unknown, version: r.version }));
+    return rows.map((r) => ({ kind: r.kind, name: r.name, identity: r.identity, body: JSON.parse(r.body) as Record<string, unknown> }));
   }
 
-  async putConfig(kind: string, name: string, value: unknown): Promise<number> {
-    const version = this.#run(() =>
-      this.#db
-        .transaction(() => {
-          const next = this.#bumpConfigVersion();
-          this.#db
-            .prepare('INSERT INTO config_rows (kind, name, value, version) VALUES (?, ?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET value = excluded.value, version = excluded.version')
-            .run(kind, name, JSON.stringify(value ?? null), next);
-          return next;
-        })
-        .immediate(),
-    );
-    this.#events.emit('config', String(version));
-    return version;
+  async createNodeEntry(entry: NodeEntry): Promise<void> {
+    this.#run(() => {
+      try {
+        this.#db
+          .prepare('INSERT INTO node_config (kind, name, identity, body, updated_ms) VALUES (?, ?, ?, ?, ?)')
+          .run(entry.kind, entry.name, entry.identity, JSON.stringify(entry.body), this.#now());
+      } catch (err) {
+        throw nodeDuplicate(err, entry);
+      }
+    });
   }
 
-  async deleteConfig(kind: string, name: string): Promise<number | undefined> {
-    const version = this.#run(() =>
-      this.#db
-        .transaction(() => {
-          const { changes } = this.#db.prepare('DELETE FROM config_rows WHERE kind = ? AND name = ?').run(kind, name);
-          return changes === 1 ? this.#bumpConfigVersion() : undefined;
-        })
-        .immediate(),
-    );
-    if (version !== undefined) this.#events.emit('config', String(version));
-    return version;
+  async replaceNodeEntry(entry: NodeEntry): Promise<boolean> {
+    const { changes } = this.#run(() => {
+      try {
+        return this.#db
+          .prepare('UPDATE node_config SET identity = ?, body = ?, updated_ms = ? WHERE kind = ? AND name = ?')
+          .run(entry.identity, JSON.stringify(entry.body), this.#now(), entry.kind, entry.name);
+      } catch (err) {
+        throw nodeDuplicate(err, entry);
+      }
+    });
+    return changes === 1;
+  }
+
+  async deleteNodeEntry(kind: NodeEntryKind, name: string): Promise<boolean> {
+    const { changes } = this.#run(() => this.#db.prepare('DELETE FROM node_config WHERE kind = ? AND name = ?').run(kind, name));
+    return changes === 1;
   }
 
   async configVersion(): Promise<number> {
@@ -346,10 +350,6 @@ export class SqliteJobStore implements JobStore {
     if (this.#db.open) this.#db.close();
   }
 
-  #bumpConfigVersion(): number {
-    return (this.#db.prepare('UPDATE config_version SET version = version + 1 WHERE id = 1 RETURNING version').get() as { version: number }).version;
-  }
-
   /** Runs one database call, turning driver errors (disk full, closed, locked) into VXG_ERR_JOB_STORE. */
   #run<T>(call: () => T): T {
     if (!this.#db.open) throw new VoxgateError('VXG_ERR_JOB_STORE', `The job store ${this.path} is closed.`);
@@ -364,6 +364,16 @@ export class SqliteJobStore implements JobStore {
 
 function leaseLost(jobId: string, owner: string, what = 'Job'): VoxgateError {
   return new VoxgateError('VXG_ERR_JOB_LEASE_LOST', `${what} ${jobId} is no longer leased to ${owner}: another worker has taken it over, or it has ended.`);
+}
+
+/** A unique-constraint failure on node_config as VXG_ERR_NODE_CONFIG_DUPLICATE; anything else as it is. */
+function nodeDuplicate(err: unknown, entry: NodeEntry): unknown {
+  const { code, message } = err as { code?: string; message: string };
+  if (code !== 'SQLITE_CONSTRAINT_UNIQUE' && code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') return err;
+  const field = message.includes('node_config.identity') ? 'identity' : 'name';
+  return new VoxgateError('VXG_ERR_NODE_CONFIG_DUPLICATE', field === 'name' ? `A ${entry.kind} named "${entry.name}" already exists.` : `Another ${entry.kind} already has ${entry.identity}.`, {
+    cause: err,
+  });
 }
 
 function migrate(db: SqliteDatabase, migrations: readonly Migration[], path: string): void {

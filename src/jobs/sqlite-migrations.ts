@@ -46,27 +46,43 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
-    name: 'config',
+    name: 'node_config',
     sql: `
-      -- Shared configuration rows (config-rows.ts); value is JSON text.
-      CREATE TABLE config_rows (
-        kind TEXT NOT NULL,
+      -- The DICOM node's configuration API (AE titles, sources, destinations): one row per entry.
+      -- identity is what must be unique besides the name (an AE title; AE title and host; …).
+      CREATE TABLE node_config (
+        kind TEXT NOT NULL CHECK (kind IN ('ae-title', 'source', 'destination')),
         name TEXT NOT NULL,
-        value TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        PRIMARY KEY (kind, name)
+        identity TEXT NOT NULL,
+        body TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        PRIMARY KEY (kind, name),
+        UNIQUE (kind, identity)
       );
-      -- One row: the configuration version, bumped in the transaction of every change.
+    `,
+  },
+  {
+    version: 3,
+    name: 'config_version',
+    sql: `
+      -- One row: the configuration version (job-store.ts configVersion). Triggers bump it in the
+      -- transaction of every node_config change, whoever makes it.
       CREATE TABLE config_version (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         version INTEGER NOT NULL
       );
       INSERT INTO config_version (id, version) VALUES (1, 0);
+      CREATE TRIGGER node_config_inserted AFTER INSERT ON node_config
+        BEGIN UPDATE config_version SET version = version + 1 WHERE id = 1; END;
+      CREATE TRIGGER node_config_updated AFTER UPDATE ON node_config
+        BEGIN UPDATE config_version SET version = version + 1 WHERE id = 1; END;
+      CREATE TRIGGER node_config_deleted AFTER DELETE ON node_config
+        BEGIN UPDATE config_version SET version = version + 1 WHERE id = 1; END;
     `,
   },
   {
-    version: 3,
-    name: 'inference-tasks',
+    version: 4,
+    name: 'inference_tasks',
     sql: `
       -- NIM inferences handed to workers (inference-task.ts): oldest first, leased like jobs.
       CREATE TABLE inference_tasks (

@@ -273,36 +273,60 @@ export function jobStoreContract(name: string, makeFactory: () => Promise<StoreF
         }
       }));
 
-    test('configuration rows: put, replace, list by kind, delete; every change bumps the version once', () =>
+    test('node entries: create, list by kind and name, replace, delete; name and identity unique per kind; every change bumps the version once', () =>
       withStore(async (store, clock, factory) => {
+        const pacs = { kind: 'source' as const, name: 'pacs', identity: 'PACS@10.0.0.5', body: { aeTitle: 'PACS', host: '10.0.0.5' } };
+        const orthanc = { kind: 'source' as const, name: 'orthanc', identity: 'ORTHANC@10.0.0.6', body: { aeTitle: 'ORTHANC', host: '10.0.0.6' } };
+        const self = { kind: 'ae-title' as const, name: 'seg', identity: 'VOXGATE_SEG', body: { aeTitle: 'VOXGATE_SEG', pipeline: 'vista3d' } };
         assert.equal(await store.configVersion(), 0);
-        assert.equal(await store.putConfig('dicom-node', 'pacs', { aeTitle: 'PACS', host: '10.0.0.5', port: 104 }), 1);
-        assert.equal(await store.putConfig('dicom-node', 'orthanc', { aeTitle: 'ORTHANC', host: '10.0.0.6', port: 4242 }), 2);
-        assert.equal(await store.putConfig('ae-title', 'self', 'VOXGATE'), 3);
-        assert.equal(await store.putConfig('dicom-node', 'pacs', { aeTitle: 'PACS2', host: '10.0.0.5', port: 11112 }), 4);
-        assert.deepEqual(await store.listConfig('dicom-node'), [
-          { kind: 'dicom-node', name: 'orthanc', value: { aeTitle: 'ORTHANC', host: '10.0.0.6', port: 4242 }, version: 2 },
-          { kind: 'dicom-node', name: 'pacs', value: { aeTitle: 'PACS2', host: '10.0.0.5', port: 11112 }, version: 4 },
-        ]);
-        assert.deepEqual((await store.listConfig()).map((r) => `${r.kind}/${r.name}`), ['ae-title/self', 'dicom-node/orthanc', 'dicom-node/pacs']);
-        assert.equal(await store.deleteConfig('dicom-node', 'orthanc'), 5);
-        assert.equal(await store.deleteConfig('dicom-node', 'orthanc'), undefined, 'nothing to delete: no new version');
-        assert.equal(await store.configVersion(), 5);
-        // Another process on the same database sees the same rows and version.
+        await store.createNodeEntry(pacs);
+        await store.createNodeEntry(orthanc);
+        await store.createNodeEntry(self);
+        assert.equal(await store.configVersion(), 3);
+        assert.deepEqual(await store.listNodeEntries('source'), [orthanc, pacs]);
+        assert.deepEqual(await store.listNodeEntries('destination'), []);
+        await assert.rejects(
+          store.createNodeEntry({ ...pacs, identity: 'OTHER@1.2.3.4' }),
+          (err: unknown) => isCode('VXG_ERR_NODE_CONFIG_DUPLICATE')(err) && (err as Error).message === 'A source named "pacs" already exists.',
+        );
+        await assert.rejects(
+          store.createNodeEntry({ ...pacs, name: 'pacs2' }),
+          (err: unknown) => isCode('VXG_ERR_NODE_CONFIG_DUPLICATE')(err) && (err as Error).message === 'Another source already has PACS@10.0.0.5.',
+        );
+        // The same name in another kind is another entry.
+        await store.createNodeEntry({ ...pacs, kind: 'destination' });
+        assert.equal(await store.configVersion(), 4, 'refused changes bump nothing');
+        const moved = { ...pacs, identity: 'PACS@10.0.0.9', body: { aeTitle: 'PACS', host: '10.0.0.9' } };
+        assert.equal(await store.replaceNodeEntry(moved), true);
+        assert.equal(await store.replaceNodeEntry({ ...moved, name: 'nobody' }), false);
+        await assert.rejects(store.replaceNodeEntry({ ...moved, identity: orthanc.identity }), isCode('VXG_ERR_NODE_CONFIG_DUPLICATE'));
+        assert.equal(await store.deleteNodeEntry('source', 'orthanc'), true);
+        assert.equal(await store.deleteNodeEntry('source', 'orthanc'), false);
+        assert.equal(await store.configVersion(), 6);
+        // Another process on the same database sees the same entries and version.
         const other = await factory.open(clock);
         try {
-          assert.equal(await other.configVersion(), 5);
-          assert.deepEqual(await other.listConfig('ae-title'), [{ kind: 'ae-title', name: 'self', value: 'VOXGATE', version: 3 }]);
+          assert.equal(await other.configVersion(), 6);
+          assert.deepEqual(await other.listNodeEntries('source'), [moved]);
         } finally {
           await other.close();
         }
       }));
 
-    test('watch hears a queued job, a released job and a configuration change; unsubscribing stops it', () =>
+    test('countJobs counts each state', () =>
+      withStore(async (store) => {
+        assert.deepEqual(await store.countJobs(), { Queued: 0, InProcess: 0, Completed: 0 });
+        for (let n = 0; n < 4; n++) await store.create({ jobId: randomUUID(), request: sampleRequest() });
+        const first = await store.claim('w', LEASE);
+        await store.claim('w', LEASE);
+        await store.finish(first!.jobId, 'w', { status: 'Success', message: 'Done.' });
+        assert.deepEqual(await store.countJobs(), { Queued: 2, InProcess: 1, Completed: 1 });
+      }));
+
+    test('watch hears a queued job and a released job; unsubscribing stops it', () =>
       withStore(async (store) => {
         const heard: string[] = [];
         const stopJobs = store.watch('jobs', (payload) => heard.push(`jobs:${payload}`));
-        const stopConfig = store.watch('config', (payload) => heard.push(`config:${payload}`));
         const settle = async (count: number): Promise<void> => {
           for (let waited = 0; heard.length < count && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
         };
@@ -315,14 +339,11 @@ export function jobStoreContract(name: string, makeFactory: () => Promise<StoreF
         await store.claim('w', LEASE);
         await store.release(jobId, 'w');
         await settle(2);
-        await store.putConfig('ae-title', 'self', 'VOXGATE');
-        await settle(3);
-        assert.deepEqual(heard, [`jobs:${jobId}`, `jobs:${jobId}`, 'config:1']);
+        assert.deepEqual(heard, [`jobs:${jobId}`, `jobs:${jobId}`]);
         stopJobs();
-        stopConfig();
         await store.create({ jobId: randomUUID(), request: sampleRequest() });
         await new Promise((r) => setTimeout(r, 200));
-        assert.equal(heard.length, 3);
+        assert.equal(heard.length, 2);
       }));
 
     test('watchConfig calls back once per new version, also for a change made through another connection', () =>
@@ -333,10 +354,10 @@ export function jobStoreContract(name: string, makeFactory: () => Promise<StoreF
         try {
           await watch.check();
           assert.deepEqual(versions, [], 'the version at start is the loaded one');
-          await other.putConfig('dicom-node', 'pacs', { aeTitle: 'PACS' });
+          await other.createNodeEntry({ kind: 'destination', name: 'pacs', identity: 'PACS@10.0.0.5:104', body: { aeTitle: 'PACS' } });
           for (let waited = 0; versions.length < 1 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
           assert.deepEqual(versions, [1]);
-          await store.putConfig('dicom-node', 'pacs', { aeTitle: 'PACS3' });
+          await store.replaceNodeEntry({ kind: 'destination', name: 'pacs', identity: 'PACS@10.0.0.5:104', body: { aeTitle: 'PACS', port: 104 } });
           for (let waited = 0; versions.length < 2 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
           await watch.check();
           assert.deepEqual(versions, [1, 2]);

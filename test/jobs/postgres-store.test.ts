@@ -130,6 +130,30 @@ if (!server) {
         }
       }));
 
+    test('a node entry changed through one connection is announced to another with the new version, and a queued job too', () =>
+      withDatabase(async (db) => {
+        const [server, writer] = await Promise.all([PostgresJobStore.open(db.url), PostgresJobStore.open(db.url)]);
+        const admin = new pg.Client({ connectionString: db.url });
+        try {
+          const heard: string[] = [];
+          server.watch('config', (version) => heard.push(`config:${version}`));
+          server.watch('jobs', (jobId) => heard.push(`jobs:${jobId}`));
+          await new Promise((r) => setTimeout(r, 300));
+          await writer.createNodeEntry({ kind: 'ae-title', name: 'seg', identity: 'VOXGATE_SEG', body: { aeTitle: 'VOXGATE_SEG' } });
+          // Whatever writes the table bumps the version and announces it: the trigger does it.
+          await admin.connect();
+          await admin.query(`UPDATE node_config SET body = '{"aeTitle": "VOXGATE_SEG", "pipeline": "vista3d"}'::jsonb`);
+          const jobId = randomUUID();
+          await writer.create({ jobId, request: sampleRequest() });
+          for (let waited = 0; heard.length < 3 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+          assert.deepEqual(heard, ['config:1', 'config:2', `jobs:${jobId}`]);
+          assert.equal(await server.configVersion(), 2);
+        } finally {
+          await admin.end().catch(() => {});
+          await Promise.all([server.close(), writer.close()]);
+        }
+      }));
+
     test('migrations started by 5 processes at once, then again, apply once and fail none', () =>
       withDatabase(async (db) => {
         const stores = await Promise.all(Array.from({ length: 5 }, () => PostgresJobStore.open(db.url)));
@@ -140,7 +164,7 @@ if (!server) {
         const twice = await PostgresJobStore.open(db.url);
         assert.equal((await twice.list()).length, 1, 'reopening keeps the jobs');
         await twice.close();
-        assert.deepEqual(await migrationRows(db.url), [{ version: 1, name: 'jobs' }, { version: 2, name: 'config' }, { version: 3, name: 'inference-tasks' }]);
+        assert.deepEqual(await migrationRows(db.url), [{ version: 1, name: 'jobs' }, { version: 2, name: 'node_config' }, { version: 3, name: 'config_version' }, { version: 4, name: 'inference_tasks' }]);
       }));
 
     test('a database migrated by a newer Voxgate is refused with VXG_ERR_JOB_STORE', () =>
@@ -152,7 +176,7 @@ if (!server) {
         await client.end();
         await assert.rejects(
           PostgresJobStore.open(db.url),
-          (err: unknown) => isVoxgateError(err, 'VXG_ERR_JOB_STORE') && /schema version 99, newer than this Voxgate knows \(3\)/.test(err.message),
+          (err: unknown) => isVoxgateError(err, 'VXG_ERR_JOB_STORE') && /schema version 99, newer than this Voxgate knows \(4\)/.test(err.message),
         );
       }));
 
