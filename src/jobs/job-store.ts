@@ -66,8 +66,8 @@ export interface NodeEntry {
 
 /**
  * What `watch` reports: `jobs` — a job became runnable (queued, or released by a worker);
- * `config` — a node entry changed (the new configuration version comes with it; PostgreSQL only); `tasks` — an inference
- * task was queued; `task-ended` — one ended (its taskId comes with it).
+ * `config` — a node entry changed (the new configuration version comes with it; PostgreSQL only);
+ * `tasks` — an inference task was queued; `task-ended` — one ended (its taskId comes with it).
  */
 export type StoreTopic = 'jobs' | 'config' | 'tasks' | 'task-ended';
 
