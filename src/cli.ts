@@ -12,12 +12,14 @@ import { convertCommand } from './commands/convert.js';
 import { infoCommand } from './commands/info.js';
 import { segmentCommand } from './commands/segment.js';
 import { serveCommand } from './commands/serve.js';
+import { workerCommand } from './commands/worker.js';
 
 const USAGE = `Usage:
   voxgate serve   [--port 8000] [--host 0.0.0.0] [--data-dir ./data] [--config voxgate.yaml]
                   [--allow-path DIR]... [--allow-host HOST]... [--engine classic|onnx|remote]
                   [--model DIR] [--remote-url URL] [--dicom-port 11112] [--ae-title VOXGATE]
                   [--database-url postgres://…] [--no-worker] [--token-file FILE]
+  voxgate worker  [--database-url …] [--data-dir …] [--engine …]    (runs jobs only)
   voxgate segment IMAGE [--classes a,b] [--point label:i,j,k]... [--negative-point label:i,j,k]...
                   [-o OUT] [--dtype uint8|int16|float32]
   voxgate convert IN OUT.nii.gz|OUT.nii|OUT.nrrd     (IN: a NIfTI / NRRD file, or a folder of DICOM files)
@@ -61,6 +63,11 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const { values } = parseArgs({ args: rest, options: CONFIG_FLAGS });
       await serveCommand(configFrom(values));
+      return 0;
+    }
+    case 'worker': {
+      const { values } = parseArgs({ args: rest, options: CONFIG_FLAGS });
+      await workerCommand(configFrom(values));
       return 0;
     }
     case 'segment': {

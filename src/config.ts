@@ -60,6 +60,14 @@ export const ConfigSchema = z
     maxBodyBytes: z.coerce.number().int().positive().default(1024 ** 3),
     fetchTimeoutMs: z.coerce.number().int().positive().default(120_000),
     maxRedirects: int(0, 20).default(5),
+    /**
+     * Who runs NIM inference requests: `local` — the server that answers, with its own engine;
+     * `workers` — any worker on the job store (voxgate worker, or a serve with its worker), while the
+     * answering server waits (docs/scale-out.md).
+     */
+    nimInference: z.enum(['local', 'workers']).default('local'),
+    /** How long a NIM request handed to the workers waits for one to finish it. */
+    nimWorkerTimeoutMs: int(1000, 3_600_000).default(600_000),
     /** Concurrent inferences; more wait in a queue. */
     inferenceConcurrency: int(1, 64).default(1),
     engineThreads: int(1, 64).default(1),
@@ -67,6 +75,11 @@ export const ConfigSchema = z
     jobConcurrency: int(1, 64).default(1),
     /** Tries of each job step (retrieve, infer, export) on transient failures, the first included. */
     jobAttempts: int(1, 20).default(3),
+    /**
+     * How long a worker's hold on a job lasts without a heartbeat (renewed every third of it): a
+     * worker that dies loses its jobs to another after this long.
+     */
+    jobLeaseMs: int(1000, 3_600_000).default(30_000),
     /** ACR pipelines by Algorithm id; `vista3d` is always there (spec/acr-api.md). JSON in VOXGATE_PIPELINES. */
     pipelines: z.preprocess(jsonText, PipelinesSchema).default({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

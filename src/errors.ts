@@ -83,6 +83,8 @@ export const ErrorCodes = {
   VXG_ERR_ENGINE_NOT_READY: { statusCode: 503 },
   /** The engine failed while segmenting. */
   VXG_ERR_ENGINE_FAILED: { statusCode: 500 },
+  /** A NIM inference handed to the workers (nimInference: workers) that no worker ended in time. */
+  VXG_ERR_NIM_WORKER_TIMEOUT: { statusCode: 503 },
   /** An ONNX model package (folder, model.json or model.onnx) that is not there. */
   VXG_ERR_MODEL_NOT_FOUND: { statusCode: 500 },
   /** A model.json that is not JSON or fails the package schema. */

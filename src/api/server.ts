@@ -26,6 +26,7 @@ import { jobsRoute } from './acr/jobs-route.js';
 import { nodeConfigRoutes } from './config/node-config-routes.js';
 import { healthStatusRoute } from './health-status.js';
 import { inferenceRoute } from './nim/inference-route.js';
+import { offloadedInference } from '../jobs/offloaded-inference.js';
 import { infoRoutes } from './nim/info-routes.js';
 import { sampleRoutes } from './samples.js';
 import { webRoutes } from './web.js';
@@ -109,6 +110,10 @@ export async function buildServer({ config, engine, metrics = createMetrics(), l
     metrics,
     uploadDir: join(config.dataDir, 'uploads'),
     maxUploadBytes: config.maxBodyBytes,
+    offload:
+      config.nimInference === 'workers' && jobs
+        ? offloadedInference({ store: jobs.store, dataDir: config.dataDir, timeoutMs: config.nimWorkerTimeoutMs })
+        : undefined,
     limits: {
       maxDecodedBytes: config.maxDecodedBytes,
       policy: {

@@ -9,14 +9,15 @@ import { buildServer } from '../api/server.js';
 import type { Config } from '../config.js';
 import { createEngine } from '../engines/index.js';
 import { pipelineTable } from '../jobs/pipelines.js';
-import { createJobRunner, openJobStore } from '../jobs/setup.js';
+import { watchConfig } from '../jobs/config-watcher.js';
+import { createInferenceTaskRunner, createJobRunner, openJobStore } from '../jobs/setup.js';
 import { DicomNode } from '../node/dicom-node.js';
 import { NodeConfig } from '../node/node-config.js';
 
 export async function serveCommand(config: Config): Promise<void> {
   await mkdir(config.dataDir, { recursive: true });
   const engine = await createEngine(config.engine, { threads: config.engineThreads, model: config.model });
-  const store = openJobStore(config);
+  const store = await openJobStore(config);
   let notify = (): void => {};
   const nodeConfig = await NodeConfig.load(store, pipelineTable(config.pipelines), { ownAeTitle: config.aeTitle });
   let node: DicomNode | undefined;
@@ -35,6 +36,8 @@ export async function serveCommand(config: Config): Promise<void> {
     node: { config: nodeConfig, ...(config.dicomNode ? { scp: nodeStatus } : {}) },
     worker: config.worker,
   });
+  // Entries changed by another server on the same database reach this one at once (PostgreSQL NOTIFY) or within 5 s.
+  const configWatch = watchConfig(store, () => nodeConfig.refresh(), { onError: (err) => app.log.warn({ err }, 'reloading the DICOM node configuration failed') });
   if (config.dicomNode) {
     node = await DicomNode.start({
       aeTitle: config.aeTitle,
@@ -51,14 +54,17 @@ export async function serveCommand(config: Config): Promise<void> {
   }
   const scp = node?.scp;
   const runner = config.worker ? createJobRunner({ config, store, engine, log: app.log, ...(scp ? { storeScp: async () => scp } : {}) }) : undefined;
+  // With its worker, a server also runs NIM inferences handed to workers (its own and other servers').
+  const tasks = config.worker ? createInferenceTaskRunner({ config, store, engine, log: app.log }) : undefined;
   if (runner) notify = () => runner.notify();
   const shutdown = async (signal: string): Promise<void> => {
     app.log.info({ signal }, 'shutting down');
+    configWatch.stop();
     await app.close();
     // Groups still receiving stay on disk and become jobs at the next start.
     await node?.close();
     // Running jobs are aborted and their leases released: the next start resumes them.
-    await runner?.stop();
+    await Promise.all([runner?.stop(), tasks?.stop()]);
     await store.close();
     await engine.close();
     process.exit(0);
@@ -67,4 +73,5 @@ export async function serveCommand(config: Config): Promise<void> {
   process.once('SIGTERM', (s) => void shutdown(s));
   await app.listen({ port: config.port, host: config.host });
   runner?.start();
+  tasks?.start();
 }

@@ -7,7 +7,7 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Engine } from '../engines/engine.js';
-import { VoxgateError } from '../errors.js';
+import { VoxgateError, isVoxgateError } from '../errors.js';
 import type { JobStore } from './job-store.js';
 import type { ExportState, InferState, JobRecord, RetrieveState, SeriesOutcome, StepStates, WorkStep } from './job.js';
 import { dicomFolder, instanceFileName, jobFolder, resultsFolder, tempFilePath, writeFileAtomic } from './job-files.js';
@@ -24,6 +24,8 @@ export interface ExecutionSettings {
   /** Least time between two progress saves. */
   readonly progressIntervalMs: number;
   readonly engines: (name?: string) => Promise<Engine>;
+  /** The runner's lease length: each send to a destination first renews the lease for this long. */
+  readonly leaseMs: number;
 }
 
 /** Where each step's progress lies in the job's 0–100. */
@@ -108,6 +110,8 @@ export class JobExecution {
       } catch (err) {
         await this.#writes.catch(() => {});
         if (this.#signal.aborted) throw this.#signal.reason;
+        // Another worker owns the job now: no retry, and nothing for this one to record.
+        if (isVoxgateError(err, 'VXG_ERR_JOB_LEASE_LOST')) throw err;
         const what = this.#doing || step;
         if (!isRetryable(err) || tries >= this.#settings.maxAttempts) {
           throw new JobFailure(`${what} failed${tries > 1 ? ` after ${tries} tries` : ''}: ${messageOf(err)}`, err);
@@ -287,6 +291,7 @@ export class JobExecution {
       }
       for (const result of pending) {
         this.#progress('export', done / total, `${this.#doing}: ${done + 1} of ${total}.`);
+        await this.#fence();
         const receipt = await exporter.export(destination, { result, path: join(folder, result.name) }, { jobId, request, signal: this.#signal });
         sent.add(result.name);
         done++;
@@ -296,6 +301,20 @@ export class JobExecution {
       }
     }
     this.#progress('export', 1);
+  }
+
+  /**
+   * Before a send that cannot be taken back: confirms the lease is still this worker's and extends
+   * it by a whole lease, so a worker that stalled past its lease (and lost the job to another)
+   * never sends what the new owner sends too. What remains is a crash between a send and its record
+   * in `sent`; the SEG is the same file with the same SOP Instance UID then, which a PACS stores
+   * once.
+   */
+  async #fence(): Promise<void> {
+    await this.#writes;
+    if (!(await this.#store.renew(this.#job.jobId, this.#owner, this.#settings.leaseMs))) {
+      throw new VoxgateError('VXG_ERR_JOB_LEASE_LOST', `Job ${this.#job.jobId} was taken over by another worker before its export.`);
+    }
   }
 
   #summary(): string {

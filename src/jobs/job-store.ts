@@ -10,8 +10,13 @@
  * - every write a worker makes names the owner and is refused once the lease is someone else's
  *   (VXG_ERR_JOB_LEASE_LOST), so two workers never both advance one job.
  * Every method resolves only once the change is durable.
+ *
+ * The same database holds the DICOM node's configuration every server shares (node entries, with a
+ * version bumped by every change) and tells processes what changed (`watch`), so a server hears of
+ * a queued job or a configuration change without a restart.
  * @module
  */
+import type { InferenceTaskStore } from './inference-task.js';
 import type { JobRecord, JobState, ResultFile, StepStates, WorkStep } from './job.js';
 import type { AcrRequest } from './request.js';
 
@@ -59,7 +64,16 @@ export interface NodeEntry {
   readonly body: Readonly<Record<string, unknown>>;
 }
 
-export interface JobStore {
+/**
+ * What `watch` reports: `jobs` — a job became runnable (queued, or released by a worker);
+ * `config` — a node entry changed (the new configuration version comes with it; PostgreSQL only);
+ * `tasks` — an inference task was queued; `task-ended` — one ended (its taskId comes with it).
+ */
+export type StoreTopic = 'jobs' | 'config' | 'tasks' | 'task-ended';
+
+export type StoreListener = (payload: string) => void;
+
+export interface JobStore extends InferenceTaskStore {
   /** `sqlite`, `postgres`: for logs and the health page. */
   readonly kind: string;
   /** False once closed (or when the database is gone): `/v1/health/ready` answers 503. */
@@ -116,5 +130,21 @@ export interface JobStore {
   replaceNodeEntry(entry: NodeEntry): Promise<boolean>;
   /** Removes an entry; false when there was none. */
   deleteNodeEntry(kind: NodeEntryKind, name: string): Promise<boolean>;
+  /**
+   * The configuration version: grows by one with every change of a node entry, made in the same
+   * transaction by a database trigger (so whatever writes the entries bumps it); 0 before any.
+   * A process compares it with the version it loaded (`watchConfig`, config-watcher.ts) and reloads
+   * when it moved: that is how a change reaches every server without a restart.
+   */
+  configVersion(): Promise<number>;
+  /**
+   * Calls `listener` soon after any process changes `topic`; returns the unsubscribe function.
+   * PostgreSQL delivers it across processes (LISTEN/NOTIFY); SQLite only within this process, and
+   * not `config` (its processes find configuration changes by `watchConfig`'s version poll).
+   * A notice can be missed (a reconnect), so it is a hint to look now: whoever relies on it also
+   * polls (the runner's `pollMs`, `watchConfig`'s version check), and a lost notice delays, never
+   * loses, work.
+   */
+  watch(topic: StoreTopic, listener: StoreListener): () => void;
   close(): Promise<void>;
 }

@@ -77,6 +77,7 @@ export class JobRunner {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #idleWaiters: (() => void)[] = [];
+  #unwatch: (() => void) | undefined;
 
   constructor(options: JobRunnerOptions) {
     this.#options = options;
@@ -90,6 +91,9 @@ export class JobRunner {
 
   /** Starts the loop (once). Jobs stranded by a dead worker on this machine are released first. */
   start(): void {
+    // A job queued or released by any process on the store (PostgreSQL: any server) wakes the loop
+    // at once; the poll still finds jobs whose lease expired.
+    this.#unwatch ??= this.#options.store.watch('jobs', () => this.notify());
     this.#loop ??= this.#run();
   }
 
@@ -112,6 +116,7 @@ export class JobRunner {
    */
   async stop(): Promise<void> {
     this.#stop.abort(new RunnerStopped());
+    this.#unwatch?.();
     this.notify();
     await this.#loop;
     await Promise.allSettled([...this.#active]);
@@ -255,8 +260,8 @@ export class JobRunner {
   }
 
   #settings(): ExecutionSettings {
-    const { dataDir, maxAttempts = 3, backoffMs = 1000, progressIntervalMs = 250, engines } = this.#options;
-    return { dataDir, maxAttempts, backoffMs, progressIntervalMs, engines };
+    const { dataDir, maxAttempts = 3, backoffMs = 1000, progressIntervalMs = 250, engines, leaseMs = 30_000 } = this.#options;
+    return { dataDir, maxAttempts, backoffMs, progressIntervalMs, engines, leaseMs };
   }
 }
 

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { Engine } from '../engines/engine.js';
 import { createEngine } from '../engines/index.js';
-import { VoxgateError } from '../errors.js';
 import { StoreScp } from '../dicom/net/store-scp.js';
 import { DicomNodeRetriever } from './dicom-node-retriever.js';
 import { DicomSegmenter } from './dicom-segmenter.js';
@@ -18,21 +17,11 @@ import type { JobStore } from './job-store.js';
 import { pipelineTable } from './pipelines.js';
 import type { RunnerLog } from './runner.js';
 import { JobRunner } from './runner.js';
-import { SqliteJobStore } from './sqlite-job-store.js';
+import { InferenceTaskRunner } from './inference-task-runner.js';
 import type { JobSteps } from './steps.js';
 
-/** `<dataDir>/jobs.sqlite`, the embedded store. */
-export function jobStorePath(config: Pick<Config, 'dataDir'>): string {
-  return join(config.dataDir, 'jobs.sqlite');
-}
-
-/** Opens the configured job store (SQLite; PostgreSQL with `databaseUrl` comes with issue 9). */
-export function openJobStore(config: Pick<Config, 'dataDir' | 'databaseUrl'>): JobStore {
-  if (config.databaseUrl) {
-    throw new VoxgateError('VXG_ERR_CONFIG_INVALID', 'databaseUrl: the PostgreSQL job store is not in this version; leave it unset to use the SQLite store in the data directory.');
-  }
-  return SqliteJobStore.open(jobStorePath(config));
-}
+// Where the store is and which one: open-store.ts (kept importable from here for callers of issue 6).
+export { jobStorePath, openJobStore } from './open-store.js';
 
 /**
  * Voxgate's store SCP for C-MOVE retrievals, started on first use on `dicomPort` with `aeTitle`
@@ -126,7 +115,24 @@ export function createJobRunner({ config, store, engine, log, steps, storeScp }:
     dataDir: config.dataDir,
     concurrency: config.jobConcurrency,
     maxAttempts: config.jobAttempts,
+    leaseMs: config.jobLeaseMs,
     log,
   });
   return new JobWorker(runner, async () => scp?.close());
+}
+
+/**
+ * The runner of NIM inferences handed to workers (nimInference: workers) in this process, configured
+ * from `config` (not started). Every process that runs jobs runs one: a fleet serves both.
+ */
+export function createInferenceTaskRunner({ config, store, engine, log }: Omit<JobWorkerOptions, 'steps'>): InferenceTaskRunner {
+  return new InferenceTaskRunner({
+    store,
+    engine,
+    log,
+    dataDir: config.dataDir,
+    maxDecodedBytes: config.maxDecodedBytes,
+    concurrency: config.inferenceConcurrency,
+    leaseMs: config.jobLeaseMs,
+  });
 }

@@ -5,12 +5,14 @@
  * serialises writers; `claim` is one UPDATE statement, so two never take the same job).
  * @module
  */
+import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { VoxgateError, isVoxgateError } from '../errors.js';
-import type { JobOutcome, JobPatch, JobStore, ListJobsOptions, NewJob, NodeEntry, NodeEntryKind } from './job-store.js';
+import type { InferenceTask, InferenceTaskOutcome, InferenceTaskRequest, InferenceTaskState } from './inference-task.js';
+import type { JobOutcome, JobPatch, JobStore, ListJobsOptions, NewJob, NodeEntry, NodeEntryKind, StoreListener, StoreTopic } from './job-store.js';
 import type { JobRecord, JobState, JobStatus, JobStep, ResultFile, StepStates, WorkStep } from './job.js';
 import { EMPTY_STEP_STATES } from './job.js';
 import type { AcrRequest } from './request.js';
@@ -61,6 +63,8 @@ export class SqliteJobStore implements JobStore {
   readonly path: string;
   readonly #db: SqliteDatabase;
   readonly #now: () => number;
+  /** `watch` within this process; other processes on the file find changes by polling. */
+  readonly #events = new EventEmitter().setMaxListeners(0);
 
   private constructor(path: string, db: SqliteDatabase, now: () => number) {
     this.path = path;
@@ -108,6 +112,7 @@ export class SqliteJobStore implements JobStore {
         throw err;
       }
     });
+    this.#events.emit('jobs', row.job_id);
     return toRecord(row);
   }
 
@@ -227,6 +232,7 @@ export class SqliteJobStore implements JobStore {
         .prepare(`UPDATE jobs SET lease_owner = NULL, lease_expires_ms = NULL WHERE job_id = ? AND lease_owner = ? AND state = 'InProcess'`)
         .run(jobId, owner),
     );
+    if (changes === 1) this.#events.emit('jobs', jobId);
     return changes === 1;
   }
 
@@ -274,7 +280,73 @@ export class SqliteJobStore implements JobStore {
     return changes === 1;
   }
 
+  async configVersion(): Promise<number> {
+    return this.#run(() => (this.#db.prepare('SELECT version FROM config_version WHERE id = 1').get() as { version: number }).version);
+  }
+
+  async createTask(taskId: string, request: InferenceTaskRequest): Promise<void> {
+    this.#run(() =>
+      this.#db.prepare('INSERT INTO inference_tasks (task_id, request, created_ms) VALUES (?, ?, ?)').run(taskId, JSON.stringify(request), this.#now()),
+    );
+    this.#events.emit('tasks', taskId);
+  }
+
+  async getTask(taskId: string): Promise<InferenceTask | undefined> {
+    const row = this.#run(() => this.#db.prepare('SELECT * FROM inference_tasks WHERE task_id = ?').get(taskId) as TaskRow | undefined);
+    return row && toTask(row);
+  }
+
+  async claimTask(owner: string, leaseMs: number): Promise<InferenceTask | undefined> {
+    const now = this.#now();
+    const row = this.#run(
+      () =>
+        this.#db
+          .prepare(
+            `UPDATE inference_tasks
+                SET state = 'InProcess', lease_owner = @owner, lease_expires_ms = @expires, claims = claims + 1
+              WHERE seq = (SELECT seq FROM inference_tasks
+                            WHERE state = 'Queued' OR (state = 'InProcess' AND lease_expires_ms <= @now)
+                            ORDER BY seq LIMIT 1)
+              RETURNING *`,
+          )
+          .get({ owner, now, expires: now + leaseMs }) as TaskRow | undefined,
+    );
+    return row && toTask(row);
+  }
+
+  async renewTask(taskId: string, owner: string, leaseMs: number): Promise<boolean> {
+    const { changes } = this.#run(() =>
+      this.#db
+        .prepare(`UPDATE inference_tasks SET lease_expires_ms = ? WHERE task_id = ? AND lease_owner = ? AND state = 'InProcess'`)
+        .run(this.#now() + leaseMs, taskId, owner),
+    );
+    return changes === 1;
+  }
+
+  async finishTask(taskId: string, owner: string, outcome: InferenceTaskOutcome): Promise<void> {
+    const { changes } = this.#run(() =>
+      this.#db
+        .prepare(
+          `UPDATE inference_tasks SET state = 'Completed', outcome = ?, lease_owner = NULL, lease_expires_ms = NULL
+            WHERE task_id = ? AND lease_owner = ? AND state = 'InProcess'`,
+        )
+        .run(JSON.stringify(outcome), taskId, owner),
+    );
+    if (changes !== 1) throw leaseLost(taskId, owner, 'Inference task');
+    this.#events.emit('task-ended', taskId);
+  }
+
+  async deleteTask(taskId: string): Promise<void> {
+    this.#run(() => this.#db.prepare('DELETE FROM inference_tasks WHERE task_id = ?').run(taskId));
+  }
+
+  watch(topic: StoreTopic, listener: StoreListener): () => void {
+    this.#events.on(topic, listener);
+    return () => void this.#events.off(topic, listener);
+  }
+
   async close(): Promise<void> {
+    this.#events.removeAllListeners();
     if (this.#db.open) this.#db.close();
   }
 
@@ -290,8 +362,8 @@ export class SqliteJobStore implements JobStore {
   }
 }
 
-function leaseLost(jobId: string, owner: string): VoxgateError {
-  return new VoxgateError('VXG_ERR_JOB_LEASE_LOST', `Job ${jobId} is no longer leased to ${owner}: another worker has taken it over, or it has ended.`);
+function leaseLost(jobId: string, owner: string, what = 'Job'): VoxgateError {
+  return new VoxgateError('VXG_ERR_JOB_LEASE_LOST', `${what} ${jobId} is no longer leased to ${owner}: another worker has taken it over, or it has ended.`);
 }
 
 /** A unique-constraint failure on node_config as VXG_ERR_NODE_CONFIG_DUPLICATE; anything else as it is. */
@@ -320,6 +392,24 @@ function migrate(db: SqliteDatabase, migrations: readonly Migration[], path: str
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, new Date().toISOString());
     }
   }).immediate();
+}
+
+interface TaskRow {
+  task_id: string;
+  state: InferenceTaskState;
+  request: string;
+  outcome: string | null;
+  claims: number;
+}
+
+function toTask(row: TaskRow): InferenceTask {
+  return {
+    taskId: row.task_id,
+    state: row.state,
+    request: JSON.parse(row.request) as InferenceTaskRequest,
+    outcome: row.outcome === null ? undefined : (JSON.parse(row.outcome) as InferenceTaskOutcome),
+    claims: row.claims,
+  };
 }
 
 function parse<T>(text: string | null, fallback: T): T {

@@ -61,4 +61,42 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'config_version',
+    sql: `
+      -- One row: the configuration version (job-store.ts configVersion). Triggers bump it in the
+      -- transaction of every node_config change, whoever makes it.
+      CREATE TABLE config_version (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL
+      );
+      INSERT INTO config_version (id, version) VALUES (1, 0);
+      CREATE TRIGGER node_config_inserted AFTER INSERT ON node_config
+        BEGIN UPDATE config_version SET version = version + 1 WHERE id = 1; END;
+      CREATE TRIGGER node_config_updated AFTER UPDATE ON node_config
+        BEGIN UPDATE config_version SET version = version + 1 WHERE id = 1; END;
+      CREATE TRIGGER node_config_deleted AFTER DELETE ON node_config
+        BEGIN UPDATE config_version SET version = version + 1 WHERE id = 1; END;
+    `,
+  },
+  {
+    version: 4,
+    name: 'inference_tasks',
+    sql: `
+      -- NIM inferences handed to workers (inference-task.ts): oldest first, leased like jobs.
+      CREATE TABLE inference_tasks (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        task_id TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL DEFAULT 'Queued' CHECK (state IN ('Queued', 'InProcess', 'Completed')),
+        request TEXT NOT NULL,
+        outcome TEXT,
+        created_ms INTEGER NOT NULL,
+        lease_owner TEXT,
+        lease_expires_ms INTEGER,
+        claims INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX inference_tasks_runnable ON inference_tasks (state, seq);
+    `,
+  },
 ];

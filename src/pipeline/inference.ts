@@ -58,6 +58,8 @@ export interface InferenceResult {
   labelNames?: Readonly<Record<number, string>>;
   /** Where the result was also written (local_working_dir), if asked. */
   writtenPath?: string;
+  /** The worker that ran it, when the request was handed to the workers (nimInference: workers). */
+  worker?: string;
 }
 
 export interface InferenceContext {

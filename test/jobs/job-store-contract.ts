@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { isVoxgateError } from '../../src/errors.js';
+import { watchConfig } from '../../src/jobs/config-watcher.js';
 import type { JobStore } from '../../src/jobs/job-store.js';
 import type { StepStates } from '../../src/jobs/job.js';
 import { sampleRequest } from '../helpers/jobs.js';
@@ -272,49 +273,145 @@ export function jobStoreContract(name: string, makeFactory: () => Promise<StoreF
         }
       }));
 
-    test('countJobs counts the jobs in each state', () =>
-      withStore(async (store) => {
-        assert.deepEqual(await store.countJobs(), { Queued: 0, InProcess: 0, Completed: 0 });
-        for (let n = 0; n < 3; n++) await store.create({ jobId: randomUUID(), request: sampleRequest() });
-        const running = await store.claim('w1', LEASE);
-        const ended = await store.claim('w1', LEASE);
-        assert.ok(running && ended);
-        await store.finish(ended.jobId, 'w1', { status: 'Success', message: 'done' });
-        assert.deepEqual(await store.countJobs(), { Queued: 1, InProcess: 1, Completed: 1 });
+    test('node entries: create, list by kind and name, replace, delete; name and identity unique per kind; every change bumps the version once', () =>
+      withStore(async (store, clock, factory) => {
+        const pacs = { kind: 'source' as const, name: 'pacs', identity: 'PACS@10.0.0.5', body: { aeTitle: 'PACS', host: '10.0.0.5' } };
+        const orthanc = { kind: 'source' as const, name: 'orthanc', identity: 'ORTHANC@10.0.0.6', body: { aeTitle: 'ORTHANC', host: '10.0.0.6' } };
+        const self = { kind: 'ae-title' as const, name: 'seg', identity: 'VOXGATE_SEG', body: { aeTitle: 'VOXGATE_SEG', pipeline: 'vista3d' } };
+        assert.equal(await store.configVersion(), 0);
+        await store.createNodeEntry(pacs);
+        await store.createNodeEntry(orthanc);
+        await store.createNodeEntry(self);
+        assert.equal(await store.configVersion(), 3);
+        assert.deepEqual(await store.listNodeEntries('source'), [orthanc, pacs]);
+        assert.deepEqual(await store.listNodeEntries('destination'), []);
+        await assert.rejects(
+          store.createNodeEntry({ ...pacs, identity: 'OTHER@1.2.3.4' }),
+          (err: unknown) => isCode('VXG_ERR_NODE_CONFIG_DUPLICATE')(err) && (err as Error).message === 'A source named "pacs" already exists.',
+        );
+        await assert.rejects(
+          store.createNodeEntry({ ...pacs, name: 'pacs2' }),
+          (err: unknown) => isCode('VXG_ERR_NODE_CONFIG_DUPLICATE')(err) && (err as Error).message === 'Another source already has PACS@10.0.0.5.',
+        );
+        // The same name in another kind is another entry.
+        await store.createNodeEntry({ ...pacs, kind: 'destination' });
+        assert.equal(await store.configVersion(), 4, 'refused changes bump nothing');
+        const moved = { ...pacs, identity: 'PACS@10.0.0.9', body: { aeTitle: 'PACS', host: '10.0.0.9' } };
+        assert.equal(await store.replaceNodeEntry(moved), true);
+        assert.equal(await store.replaceNodeEntry({ ...moved, name: 'nobody' }), false);
+        await assert.rejects(store.replaceNodeEntry({ ...moved, identity: orthanc.identity }), isCode('VXG_ERR_NODE_CONFIG_DUPLICATE'));
+        assert.equal(await store.deleteNodeEntry('source', 'orthanc'), true);
+        assert.equal(await store.deleteNodeEntry('source', 'orthanc'), false);
+        assert.equal(await store.configVersion(), 6);
+        // Another process on the same database sees the same entries and version.
+        const other = await factory.open(clock);
+        try {
+          assert.equal(await other.configVersion(), 6);
+          assert.deepEqual(await other.listNodeEntries('source'), [moved]);
+        } finally {
+          await other.close();
+        }
       }));
 
-    test('DICOM node entries: created, listed by name, replaced, deleted; unique name and identity per kind; seen by a second store on the same database', () =>
+    test('countJobs counts each state', () =>
+      withStore(async (store) => {
+        assert.deepEqual(await store.countJobs(), { Queued: 0, InProcess: 0, Completed: 0 });
+        for (let n = 0; n < 4; n++) await store.create({ jobId: randomUUID(), request: sampleRequest() });
+        const first = await store.claim('w', LEASE);
+        await store.claim('w', LEASE);
+        await store.finish(first!.jobId, 'w', { status: 'Success', message: 'Done.' });
+        assert.deepEqual(await store.countJobs(), { Queued: 2, InProcess: 1, Completed: 1 });
+      }));
+
+    test('watch hears a queued job and a released job; unsubscribing stops it', () =>
+      withStore(async (store) => {
+        const heard: string[] = [];
+        const stopJobs = store.watch('jobs', (payload) => heard.push(`jobs:${payload}`));
+        const settle = async (count: number): Promise<void> => {
+          for (let waited = 0; heard.length < count && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+        };
+        await settle(0);
+        // PostgreSQL's LISTEN connection opens on the first watch: wait for it before changing anything.
+        await new Promise((r) => setTimeout(r, 200));
+        const jobId = randomUUID();
+        await store.create({ jobId, request: sampleRequest() });
+        await settle(1);
+        await store.claim('w', LEASE);
+        await store.release(jobId, 'w');
+        await settle(2);
+        assert.deepEqual(heard, [`jobs:${jobId}`, `jobs:${jobId}`]);
+        stopJobs();
+        await store.create({ jobId: randomUUID(), request: sampleRequest() });
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(heard.length, 2);
+      }));
+
+    test('watchConfig calls back once per new version, also for a change made through another connection', () =>
       withStore(async (store, clock, factory) => {
-        const entry = (name: string, identity: string, extra: Record<string, unknown> = {}) => ({ kind: 'source' as const, name, identity, body: { name, ...extra } });
-        await store.createNodeEntry(entry('b', 'AE title "B" at host 10.0.0.2'));
-        await store.createNodeEntry(entry('a', 'AE title "A" at host 10.0.0.1', { hostIp: '10.0.0.1' }));
-        // the same name or identity in another kind is another entry
-        await store.createNodeEntry({ kind: 'destination', name: 'a', identity: 'AE title "A" at host 10.0.0.1', body: { name: 'a' } });
-        assert.deepEqual(
-          (await store.listNodeEntries('source')).map((e) => [e.name, e.identity, e.body]),
-          [
-            ['a', 'AE title "A" at host 10.0.0.1', { name: 'a', hostIp: '10.0.0.1' }],
-            ['b', 'AE title "B" at host 10.0.0.2', { name: 'b' }],
-          ],
-        );
-        await assert.rejects(store.createNodeEntry(entry('a', 'AE title "C" at host 10.0.0.3')), isCode('VXG_ERR_NODE_CONFIG_DUPLICATE'));
-        await assert.rejects(store.createNodeEntry(entry('c', 'AE title "B" at host 10.0.0.2')), isCode('VXG_ERR_NODE_CONFIG_DUPLICATE'));
-        assert.equal(await store.replaceNodeEntry(entry('a', 'AE title "A2" at host 10.0.0.1', { v: 2 })), true);
-        assert.equal(await store.replaceNodeEntry(entry('zz', 'AE title "Z"')), false);
-        await assert.rejects(store.replaceNodeEntry(entry('a', 'AE title "B" at host 10.0.0.2')), isCode('VXG_ERR_NODE_CONFIG_DUPLICATE'));
-        assert.equal(await store.deleteNodeEntry('source', 'b'), true);
-        assert.equal(await store.deleteNodeEntry('source', 'b'), false);
-        const again = await factory.open(clock); // another process, or this one after a restart
+        const other = await factory.open(clock);
+        const versions: number[] = [];
+        const watch = watchConfig(store, (version) => void versions.push(version), { pollMs: 50 });
         try {
-          assert.deepEqual(
-            (await again.listNodeEntries('source')).map((e) => [e.name, e.body]),
-            [['a', { name: 'a', v: 2 }]],
-          );
-          assert.equal((await again.listNodeEntries('destination')).length, 1);
-          assert.deepEqual(await again.listNodeEntries('ae-title'), []);
+          await watch.check();
+          assert.deepEqual(versions, [], 'the version at start is the loaded one');
+          await other.createNodeEntry({ kind: 'destination', name: 'pacs', identity: 'PACS@10.0.0.5:104', body: { aeTitle: 'PACS' } });
+          for (let waited = 0; versions.length < 1 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+          assert.deepEqual(versions, [1]);
+          await store.replaceNodeEntry({ kind: 'destination', name: 'pacs', identity: 'PACS@10.0.0.5:104', body: { aeTitle: 'PACS', port: 104 } });
+          for (let waited = 0; versions.length < 2 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+          await watch.check();
+          assert.deepEqual(versions, [1, 2]);
         } finally {
-          await again.close();
+          watch.stop();
+          await other.close();
         }
+      }));
+
+    test('inference tasks: oldest first, leased, taken over after the lease, finished once by the owner, announced both ways', () =>
+      withStore(async (store, clock) => {
+        const heard: string[] = [];
+        const unwatch = [store.watch('tasks', (id) => heard.push(`tasks:${id}`)), store.watch('task-ended', (id) => heard.push(`ended:${id}`))];
+        await new Promise((r) => setTimeout(r, 200));
+        const request = { input: 'chest.nii.gz', prompts: { classes: ['liver'] }, output: { extension: '.nii.gz' as const, dtype: 'uint8' as const } };
+        await store.createTask('task-1', request);
+        clock.now += 1;
+        await store.createTask('task-2', { ...request, input: 'other.nii.gz' });
+        assert.deepEqual(await store.getTask('task-1'), { taskId: 'task-1', state: 'Queued', request, outcome: undefined, claims: 0 });
+        const first = await store.claimTask('worker-a', LEASE);
+        assert.equal(first?.taskId, 'task-1');
+        assert.equal(first.state, 'InProcess');
+        assert.equal((await store.claimTask('worker-b', LEASE))?.taskId, 'task-2');
+        assert.equal(await store.claimTask('worker-c', LEASE), undefined, 'both leased');
+        assert.equal(await store.renewTask('task-1', 'worker-a', LEASE), true);
+        clock.now += LEASE;
+        assert.equal(await store.renewTask('task-2', 'worker-b', LEASE), true);
+        // worker-a's lease on task-1 ran out: worker-c takes it over; worker-a can no longer end it.
+        const taken = await store.claimTask('worker-c', LEASE);
+        assert.equal(taken?.taskId, 'task-1');
+        assert.equal(taken.claims, 2);
+        assert.equal(await store.renewTask('task-1', 'worker-a', LEASE), false);
+        const failure = { ok: false as const, worker: 'worker-a', code: 'VXG_ERR_ENGINE_FAILED', message: 'x' };
+        await assert.rejects(store.finishTask('task-1', 'worker-a', failure), isCode('VXG_ERR_JOB_LEASE_LOST'));
+        const outcome = {
+          ok: true as const,
+          worker: 'worker-c',
+          fileName: 'chest_seg.nii.gz',
+          stem: 'chest',
+          engine: 'classic',
+          timing: { fetch: 1, decode: 2, engine: 3, encode: 4 },
+          zeroShot: {},
+          labelNames: { 300: 'table' },
+        };
+        await store.finishTask('task-1', 'worker-c', outcome);
+        await assert.rejects(store.finishTask('task-1', 'worker-c', outcome), isCode('VXG_ERR_JOB_LEASE_LOST'), 'ended once');
+        assert.deepEqual(await store.getTask('task-1'), { taskId: 'task-1', state: 'Completed', request, outcome, claims: 2 });
+        clock.now += 10 * LEASE;
+        assert.equal((await store.claimTask('worker-d', LEASE))?.taskId, 'task-2', 'a completed task is never claimed again');
+        await store.deleteTask('task-1');
+        assert.equal(await store.getTask('task-1'), undefined);
+        for (let waited = 0; heard.length < 3 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+        assert.deepEqual(heard, ['tasks:task-1', 'tasks:task-2', 'ended:task-1']);
+        for (const stop of unwatch) stop();
       }));
   });
 }

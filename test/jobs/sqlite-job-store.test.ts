@@ -33,10 +33,7 @@ test('the SQLite store is a WAL database with its migrations recorded', async ()
     const db = new Database(path, { readonly: true });
     try {
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-      assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations').all(), [
-        { version: 1, name: 'jobs' },
-        { version: 2, name: 'node_config' },
-      ]);
+      assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations').all(), [{ version: 1, name: 'jobs' }, { version: 2, name: 'node_config' }, { version: 3, name: 'config_version' }, { version: 4, name: 'inference_tasks' }]);
     } finally {
       db.close();
     }
@@ -59,7 +56,7 @@ test('a job store written by a newer Voxgate is refused with VXG_ERR_JOB_STORE',
     db.close();
     assert.throws(
       () => SqliteJobStore.open(path),
-      (err: unknown) => isVoxgateError(err, 'VXG_ERR_JOB_STORE') && /schema version 99, newer than this Voxgate knows \(2\)/.test(err.message),
+      (err: unknown) => isVoxgateError(err, 'VXG_ERR_JOB_STORE') && /schema version 99, newer than this Voxgate knows \(4\)/.test(err.message),
     );
   } finally {
     await dir.remove();

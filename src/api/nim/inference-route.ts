@@ -14,6 +14,7 @@ import type { Engine } from '../../engines/engine.js';
 import { VoxgateError, isVoxgateError } from '../../errors.js';
 import type { ImageInput, InferenceLimits, InferenceResult } from '../../pipeline/inference.js';
 import { runInference } from '../../pipeline/inference.js';
+import type { InferenceRunner } from '../../jobs/offloaded-inference.js';
 import { summarizeLabels } from '../../pipeline/label-summary.js';
 import type { Slots } from '../../pipeline/slots.js';
 import { affineRows } from '../../volume/affine.js';
@@ -31,6 +32,11 @@ export interface InferenceRouteOptions {
   /** Where multipart uploads are spooled while a request runs. */
   uploadDir: string;
   maxUploadBytes: number;
+  /**
+   * Runs requests somewhere else instead of with `engine` under `slots` (nimInference: workers,
+   * offloaded-inference.ts); the answer is the same.
+   */
+  offload?: InferenceRunner;
 }
 
 type Answer = 'zip' | 'file' | 'json';
@@ -82,7 +88,8 @@ export const inferenceRoute: FastifyPluginAsync<InferenceRouteOptions> = async (
       attachValidation: true,
     },
     async (request, reply) => {
-      if (!engine.isReady()) {
+      // Handed to workers, their engines are the ones that must be ready.
+      if (!options.offload && !engine.isReady()) {
         throw new VoxgateError('VXG_ERR_ENGINE_NOT_READY', `The ${engine.info.name} engine is not ready yet; retry when /v1/health/ready answers 200.`);
       }
       const spooled: string[] = [];
@@ -98,17 +105,15 @@ export const inferenceRoute: FastifyPluginAsync<InferenceRouteOptions> = async (
         reply.raw.on('close', () => {
           if (!reply.raw.writableFinished) controller.abort();
         });
-        const result = await slots.run(() =>
-          runInference(
-            {
-              image,
-              prompts: fields.prompts ?? undefined,
-              localWorkingDir: fields.local_working_dir ?? undefined,
-              output: fields.output ?? { extension: '.nii.gz', dtype: 'uint8' },
-            },
-            { engine, limits, signal: controller.signal },
-          ),
-        );
+        const inference = {
+          image,
+          prompts: fields.prompts ?? undefined,
+          localWorkingDir: fields.local_working_dir ?? undefined,
+          output: fields.output ?? { extension: '.nii.gz' as const, dtype: 'uint8' as const },
+        };
+        const context = { engine, limits, signal: controller.signal };
+        // Handed to workers, the fleet limits concurrency; here, the slots do.
+        const result = options.offload ? await options.offload(inference, context) : await slots.run(() => runInference(inference, context));
         observe(metrics, result);
         return sendResult(reply, result, answerKind(request.headers.accept));
       } catch (err) {
@@ -131,6 +136,7 @@ function observe(metrics: Metrics, result: InferenceResult): void {
 function sendResult(reply: FastifyReply, result: InferenceResult, kind: Answer): FastifyReply {
   const t = result.timing;
   reply.header('X-Voxgate-Engine', result.engine);
+  if (result.worker) reply.header('X-Voxgate-Worker', result.worker);
   reply.header('X-Voxgate-Timing', `fetch=${t.fetch.toFixed(1)};decode=${t.decode.toFixed(1)};engine=${t.engine.toFixed(1)};encode=${t.encode.toFixed(1)}`);
   reply.header('Server-Timing', Object.entries(t).map(([k, v]) => `${k};dur=${v.toFixed(1)}`).join(', '));
   if (Object.keys(result.zeroShot).length > 0) {
