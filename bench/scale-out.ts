@@ -22,7 +22,7 @@ import pg from 'pg';
 import { makeTempDir } from '../test/helpers/jobs.js';
 import { ensurePostgres, startPostgres } from '../test/helpers/postgres.js';
 import type { FleetProcess, QueueDicomweb } from '../test/helpers/queue-fleet.js';
-import { startFleetServer, startFleetWorker, startQueueDicomweb, stopFleetProcess } from '../test/helpers/queue-fleet.js';
+import { startFleetServer, startFleetWorker, startQueueDicomweb, startTogether, stopFleetProcess } from '../test/helpers/queue-fleet.js';
 
 const BURST = 120;
 const PACED = 30;
@@ -95,7 +95,7 @@ async function round(workers: number, inferMs: number, database: Awaited<ReturnT
     const settings = { databaseUrl: db.url, dataDir: path.join(dir.path, 'data') };
     const server = await startFleetServer(settings);
     processes.push(server);
-    processes.push(...(await Promise.all(Array.from({ length: workers }, () => startFleetWorker(settings, inferMs)))));
+    await startTogether(processes, Array.from({ length: workers }, () => () => startFleetWorker(settings, inferMs)));
     await client.connect();
     // Warm-up: the first requests pay for connections and JIT.
     for (let n = 0; n < 5; n++) await post(server.url!, dicomweb, `warm${n}`);

@@ -160,11 +160,16 @@ function baseEnv(settings: FleetSettings): NodeJS.ProcessEnv {
   return { ...env, VOXGATE_DATABASE_URL: settings.databaseUrl, VOXGATE_DATA_DIR: settings.dataDir, VOXGATE_LOG_LEVEL: 'warn', ...settings.env };
 }
 
-/** `voxgate serve --no-worker` on a free port; resolves once it answers `/v1/health/ready`. */
+/**
+ * `voxgate serve --no-worker` on a free port; resolves once it answers `/v1/health/ready`. Its DICOM
+ * node listens on a port of the system's choosing: several servers (and other test files running
+ * beside this one) must never race for the default 11112.
+ */
 export async function startFleetServer(settings: FleetSettings): Promise<FleetProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = launch('serve', [...TSX, 'src/cli.ts', 'serve', '--no-worker', '--host', '127.0.0.1', '--port', String(port)], baseEnv(settings), url);
+  const args = [...TSX, 'src/cli.ts', 'serve', '--no-worker', '--host', '127.0.0.1', '--port', String(port), '--dicom-port', '0'];
+  const server = launch('serve', args, baseEnv(settings), url);
   for (let waited = 0; waited < 60_000; waited += 100) {
     const ok = await fetch(`${url}/v1/health/ready`).then((r) => r.ok, () => false);
     if (ok) return server;
@@ -194,4 +199,18 @@ export async function stopFleetProcess(process: FleetProcess, graceMs = 5000): P
   const timer = setTimeout(() => process.child.kill('SIGKILL'), graceMs);
   await process.exited;
   clearTimeout(timer);
+}
+
+/**
+ * Starts several fleet processes at once and adds each that started to `into`, even when another
+ * failed — so the caller's cleanup stops them all and no child outlives its test (a leaked child
+ * keeps the test file's process, and so the whole run, alive).
+ */
+export async function startTogether(into: FleetProcess[], starts: readonly (() => Promise<FleetProcess>)[]): Promise<FleetProcess[]> {
+  const settled = await Promise.allSettled(starts.map((start) => start()));
+  const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  into.push(...started);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return started;
 }

@@ -17,7 +17,7 @@ import { sleep } from '../../src/jobs/retry.js';
 import { makeTempDir } from '../helpers/jobs.js';
 import { ensurePostgres, startPostgres } from '../helpers/postgres.js';
 import type { FleetProcess } from '../helpers/queue-fleet.js';
-import { startFleetServer, startFleetWorker, startQueueDicomweb, stopFleetProcess } from '../helpers/queue-fleet.js';
+import { startFleetServer, startFleetWorker, startQueueDicomweb, startTogether, stopFleetProcess } from '../helpers/queue-fleet.js';
 
 const postgres = await ensurePostgres();
 
@@ -57,8 +57,7 @@ test(
         // NIM requests too are handed to the workers.
         env: { VOXGATE_JOB_LEASE_MS: String(LEASE_MS), VOXGATE_NIM_INFERENCE: 'workers', VOXGATE_ALLOW_PATH: images },
       };
-      const servers = await Promise.all([startFleetServer(settings), startFleetServer(settings)]);
-      processes.push(...servers);
+      const servers = await startTogether(processes, [() => startFleetServer(settings), () => startFleetServer(settings)]);
       await db.connect();
 
       // All jobs are queued before any worker runs, so their start order is the queue's choice.
@@ -88,8 +87,7 @@ test(
         jobIds.push(...batch);
       }
 
-      const workers = await Promise.all([0, 1, 2].map(() => startFleetWorker(settings, INFER_MS)));
-      processes.push(...workers);
+      const workers = await startTogether(processes, [0, 1, 2].map(() => () => startFleetWorker(settings, INFER_MS)));
 
       // kill -9 a worker while it holds a job in its infer step (retrieved, not yet exported).
       const victim = workers[0]!;
