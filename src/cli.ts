@@ -17,7 +17,7 @@ import { workerCommand } from './commands/worker.js';
 const USAGE = `Usage:
   voxgate serve   [--port 8000] [--host 0.0.0.0] [--data-dir ./data] [--config voxgate.yaml]
                   [--allow-path DIR]... [--allow-host HOST]... [--engine classic|onnx|remote]
-                  [--model DIR] [--remote-url URL] [--dicom-port 11112] [--ae-title VOXGATE]
+                  [--model DIR] [--remote-url URL] [--public-url URL] [--dicom-port 11112] [--ae-title VOXGATE]
                   [--database-url postgres://…] [--no-worker] [--token-file FILE]
   voxgate worker  [--database-url …] [--data-dir …] [--engine …]    (runs jobs only)
   voxgate segment IMAGE [--classes a,b] [--point label:i,j,k]... [--negative-point label:i,j,k]...
@@ -39,6 +39,7 @@ const CONFIG_FLAGS = {
   engine: { type: 'string' },
   model: { type: 'string' },
   'remote-url': { type: 'string' },
+  'public-url': { type: 'string' },
   'dicom-port': { type: 'string' },
   'ae-title': { type: 'string' },
   'database-url': { type: 'string' },

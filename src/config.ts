@@ -40,6 +40,16 @@ export const ConfigSchema = z
     engine: z.enum(['classic', 'onnx', 'remote']).default('classic'),
     model: z.string().optional(),
     remoteUrl: z.string().url().optional(),
+    /** Bearer token the remote engine sends to its server (never a flag: it would show in `ps`). */
+    remoteToken: z.string().min(1).optional(),
+    /** One remote inference attempt's limit. */
+    remoteTimeoutMs: int(1000, 3_600_000).default(600_000),
+    /** Tries of a remote inference on transient failures, the first included. */
+    remoteAttempts: int(1, 10).default(3),
+    /** How images reach the remote: multipart upload (a Voxgate), a URL this server lends (a NIM), or auto. */
+    remoteUpload: z.enum(['auto', 'multipart', 'url']).default('auto'),
+    /** This server's base URL as a remote engine's server can reach it (for remoteUpload url). */
+    publicUrl: z.string().url().optional(),
     dicomPort: int(0, 65535).default(11112),
     aeTitle: z.string().min(1).max(16).default('VOXGATE'),
     /** Run the DICOM node (C-ECHO/C-STORE SCP on dicomPort) in `serve`. */

@@ -85,6 +85,12 @@ export const ErrorCodes = {
   VXG_ERR_ENGINE_FAILED: { statusCode: 500 },
   /** A NIM inference handed to the workers (nimInference: workers) that no worker ended in time. */
   VXG_ERR_NIM_WORKER_TIMEOUT: { statusCode: 503 },
+  /** The remote engine's server is unreachable, timed out, answered 5xx/408/429 after the retries, or its circuit is open. */
+  VXG_ERR_REMOTE_UNAVAILABLE: { statusCode: 503 },
+  /** The remote engine's server answered something that is not a label map on the input's grid (broken zip, other shape or geometry). */
+  VXG_ERR_REMOTE_RESPONSE: { statusCode: 502 },
+  /** The remote engine's server refused the request (4xx): prompts its model does not take, or this server's credentials. */
+  VXG_ERR_REMOTE_REJECTED: { statusCode: 400 },
   /** An ONNX model package (folder, model.json or model.onnx) that is not there. */
   VXG_ERR_MODEL_NOT_FOUND: { statusCode: 500 },
   /** A model.json that is not JSON or fails the package schema. */

@@ -7,10 +7,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 /**
- * Routes that never need a token: health checks, and the web page's shell (`/` and its bundles in
- * `/assets/`), which holds no data and must load so that a person can type the token into it.
+ * Routes that never need a token: health checks, the web page's shell (`/` and its bundles in
+ * `/assets/`), which holds no data and must load so that a person can type the token into it, and
+ * the images lent to a remote engine's server, whose unguessable address is their capability.
  */
-const OPEN_ROUTES = [/^\/v1\/health\//, /^\/health\//, /^\/$/, /^\/assets\//];
+const OPEN_ROUTES = [/^\/v1\/health\//, /^\/health\//, /^\/$/, /^\/assets\//, /^\/v1\/remote-inputs\/[^/]+\/[^/]+$/];
 
 function digest(token: string): Buffer {
   return createHash('sha256').update(token).digest();

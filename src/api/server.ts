@@ -28,6 +28,8 @@ import { healthStatusRoute } from './health-status.js';
 import { inferenceRoute } from './nim/inference-route.js';
 import { offloadedInference } from '../jobs/offloaded-inference.js';
 import { infoRoutes } from './nim/info-routes.js';
+import type { RemoteInputs } from '../engines/remote/remote-inputs.js';
+import { remoteInputsRoute } from './remote-inputs-route.js';
 import { sampleRoutes } from './samples.js';
 import { webRoutes } from './web.js';
 
@@ -48,12 +50,14 @@ export interface ServerDependencies {
   node?: { config: NodeConfig; scp?: { readonly activeAssociations: number; readonly pendingGroups: number } };
   /** Whether this process runs a job worker (for `/health/status`). */
   worker?: boolean;
+  /** Images the remote engine lends to its server (served under /v1/remote-inputs/). */
+  remoteInputs?: RemoteInputs;
 }
 
 /** JSON bodies are small (images come by URL or multipart); cap them well below uploads. */
 const MAX_JSON_BODY = 1024 * 1024;
 
-export async function buildServer({ config, engine, metrics = createMetrics(), logger, jobs, webRoot, node, worker }: ServerDependencies): Promise<FastifyInstance> {
+export async function buildServer({ config, engine, metrics = createMetrics(), logger, jobs, webRoot, node, worker, remoteInputs }: ServerDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ?? {
       level: config.logLevel,
@@ -125,6 +129,7 @@ export async function buildServer({ config, engine, metrics = createMetrics(), l
       },
     },
   });
+  if (remoteInputs) await app.register(remoteInputsRoute, { inputs: remoteInputs });
   await app.register(sampleRoutes, { roots: config.allowPath });
   await app.register(webRoutes, { root: webRoot });
   return app;

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Config } from '../config.js';
-import { createEngine } from '../engines/index.js';
+import { createEngine, engineOptions } from '../engines/index.js';
 import { VoxgateError } from '../errors.js';
 import type { NimPrompts } from '../pipeline/prompts.js';
 import { runInference } from '../pipeline/inference.js';
@@ -52,7 +52,7 @@ export async function segmentCommand(options: SegmentOptions, config: Config): P
   const output = options.output ?? `${volumeStem(options.image)}_seg.nii.gz`;
   const extension = volumeExtensionOf(output);
   if (!extension) throw new VoxgateError('VXG_ERR_OUTPUT_FORMAT', `Cannot tell the output format from "${output}": name it .nii.gz, .nii or .nrrd.`);
-  const engine = await createEngine(config.engine, { threads: config.engineThreads, model: config.model });
+  const engine = await createEngine(config.engine, engineOptions(config));
   const bar = progressBar();
   try {
     const result = await runInference(

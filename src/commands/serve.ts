@@ -7,7 +7,8 @@
 import { mkdir } from 'node:fs/promises';
 import { buildServer } from '../api/server.js';
 import type { Config } from '../config.js';
-import { createEngine } from '../engines/index.js';
+import { createEngine, engineOptions } from '../engines/index.js';
+import { RemoteInputs } from '../engines/remote/remote-inputs.js';
 import { pipelineTable } from '../jobs/pipelines.js';
 import { watchConfig } from '../jobs/config-watcher.js';
 import { createInferenceTaskRunner, createJobRunner, openJobStore } from '../jobs/setup.js';
@@ -16,7 +17,9 @@ import { NodeConfig } from '../node/node-config.js';
 
 export async function serveCommand(config: Config): Promise<void> {
   await mkdir(config.dataDir, { recursive: true });
-  const engine = await createEngine(config.engine, { threads: config.engineThreads, model: config.model });
+  // Images a remote engine lends to a NIM that fetches by URL are served by this process's HTTP server.
+  const remoteInputs = new RemoteInputs();
+  const engine = await createEngine(config.engine, engineOptions(config, remoteInputs));
   const store = await openJobStore(config);
   let notify = (): void => {};
   const nodeConfig = await NodeConfig.load(store, pipelineTable(config.pipelines), { ownAeTitle: config.aeTitle });
@@ -35,6 +38,7 @@ export async function serveCommand(config: Config): Promise<void> {
     jobs: { store, onQueued: () => notify() },
     node: { config: nodeConfig, ...(config.dicomNode ? { scp: nodeStatus } : {}) },
     worker: config.worker,
+    remoteInputs,
   });
   // Entries changed by another server on the same database reach this one at once (PostgreSQL NOTIFY) or within 5 s.
   const configWatch = watchConfig(store, () => nodeConfig.refresh(), { onError: (err) => app.log.warn({ err }, 'reloading the DICOM node configuration failed') });

@@ -7,7 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import pino from 'pino';
 import type { Config } from '../config.js';
-import { createEngine } from '../engines/index.js';
+import { createEngine, engineOptions } from '../engines/index.js';
 import { createInferenceTaskRunner, createJobRunner, openJobStore } from '../jobs/setup.js';
 import type { JobSteps } from '../jobs/steps.js';
 
@@ -20,7 +20,7 @@ export async function workerCommand(config: Config, dependencies: WorkerDependen
   const log = pino({ level: config.logLevel, base: { role: 'worker', pid: process.pid } });
   await mkdir(config.dataDir, { recursive: true });
   const store = await openJobStore(config);
-  const engine = await createEngine(config.engine, { threads: config.engineThreads, model: config.model });
+  const engine = await createEngine(config.engine, engineOptions(config));
   const runner = createJobRunner({ config, store, engine, log, steps: dependencies.steps });
   const tasks = createInferenceTaskRunner({ config, store, engine, log });
   const shutdown = async (signal: string): Promise<void> => {

@@ -8,6 +8,9 @@ import { CLASSIC_ENGINE_INFO } from './classic/classic-engine.js';
 import type { Engine } from './engine.js';
 import { loadModelPackage, onnxEngineInfo } from './onnx/model-package.js';
 import type { OnnxEngineOptions } from './onnx/onnx-engine.js';
+import type { RemoteEngineOptions, RemoteUpload } from './remote/remote-engine.js';
+import { RemoteEngine } from './remote/remote-engine.js';
+import type { RemoteInputs } from './remote/remote-inputs.js';
 import { engineModuleUrl, WorkerEngine } from './worker-engine.js';
 
 export interface CreateEngineOptions {
@@ -15,16 +18,56 @@ export interface CreateEngineOptions {
   readonly threads?: number;
   /** `onnx`: the model package (a folder with model.json and model.onnx, or the json file). */
   readonly model?: string;
+  /** `remote`: the server to forward to, and how. */
+  readonly remote?: Partial<RemoteEngineOptions>;
+}
+
+/** The engine settings of a configuration (the subset of Config that engines read). */
+export interface EngineSettings {
+  readonly engineThreads: number;
+  readonly model?: string;
+  readonly remoteUrl?: string;
+  readonly remoteToken?: string;
+  readonly remoteTimeoutMs: number;
+  readonly remoteAttempts: number;
+  readonly remoteUpload: RemoteUpload;
+  readonly publicUrl?: string;
+}
+
+/**
+ * Engine options from the configuration. `inputs` is given by a process that serves HTTP, so that
+ * a remote NIM can fetch images from it (remoteUpload `url`).
+ */
+export function engineOptions(config: EngineSettings, inputs?: RemoteInputs): CreateEngineOptions {
+  return {
+    threads: config.engineThreads,
+    model: config.model,
+    remote: {
+      url: config.remoteUrl,
+      token: config.remoteToken,
+      timeoutMs: config.remoteTimeoutMs,
+      attempts: config.remoteAttempts,
+      upload: config.remoteUpload,
+      publicUrl: config.publicUrl,
+      inputs,
+    },
+  };
 }
 
 /**
  * Builds and loads an engine. `classic` and `onnx` run in worker threads (WorkerEngine); `remote`
- * is not in this version.
+ * forwards to another NIM-compatible server from this thread (it only waits on the network).
  * @example
  * const engine = await createEngine('classic', { threads: 1 });
  * const brain = await createEngine('onnx', { model: 'models/brainchop-gwm' });
+ * const gpu = await createEngine('remote', { remote: { url: 'http://gpu-box:8000' } });
  */
 export async function createEngine(name: string, options: CreateEngineOptions = {}): Promise<Engine> {
+  if (name === 'remote') {
+    const url = options.remote?.url;
+    if (!url) throw new VoxgateError('VXG_ERR_CONFIG_INVALID', 'The remote engine needs the server to forward to: give --remote-url URL (e.g. http://gpu-box:8000).');
+    return RemoteEngine.start({ ...options.remote, url });
+  }
   let engine: WorkerEngine;
   if (name === 'classic') {
     engine = new WorkerEngine({
@@ -36,7 +79,7 @@ export async function createEngine(name: string, options: CreateEngineOptions = 
   } else if (name === 'onnx') {
     engine = await createOnnxWorkerEngine(options);
   } else {
-    throw new VoxgateError('VXG_ERR_CONFIG_INVALID', `engine ${name} is not available in this version (available: classic, onnx).`);
+    throw new VoxgateError('VXG_ERR_CONFIG_INVALID', `engine ${name} is not available (available: classic, onnx, remote).`);
   }
   try {
     await engine.whenReady();

@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { Engine } from '../engines/engine.js';
-import { createEngine } from '../engines/index.js';
+import type { EngineSettings } from '../engines/index.js';
+import { createEngine, engineOptions } from '../engines/index.js';
 import { StoreScp } from '../dicom/net/store-scp.js';
 import { DicomNodeRetriever } from './dicom-node-retriever.js';
 import { DicomSegmenter } from './dicom-segmenter.js';
@@ -56,12 +57,12 @@ export function defaultJobSteps(options: { callingAeTitle: string; storeScp?: ()
 }
 
 /** Engines by name: the server's own for pipelines that name none (or the same), others loaded once on first use. */
-export function engineResolver(config: Pick<Config, 'engine' | 'engineThreads' | 'model'>, engine: Engine): (name?: string) => Promise<Engine> {
+export function engineResolver(config: Pick<Config, 'engine'> & EngineSettings, engine: Engine): (name?: string) => Promise<Engine> {
   const loaded = new Map<string, Promise<Engine>>([[config.engine, Promise.resolve(engine)]]);
   return (name = config.engine) => {
     let found = loaded.get(name);
     if (!found) {
-      found = createEngine(name, { threads: config.engineThreads, model: config.model });
+      found = createEngine(name, engineOptions(config));
       loaded.set(name, found);
     }
     return found;

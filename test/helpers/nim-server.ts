@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/api/server.js';
+import type { ServerDependencies } from '../../src/api/server.js';
 import type { Config, ConfigInput } from '../../src/config.js';
 import { loadConfig } from '../../src/config.js';
 import type { Engine } from '../../src/engines/engine.js';
@@ -24,9 +25,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startVoxgate(engine: Engine, settings: Partial<ConfigInput>): Promise<RunningServer> {
+export async function startVoxgate(engine: Engine, settings: Partial<ConfigInput>, dependencies: Pick<ServerDependencies, 'remoteInputs'> = {}): Promise<RunningServer> {
   const config = loadConfig({ flags: { host: '127.0.0.1', port: 0, ...settings } as Record<string, unknown>, env: {} });
-  const app = await buildServer({ config, engine, logger: false });
+  const app = await buildServer({ config, engine, logger: false, ...dependencies });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}`, config, close: () => app.close() };
