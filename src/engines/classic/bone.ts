@@ -7,6 +7,7 @@
  * @module
  */
 import type { VoxelArray } from '../../volume/datatype.js';
+import { contrastBloodPool } from './blood-pool.js';
 import { componentMask, listComponents } from './components.js';
 import { fillHolesSlicewise } from './fill-holes.js';
 import type { Grid } from './grid.js';
@@ -20,8 +21,10 @@ const MARROW_MEAN_HU = 100;
 export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array): Uint8Array {
   const { dims } = grid;
   const spacing = spacingOf(grid);
+  // Contrast-filled blood reaches bone's HU; it is taken out before anything joins it to the skeleton.
+  const pool = contrastBloodPool(data, grid, body);
   const candidate = new Uint8Array(data.length);
-  for (let p = 0; p < data.length; p++) candidate[p] = body[p] !== 0 && data[p] >= BONE_HU ? 1 : 0;
+  for (let p = 0; p < data.length; p++) candidate[p] = body[p] !== 0 && pool[p] === 0 && data[p] >= BONE_HU ? 1 : 0;
   const minVoxels = 100 / voxelVolume(grid); // 0.1 mL
   const comps = listComponents(candidate, dims, 6, (voxels) => {
     let bright = 0;
@@ -37,7 +40,11 @@ export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array): Uin
     maxArea: Math.floor(2500 / (spacing[ua] * spacing[va])),
     accept: (voxels) => {
       let sum = 0;
-      for (let t = 0; t < voxels.length; t++) sum += data[voxels[t]];
+      for (let t = 0; t < voxels.length; t++) {
+        // A hole that holds blood is a vessel or a heart chamber enclosed by bone, not marrow.
+        if (pool[voxels[t]] !== 0) return false;
+        sum += data[voxels[t]];
+      }
       return sum / voxels.length >= MARROW_MEAN_HU;
     },
   });
