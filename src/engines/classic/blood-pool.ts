@@ -18,7 +18,8 @@ import type { VoxelArray } from '../../volume/datatype.js';
 import { coarseGrid } from './coarse.js';
 import { listComponents } from './components.js';
 import type { Grid } from './grid.js';
-import { spacingOf, voxelVolume } from './grid.js';
+import { voxelVolume } from './grid.js';
+import { growInto } from './geodesic.js';
 
 const CELL_MM = 3;
 const CELL_MEAN_MIN_HU = 150;
@@ -142,41 +143,10 @@ export function contrastBloodPool(data: VoxelArray, grid: Grid, body: Uint8Array
   }
   const mean = s1 / n;
   const std = Math.sqrt(Math.max(0, s2 / n - mean * mean));
-  growIntoBranches(data, grid, body, mask, Math.max(POOL_MIN_HU, mean - BRANCH_STD_FACTOR * std));
-  return mask;
+  // Then into the vessels that leave the pools (the arch's branches, renal and iliac arteries), too
+  // narrow for a core: voxels above the blood's mean − 2.5σ (above cancellous bone) and below
+  // cortical bone, up to BRANCH_MM along the path.
+  const minHu = Math.max(POOL_MIN_HU, mean - BRANCH_STD_FACTOR * std);
+  return growInto(mask, grid, BRANCH_MM, (q) => body[q] !== 0 && data[q]! >= minHu && data[q]! < POOL_MAX_HU);
 }
 
-/**
- * Follows the pools into the vessels that leave them (the arch's branches, renal and iliac
- * arteries), too narrow for a core: voxels connected to the pool, at least `minHu` (the blood's
- * mean − 2.5 σ, above cancellous bone) and below cortical bone, up to BRANCH_MM along the path.
- */
-function growIntoBranches(data: VoxelArray, grid: Grid, body: Uint8Array, mask: Uint8Array, minHu: number): void {
-  const [nx, ny, nz] = grid.dims;
-  const plane = nx * ny;
-  const step = Math.min(...spacingOf(grid));
-  const maxSteps = Math.max(1, Math.round(BRANCH_MM / step));
-  let front: number[] = [];
-  for (let p = 0; p < mask.length; p++) if (mask[p] !== 0) front.push(p);
-  const accept = (q: number): boolean => mask[q] === 0 && body[q] !== 0 && data[q]! >= minHu && data[q]! < POOL_MAX_HU;
-  for (let s = 0; s < maxSteps && front.length > 0; s++) {
-    const next: number[] = [];
-    const visit = (q: number): void => {
-      if (!accept(q)) return;
-      mask[q] = 1;
-      next.push(q);
-    };
-    for (const p of front) {
-      const i = p % nx;
-      const j = Math.floor(p / nx) % ny;
-      const k = Math.floor(p / plane);
-      if (i > 0) visit(p - 1);
-      if (i < nx - 1) visit(p + 1);
-      if (j > 0) visit(p - nx);
-      if (j < ny - 1) visit(p + nx);
-      if (k > 0) visit(p - plane);
-      if (k < nz - 1) visit(p + plane);
-    }
-    front = next;
-  }
-}

@@ -2,13 +2,16 @@
  * The skeleton as one label (VISTA3D group 21): voxels ≥ 200 HU inside the body, in components that
  * hold cortical bone (at least 2% of their voxels, and 3, ≥ 500 HU) and measure ≥ 0.1 mL — which
  * drops contrast-filled vessels (200–450 HU) that do not touch bone, calcified specks and noise —
- * then marrow: holes of up to 25 cm² in each axial slice whose mean is ≥ 100 HU (cancellous bone)
- * are filled, while the spinal canal (cord and CSF, 0–50 HU) and fat stay open.
+ * then marrow: voxels ≥ 100 HU up to 3 mm into what touches that bone, and holes of
+ * up to 25 cm² in each axial slice whose mean is ≥ 100 HU (cancellous bone) are filled, while the
+ * spinal canal (cord and CSF, 0–50 HU) and fat stay open. Contrast-filled blood (blood-pool.ts) is
+ * never a candidate, never grown into and never filled.
  * @module
  */
 import type { VoxelArray } from '../../volume/datatype.js';
 import { contrastBloodPool } from './blood-pool.js';
 import { componentMask, listComponents } from './components.js';
+import { growInto } from './geodesic.js';
 import { fillHolesSlicewise } from './fill-holes.js';
 import type { Grid } from './grid.js';
 import { spacingOf, superiorAxis, voxelVolume } from './grid.js';
@@ -17,6 +20,8 @@ import { planeAxes } from './slices.js';
 const BONE_HU = 200;
 const CORTICAL_HU = 500;
 const MARROW_MEAN_HU = 100;
+const MARROW_MIN_HU = 100;
+const MARROW_GROW_MM = 3;
 
 export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array): Uint8Array {
   const { dims } = grid;
@@ -33,6 +38,10 @@ export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array): Uin
   });
   const keep = comps.list.filter((c) => c.size >= minVoxels && c.stats >= Math.max(3, 0.02 * c.size));
   let bone = componentMask(comps, keep, data.length);
+  // Cancellous bone of a low-dose or osteoporotic spine lies at 100–200 HU: what touches the kept
+  // bone is taken up to MARROW_GROW_MM deep (muscle and fat stay below 100 HU). (A 2 mm closing
+  // before the filling added 0.015 Dice on patient C for 0.6 s on a 512×512×300 CT: left out.)
+  bone = growInto(bone, grid, MARROW_GROW_MM, (p) => body[p] !== 0 && pool[p] === 0 && data[p] >= MARROW_MIN_HU);
 
   const { axis } = superiorAxis(grid);
   const [ua, va] = planeAxes(axis);
