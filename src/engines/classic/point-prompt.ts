@@ -2,25 +2,30 @@
  * Click-to-segment for any object (a VISTA3D label or a zero-shot one): competitive seeded region
  * growing from the positive and negative clicks.
  *
- * - Intensity models. Positive clicks pool the voxels of a 3 mm ball around each click into one
- *   robust model (median μ, σ = 1.4826·MAD; robust to a click near an edge). Each negative click has
- *   its own median. σ is at least the window's noise level (from neighbour differences: a ball of a
- *   few dozen voxels underestimates it). The tolerance is 3σ, at least 0.5% of the window's 1–99% intensity range (a
- *   noiseless image still grows, and the floor scales with the modality).
- * - Growth. One priority flood (a bucket queue over 256 cost levels up to the tolerance) runs two
- *   fronts: positive, whose cost at a voxel is |I − μ|, and negative, whose cost is the distance to
- *   the nearest negative median. A voxel's priority is the largest cost on the path that reached it
- *   (minimax, as in watershed flooding), and the first front to pop it owns it. So each voxel goes
- *   to the click whose path to it stays most similar to that click's tissue; across a weak edge the
- *   other side is cheaper for the negative front, and inside a homogeneous region where both fronts
- *   are equally cheap, equal priorities spread breadth-first and the region is split half-way along
- *   the path (geodesically) between the clicks. This is a "random-walker-lite": deterministic, one
- *   pass, no linear system.
- * - Leak control. The positive volume V(t) at cost level t is watched once the object should be
- *   mostly filled (t ≥ 1.5σ): when it grows by more than 25% within an eighth of the tolerance, the
- *   flood has broken through a weak edge into something bigger, and the region is cut back to the
- *   level before; positive-owned voxels within 2 mm of the cut region are then given back, which
- *   restores the object's noisy rim at the price of a thin layer over the contact.
+ * - Smoothing. The flood runs on the window smoothed by one binomial [1 2 1] pass along each axis
+ *   finer than 1.6 mm: CT noise (σ ≈ 15 HU) is as large as the contrast between abdominal organs,
+ *   and unsmoothed, a flood meets a noisy path into the neighbour long before the object is full.
+ * - Intensity models. Each positive click has its own model: the median of a 2 mm ball (small, so a
+ *   thin object such as a rib is not modelled from its neighbours) and σ = 1.4826·MAD of a 4 mm
+ *   ball, at least the window's noise level. Each negative click has its own median. The tolerance
+ *   is 3σ, at least 0.5% of the window's 1–99% intensity range.
+ * - Growth. Each positive click runs one priority flood (a bucket queue over 256 cost levels up to
+ *   its tolerance) against all negative clicks: positive cost |I − μ|, negative cost the distance to
+ *   the nearest negative median plus σ/4 (ties go to the object, so a negative click next to the
+ *   object in its own tissue does not carve out its middle). A voxel's priority is the largest cost
+ *   on the path that reached it (minimax, as in watershed flooding), and the first front to pop it
+ *   owns it; across a weak edge the other side is cheaper for the negative front. The object is the
+ *   union of the positive clicks' regions.
+ * - Leak control. The flood's region at cost level t, R(t), grows with t; it is cut back to the last
+ *   plausible level. (1) A jump: once t ≥ 1.5σ, when R grows by more than 25% within an eighth of
+ *   the tolerance, the flood broke through a weak edge. (2) A size limit: R(t) may hold at most
+ *   200·d³ mm³, d being the click's depth in R (the largest ball around the click that is at least
+ *   half region), judged with the depth a few levels earlier; a flood that breaks from a rib into
+ *   the body around it keeps the rib's depth but gains a thousandfold volume. After a cut,
+ *   positive-owned voxels within 2 mm are given back (the object's noisy rim).
+ * - Rim. Smoothing blurs the object's outer layer towards its surroundings; up to 3 layers of
+ *   neighbours (along the smoothed axes) whose smoothed value is nearer the object's median than the
+ *   surroundings' median (and than every negative median) are added: the edge at half contrast.
  * - Window. The flood runs in a box of ±R mm around the positive clicks (R = 40 mm, or more for
  *   clicks far apart); when the object reaches the box's side, R doubles (up to 160 mm and 32 M
  *   voxels) and it runs again.
@@ -36,12 +41,29 @@ import { BucketQueue } from './bucket-queue.js';
 import { selectComponents } from './components.js';
 import { fillHoles3d } from './fill-holes.js';
 import type { Box, Grid } from './grid.js';
-import { boxDims, cropArray, spacingOf } from './grid.js';
+import { boundingBox, boxDims, cropArray, spacingOf } from './grid.js';
+import type { Dims } from '../../volume/volume.js';
 import type { RobustStats } from './intensity.js';
 import { quantileSorted, robustStats } from './intensity.js';
 import { open } from './morphology.js';
 
 const SAMPLE_RADIUS_MM = 4;
+/** Radius (mm) of the ball whose median is the object's intensity: small, so a thin object's neighbours stay out. */
+const CENTRE_RADIUS_MM = 2;
+/** Largest volume an object may have for the depth of its clicks, in units of depth³ (see sizeCut). */
+/** Depth of a click in a region (sizeCut): the largest ball around it that is at least half region, in 0.5 mm steps up to 40 mm. */
+const DEPTH_INSIDE_FRACTION = 0.5;
+/** Levels by which the depth lags the volume in sizeCut (a leak's jump is judged by the depth before it). */
+const DEPTH_LAG = 8;
+const DEPTH_STEP_MM = 0.5;
+const DEPTH_MAX_MM = 40;
+const SIZE_RATIO = 200;
+/** Axes finer than this are smoothed (coarser ones are averaged enough by the scanner's voxel). */
+const SMOOTH_MAX_SPACING_MM = 1.6;
+/** Layers of raw-intensity rim given back after the smoothed flood (the blur's reach, see addRim). */
+const RIM_LAYERS = 3;
+/** How much nearer (in units of the click's σ) a negative click's intensity must be to take a voxel from the object. */
+const NEGATIVE_MARGIN_SIGMA = 0.25;
 const K_SIGMA = 3;
 const LEVELS = 256;
 const START_RADIUS_MM = 40;
@@ -74,8 +96,6 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
   }
   const spacing = spacingOf(grid);
   const flat = (p: readonly number[]): number => p[0] + dims[0] * (p[1] + dims[1] * p[2]);
-  const model = robustStats(sampleBalls(data, grid, positives));
-  const negMedians = negatives.map((p) => robustStats(sampleBalls(data, grid, [p])).median);
 
   let spread = 0;
   for (const a of positives) for (const b of positives) spread = Math.max(spread, Math.hypot(...[0, 1, 2].map((x) => (a[x] - b[x]) * spacing[x])));
@@ -88,22 +108,52 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
     const wd = boxDims(window);
     const local = (p: readonly number[]): number => p[0] - lo[0] + wd[0] * (p[1] - lo[1] + wd[1] * (p[2] - lo[2]));
     const inWindow = (p: readonly number[]): boolean => [0, 1, 2].every((a) => p[a] >= lo[a] && p[a] <= hi[a]);
-    const sigma = Math.max(model.sigma, windowNoise(sub));
-    const tolerance = Math.max(K_SIGMA * sigma, 0.005 * windowRange(sub), 1e-6);
-    const grown = competitiveGrow(
-      sub,
-      wd,
-      positives.map(local),
-      negatives.filter(inWindow).map(local),
-      { ...model, sigma },
-      negMedians.filter((_, n) => inWindow(negatives[n])),
-      tolerance,
-      Math.max(1, Math.round(RECOVERY_MM / Math.min(...spacing))),
-    );
-    const smooth = Math.max(1, Math.min(...spacing) * 1.01);
-    let region = open(grown.positive, wd, spacing, smooth);
+    const smooth = smoothBinomial(sub, wd, spacing);
     const seeds = positives.map(local);
+    const sample = (points: readonly number[], r: number): Float64Array => sampleBalls(smooth, wd, spacing, points, r);
+    const centre = robustStats(sample(seeds, CENTRE_RADIUS_MM));
+    const negInWindow = negatives.filter(inWindow).map(local);
+    const negMedians = negInWindow.map((p) => robustStats(sample([p], CENTRE_RADIUS_MM)).median);
+    // Each positive click floods on its own, with its own intensity model and its own leak and size
+    // limits, against all the negative clicks; the object is the union. Corrective clicks often
+    // land on another part of the object (a rib's cortex after its marrow, a thin end of an organ):
+    // pooled statistics would blur the parts into neither, and one part's leak would be judged by
+    // another part's depth.
+    const posMedians = seeds.map((p) => robustStats(sample([p], CENTRE_RADIUS_MM)).median);
+    const noise = windowNoise(smooth);
+    const floor = Math.max(0.005 * windowRange(smooth), 1e-6);
+    const recovery = Math.max(1, Math.round(RECOVERY_MM / Math.min(...spacing)));
+    const positive = new Uint8Array(sub.length);
+    const negativeAny = new Uint8Array(sub.length);
+    let model: RobustStats = centre;
+    let tolerance = 0;
+    for (const [n, seed] of seeds.entries()) {
+      const spreadStats = robustStats(sample([seed], SAMPLE_RADIUS_MM));
+      const seedModel: RobustStats = { median: posMedians[n], sigma: Math.max(spreadStats.sigma, noise), count: spreadStats.count };
+      const seedTolerance = Math.max(K_SIGMA * seedModel.sigma, floor);
+      const grown = competitiveGrow(smooth, wd, spacing, [seed], negInWindow, seedModel, negMedians, seedTolerance, recovery);
+      for (let p = 0; p < sub.length; p++) {
+        positive[p] |= grown.positive[p];
+        negativeAny[p] |= grown.negative[p];
+      }
+      if (n === 0) model = { median: centre.median, sigma: seedModel.sigma, count: centre.count };
+      tolerance = Math.max(tolerance, seedTolerance);
+    }
+    // A voxel one click's front gave to a negative click but another click's front claimed stays the object's.
+    const negative = new Uint8Array(sub.length);
+    for (let p = 0; p < sub.length; p++) negative[p] = negativeAny[p] & (positive[p] ^ 1);
+    const grown = { positive, negative };
+    const sigma = model.sigma;
+    const openRadius = Math.max(1, Math.min(...spacing) * 1.01);
+    let region = open(grown.positive, wd, spacing, openRadius);
     if (!seeds.some((s) => region[s] !== 0)) region = grown.positive;
+    const blurred = spacing.map((s) => s <= SMOOTH_MAX_SPACING_MM);
+    if (blurred.some((b) => b)) {
+      const outside = outsideMedian(region, grown.negative, smooth, wd, blurred);
+      for (let layer = 0; layer < RIM_LAYERS; layer++) addRim(region, grown.negative, smooth, wd, blurred, posMedians, [outside, ...negMedians]);
+    }
+    const rawSpread = withinSpread(seeds.map((p, n) => ({ values: sampleBalls(sub, wd, spacing, [p], SAMPLE_RADIUS_MM), median: posMedians[n] })));
+    const rawTolerance = Math.max(K_SIGMA * Math.max(rawSpread.sigma, windowNoise(sub)), tolerance);
     region = fillHoles3d(region, wd);
     for (let p = 0; p < region.length; p++) if (grown.negative[p] !== 0) region[p] = 0;
     region = selectComponents(region, wd, seeds, 6);
@@ -121,30 +171,62 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
         for (let i = 0; i < wd[0]; i++, s++) if (region[s] !== 0) mask[row + i] = 1;
       }
     }
-    return { mask, window, model, tolerance };
+    return { mask, window, model: { ...model, sigma }, tolerance: rawTolerance };
   }
 }
 
-/** Intensities in a ball of SAMPLE_RADIUS_MM (at least the 6-neighbourhood) around each point. */
-function sampleBalls(data: VoxelArray, grid: Grid, points: readonly (readonly number[])[]): Float64Array {
-  const { dims } = grid;
-  const spacing = spacingOf(grid);
-  const r = Math.max(SAMPLE_RADIUS_MM, Math.max(...spacing) * 1.01);
+/** Values in a ball of `radiusMm` (at least the 6-neighbourhood) around each point of a window. */
+function sampleBalls(values: ArrayLike<number>, wd: readonly number[], spacing: readonly number[], points: readonly number[], radiusMm: number): Float64Array {
+  const r = Math.max(radiusMm, Math.max(...spacing) * 1.01);
   const radii = spacing.map((s) => Math.floor(r / s));
-  const values: number[] = [];
+  const out: number[] = [];
   for (const p of points) {
+    const k0 = Math.floor(p / (wd[0] * wd[1]));
+    const j0 = Math.floor((p - k0 * wd[0] * wd[1]) / wd[0]);
+    const i0 = p - wd[0] * (j0 + wd[1] * k0);
     for (let dk = -radii[2]; dk <= radii[2]; dk++) {
       for (let dj = -radii[1]; dj <= radii[1]; dj++) {
         for (let di = -radii[0]; di <= radii[0]; di++) {
           if ((di * spacing[0]) ** 2 + (dj * spacing[1]) ** 2 + (dk * spacing[2]) ** 2 > r * r) continue;
-          const i = p[0] + di, j = p[1] + dj, k = p[2] + dk;
-          if (i < 0 || j < 0 || k < 0 || i >= dims[0] || j >= dims[1] || k >= dims[2]) continue;
-          values.push(data[i + dims[0] * (j + dims[1] * k)]);
+          const i = i0 + di, j = j0 + dj, k = k0 + dk;
+          if (i < 0 || j < 0 || k < 0 || i >= wd[0] || j >= wd[1] || k >= wd[2]) continue;
+          out.push(values[i + wd[0] * (j + wd[1] * k)]);
         }
       }
     }
   }
-  return Float64Array.from(values);
+  return Float64Array.from(out);
+}
+
+/**
+ * One binomial [1 2 1]/4 pass along each axis (clamped at the borders): it cuts white noise σ about
+ * fourfold, so similar tissues (organs 10 HU apart under 15 HU noise) separate by intensity, at the
+ * price of a half-voxel blur of edges.
+ */
+function smoothBinomial(sub: VoxelArray, wd: readonly number[], spacing: readonly number[]): Float32Array {
+  let cur = Float32Array.from(sub);
+  const [nx, ny, nz] = wd;
+  const strides = [1, nx, nx * ny];
+  for (let a = 0; a < 3; a++) {
+    if (spacing[a] > SMOOTH_MAX_SPACING_MM || wd[a] < 2) continue;
+    const st = strides[a];
+    const len = wd[a];
+    const next = new Float32Array(cur.length);
+    // Lines along axis a start at every voxel whose coordinate on a is 0.
+    for (let k = 0; k < (a === 2 ? 1 : nz); k++) {
+      for (let j = 0; j < (a === 1 ? 1 : ny); j++) {
+        for (let i = 0; i < (a === 0 ? 1 : nx); i++) {
+          const start = i + nx * (j + ny * k);
+          const last = start + (len - 1) * st;
+          next[start] = 0.75 * cur[start] + 0.25 * cur[start + st];
+          next[last] = 0.75 * cur[last] + 0.25 * cur[last - st];
+          for (let p = start + st; p < last; p += st) next[p] = 0.25 * (cur[p - st] + cur[p + st]) + 0.5 * cur[p];
+        }
+      }
+    }
+    cur = next;
+  }
+  return cur;
 }
 
 /**
@@ -152,7 +234,7 @@ function sampleBalls(data: VoxelArray, grid: Grid, points: readonly (readonly nu
  * first axis. Differences cancel the anatomy except at edges, which the median ignores; this guards
  * the seed model's σ, which a small ball estimates poorly.
  */
-function windowNoise(sub: VoxelArray): number {
+function windowNoise(sub: ArrayLike<number> & { length: number }): number {
   const stride = Math.max(1, Math.floor(sub.length / 20000));
   const diffs = new Float64Array(Math.ceil((sub.length - 1) / stride));
   let t = 0;
@@ -162,7 +244,7 @@ function windowNoise(sub: VoxelArray): number {
 }
 
 /** The 1st–99th percentile spread of a window (from a strided sample). */
-function windowRange(sub: VoxelArray): number {
+function windowRange(sub: ArrayLike<number>): number {
   const stride = Math.max(1, Math.floor(sub.length / 20000));
   const sample = new Float64Array(Math.ceil(sub.length / stride));
   for (let p = 0, t = 0; p < sub.length; p += stride, t++) sample[t] = sub[p];
@@ -176,8 +258,9 @@ interface Grown {
 }
 
 function competitiveGrow(
-  data: VoxelArray,
+  data: ArrayLike<number>,
   dims: readonly [number, number, number],
+  spacing: readonly number[],
   positives: readonly number[],
   negatives: readonly number[],
   model: RobustStats,
@@ -194,12 +277,15 @@ function competitiveGrow(
   const histogram = new Float64Array(LEVELS);
   const queue = new BucketQueue(LEVELS);
   const scale = (LEVELS - 1) / tolerance;
-  const mu = model.median;
+  // Ties go to the object: a negative click takes only what is clearly nearer its own intensity
+  // or what the object reaches only over a barrier, so a negative click that lands in the object's
+  // own tissue (next to it, to trim a bulge) cannot carve its middle out.
+  const negativeMargin = NEGATIVE_MARGIN_SIGMA * model.sigma;
   const cost = (v: number, front: number): number => {
-    if (front === 1) return Math.abs(v - mu);
     let best = Infinity;
+    if (front === 1) return Math.abs(v - model.median);
     for (const m of negMedians) best = Math.min(best, Math.abs(v - m));
-    return best;
+    return best + negativeMargin;
   };
   for (const p of negatives) {
     pushed[p] |= 2;
@@ -237,7 +323,7 @@ function competitiveGrow(
       queue.push(q, Math.floor(c * scale), front);
     }
   }
-  const cut = leakCut(histogram, model.sigma * scale);
+  const cut = Math.min(leakCut(histogram, model.sigma * scale), sizeCut(histogram, level, owner, dims, spacing, positives));
   const positive = new Uint8Array(n);
   const negative = new Uint8Array(n);
   const frontier: number[] = [];
@@ -286,6 +372,157 @@ function leakCut(histogram: Float64Array, sigmaLevels: number): number {
     if (cumulative[b] > 1.25 * before + 20) return b - width;
   }
   return LEVELS - 1;
+}
+
+/**
+ * The highest level at which the positive region is still plausible for the depth of its click:
+ * its volume at most SIZE_RATIO · d³, d being the radius of the largest ball around the click that
+ * is at least half region (robust to the noise holes of a region still filling in), taken
+ * DEPTH_LAG levels earlier so that a leak is judged by the depth before it. A click put inside an
+ * object sits some depth d deep in it; a flood that has broken into the body around a thin object
+ * (a rib, a vessel) keeps that d but gains orders of magnitude of volume. The ratio allows
+ * elongated objects (a vessel of radius d is π·d²·length, i.e. length ≈ 60·d for 200). Regions
+ * still sparse (the click not yet two voxels deep) or smaller than a two-voxel depth allows are
+ * never judged.
+ */
+function sizeCut(
+  histogram: Float64Array,
+  level: Uint8Array,
+  owner: Uint8Array,
+  dims: readonly [number, number, number],
+  spacing: readonly number[],
+  seeds: readonly number[],
+): number {
+  const [nx, ny] = dims;
+  const nxy = nx * ny;
+  const voxelMm3 = spacing[0] * spacing[1] * spacing[2];
+  const shells = Math.ceil(DEPTH_MAX_MM / DEPTH_STEP_MM);
+  const depth = new Float64Array(LEVELS);
+  for (const seed of seeds) {
+    const k0 = Math.floor(seed / nxy);
+    const j0 = Math.floor((seed - k0 * nxy) / nx);
+    const i0 = seed - nx * (j0 + ny * k0);
+    // counts[shell · (LEVELS + 1) + level]: voxels at that distance from the seed and that level (LEVELS: never positive).
+    const counts = new Float64Array(shells * (LEVELS + 1));
+    // Only the ball of DEPTH_MAX_MM around the seed counts: each row is scanned over its chord.
+    const r2 = DEPTH_MAX_MM * DEPTH_MAX_MM;
+    for (let k = 0; k < dims[2]; k++) {
+      const dz2 = ((k - k0) * spacing[2]) ** 2;
+      for (let j = 0; j < ny; j++) {
+        const dyz2 = dz2 + ((j - j0) * spacing[1]) ** 2;
+        if (dyz2 >= r2) continue;
+        const half = Math.floor(Math.sqrt(r2 - dyz2) / spacing[0]);
+        const row = nx * (j + ny * k);
+        for (let i = Math.max(0, i0 - half); i <= Math.min(nx - 1, i0 + half); i++) {
+          const shell = Math.floor(Math.sqrt(dyz2 + ((i - i0) * spacing[0]) ** 2) / DEPTH_STEP_MM);
+          const p = row + i;
+          if (shell < shells) counts[shell * (LEVELS + 1) + (owner[p] === 1 ? level[p] : LEVELS)]++;
+        }
+      }
+    }
+    const total = new Float64Array(shells);
+    for (let sh = 0; sh < shells; sh++) for (let l = 0; l <= LEVELS; l++) total[sh] += counts[sh * (LEVELS + 1) + l];
+    const inside = new Float64Array(shells);
+    for (let t = 0; t < LEVELS; t++) {
+      let ballIn = 0;
+      let ballAll = 0;
+      let d = 0;
+      for (let sh = 0; sh < shells; sh++) {
+        inside[sh] += counts[sh * (LEVELS + 1) + t];
+        ballIn += inside[sh];
+        ballAll += total[sh];
+        if (ballAll > 0 && ballIn >= DEPTH_INSIDE_FRACTION * ballAll) d = (sh + 1) * DEPTH_STEP_MM;
+      }
+      depth[t] = Math.max(depth[t], d);
+    }
+  }
+  // A region still filling in (sparse, its clicks seemingly shallow) is never judged: only from a
+  // volume that a depth of two voxels allows.
+  const smallest = SIZE_RATIO * (2 * Math.max(...spacing)) ** 3;
+  const established = 2 * Math.min(...spacing);
+  let volume = 0;
+  let cut = 0;
+  for (let t = 0; t < LEVELS; t++) {
+    volume += histogram[t] * voxelMm3;
+    const before = depth[Math.max(0, t - DEPTH_LAG)];
+    if (volume <= SIZE_RATIO * before ** 3 || volume <= smallest || before < established) cut = t;
+    else break;
+  }
+  return cut;
+}
+
+/** 1.4826 · the median absolute deviation of each sample from its own median, pooled. */
+function withinSpread(samples: readonly { values: Float64Array; median: number }[]): RobustStats {
+  const dev = Float64Array.from(samples.flatMap(({ values, median }) => Array.from(values, (v) => Math.abs(v - median))));
+  const { median } = robustStats(dev);
+  return { median: 0, sigma: 1.4826 * median, count: dev.length };
+}
+
+/**
+ * The median (smoothed) intensity of the surroundings: the layer RIM_LAYERS + 1 voxels outside
+ * `region`, beyond the blurred edge (the negative front's voxels excluded).
+ */
+function outsideMedian(region: Uint8Array, negative: Uint8Array, values: ArrayLike<number>, wd: readonly number[], axes: readonly boolean[]): number {
+  const grown = Uint8Array.from(region);
+  let shell: number[] = [];
+  for (let layer = 0; layer <= RIM_LAYERS; layer++) {
+    const next: number[] = [];
+    forEachRimVoxel(grown, negative, wd, axes, (p) => next.push(p));
+    if (next.length === 0) break;
+    for (const p of next) grown[p] = 1;
+    shell = next;
+  }
+  return robustStats(Float64Array.from(shell, (p) => values[p])).median;
+}
+
+/**
+ * Adds to `region` its 6-neighbours whose smoothed intensity is nearer a positive click's median
+ * than the median of the surroundings and than every negative click's median (`others`): the smoothing blurred the object's outer layer
+ * halfway towards its surroundings, out of the flood's tolerance; the half-way point between object
+ * and surroundings is where the edge is. The negative front's voxels are never added.
+ */
+function addRim(
+  region: Uint8Array,
+  negative: Uint8Array,
+  values: ArrayLike<number>,
+  wd: readonly number[],
+  axes: readonly boolean[],
+  medians: readonly number[],
+  others: readonly number[],
+): void {
+  const rim: number[] = [];
+  forEachRimVoxel(region, negative, wd, axes, (p) => {
+    const v = values[p];
+    const near = Math.min(...medians.map((m) => Math.abs(v - m)));
+    if (others.every((o) => near < Math.abs(v - o))) rim.push(p);
+  });
+  for (const p of rim) region[p] = 1;
+}
+
+/**
+ * Calls `visit` for each voxel outside `region` (and not `negative`) that touches it along one of
+ * `axes`; only the region's bounding box, one voxel wider, is scanned.
+ */
+function forEachRimVoxel(region: Uint8Array, negative: Uint8Array, wd: readonly number[], axes: readonly boolean[], visit: (p: number) => void): void {
+  const [ax, ay, az] = axes;
+  const [nx, ny, nz] = wd;
+  const nxy = nx * ny;
+  const box = boundingBox(region, wd as Dims);
+  if (!box) return;
+  const lo = box.min.map((v) => Math.max(0, v - 1));
+  const hi = box.max.map((v, a) => Math.min(wd[a] - 1, v + 1));
+  for (let k = lo[2]; k <= hi[2]; k++) {
+    for (let j = lo[1]; j <= hi[1]; j++) {
+      for (let i = lo[0], p = lo[0] + nx * (j + ny * k); i <= hi[0]; i++, p++) {
+        if (region[p] !== 0 || negative[p] !== 0) continue;
+        const touches =
+          (ax && ((i > 0 && region[p - 1] !== 0) || (i < nx - 1 && region[p + 1] !== 0))) ||
+          (ay && ((j > 0 && region[p - nx] !== 0) || (j < ny - 1 && region[p + nx] !== 0))) ||
+          (az && ((k > 0 && region[p - nxy] !== 0) || (k < nz - 1 && region[p + nxy] !== 0)));
+        if (touches) visit(p);
+      }
+    }
+  }
 }
 
 /** Whether the region reaches a side of the window that is not the image's border. */
