@@ -5,6 +5,8 @@ import { selectComponents } from '../../src/engines/classic/components.js';
 import { segmentFromPoints } from '../../src/engines/classic/point-prompt.js';
 import type { PointPrompt } from '../../src/engines/engine.js';
 import { isVoxgateError } from '../../src/errors.js';
+import type { Affine } from '../../src/volume/affine.js';
+import { affineFrom } from '../../src/volume/affine.js';
 import { createVolume } from '../../src/volume/volume.js';
 import type { Phantom } from '../helpers/phantoms.js';
 import { buildPhantom, countOf, dice, labelMask } from '../helpers/phantoms.js';
@@ -100,5 +102,85 @@ describe('classic engine point prompts', () => {
       () => segmentFromPoints(fine.volume.data, grid(fine), click(fine, 1, [], [fine.landmarks.sphere])),
       (err) => isVoxgateError(err, 'VXG_ERR_PROMPT_INVALID'),
     );
+  });
+});
+
+/** A small synthetic CT (1 mm voxels) drawn by `hu(x, y, z)` in voxel units, with seeded Gaussian noise of σ 10 HU. */
+function synthetic(dims: [number, number, number], hu: (x: number, y: number, z: number) => number): { data: Int16Array; grid: { dims: [number, number, number]; affine: Affine } } {
+  let state = 12345;
+  const uniform = (): number => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state + 0.5) / 4294967296;
+  };
+  const data = new Int16Array(dims[0] * dims[1] * dims[2]);
+  for (let k = 0, p = 0; k < dims[2]; k++) {
+    for (let j = 0; j < dims[1]; j++) {
+      for (let i = 0; i < dims[0]; i++, p++) {
+        const gauss = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+        data[p] = Math.round(hu(i, j, k) + 10 * gauss);
+      }
+    }
+  }
+  const affine = affineFrom([[1, 0, 0], [0, 1, 0], [0, 0, 1]], [0, 0, 0]);
+  return { data, grid: { dims, affine } };
+}
+
+function maskOf(dims: readonly number[], inside: (x: number, y: number, z: number) => boolean): Uint8Array {
+  const m = new Uint8Array(dims[0] * dims[1] * dims[2]);
+  for (let k = 0, p = 0; k < dims[2]; k++) for (let j = 0; j < dims[1]; j++) for (let i = 0; i < dims[0]; i++, p++) m[p] = inside(i, j, k) ? 1 : 0;
+  return m;
+}
+
+describe('classic engine point prompts: leaks, corrective clicks', () => {
+  test('a click in the marrow of a thin bone: the size limit bounds the leak into the body around it', () => {
+    // A rib-like tube along x: marrow (radius 2.5 mm, 120 HU) in a cortex (to radius 4 mm, 500 HU)
+    // in soft tissue (40 HU). A 4 mm ball around the click straddles marrow and cortex, so its spread
+    // (hundreds of HU) makes a tolerance that takes in the tissue. The size limit stops the flood
+    // at 200·d³ mm³ (d = 4 mm, the click's depth): the whole bone plus a bounded leak, not the body
+    // (a known limit: Dice 0.50 here, the leak is bounded, not removed).
+    const dims: [number, number, number] = [100, 60, 60];
+    const r2 = (y: number, z: number): number => (y - 30) ** 2 + (z - 30) ** 2;
+    const inX = (x: number): boolean => x >= 10 && x < 90;
+    const bone = (x: number, y: number, z: number): boolean => inX(x) && r2(y, z) <= 16;
+    const { data, grid: g } = synthetic(dims, (x, y, z) => (inX(x) && r2(y, z) <= 6.25 ? 120 : bone(x, y, z) ? 500 : 40));
+    const { mask } = segmentFromPoints(data, g, { label: 1, points: [[50, 30, 30]], pointLabels: [1] });
+    const truth = maskOf(dims, bone);
+    assert.equal(countOf(truth), 3920);
+    assert.equal(overlap(mask, truth), 3920);
+    assert.equal(countOf(mask), 11645);
+    assert.ok(countOf(mask) <= 200 * 4 ** 3, 'within the size limit');
+  });
+
+  test('a second positive click on a part of another intensity adds that part', () => {
+    // Two touching boxes, 100 and 200 HU, in 0 HU: one click gives its own box (and a blurred rim of
+    // the other's face); a click in each gives both (each click floods with its own model).
+    const dims: [number, number, number] = [60, 40, 40];
+    const partA = (x: number, y: number, z: number): boolean => x >= 10 && x < 30 && y >= 10 && y < 30 && z >= 10 && z < 30;
+    const partB = (x: number, y: number, z: number): boolean => x >= 30 && x < 45 && y >= 10 && y < 30 && z >= 10 && z < 30;
+    const { data, grid: g } = synthetic(dims, (x, y, z) => (partA(x, y, z) ? 100 : partB(x, y, z) ? 200 : 0));
+    const one = segmentFromPoints(data, g, { label: 1, points: [[20, 20, 20]], pointLabels: [1] }).mask;
+    const two = segmentFromPoints(data, g, { label: 1, points: [[20, 20, 20], [37, 20, 20]], pointLabels: [1, 1] }).mask;
+    const a = maskOf(dims, partA);
+    const both = maskOf(dims, (x, y, z) => partA(x, y, z) || partB(x, y, z));
+    assert.equal(countOf(one), 8340);
+    assert.equal(countOf(two), 14487);
+    assert.equal(overlap(one, a), 7853);
+    assert.equal(overlap(two, both), 13815);
+    assert.ok(dice(two, both) >= 0.96, `Dice ${dice(two, both).toFixed(4)} with both clicks`);
+  });
+
+  test('a negative click in the same tissue as the object, near the positive click, does not carve the object', () => {
+    // A sphere (radius 10, 100 HU) in 0 HU with the negative click 6 voxels from the positive one,
+    // inside the sphere (a corrective click put too close): the same tissue on both sides, so ties
+    // go to the object and the negative click keeps only its own voxels.
+    const dims: [number, number, number] = [40, 40, 40];
+    const sphere = (x: number, y: number, z: number): boolean => (x - 20) ** 2 + (y - 20) ** 2 + (z - 20) ** 2 <= 100;
+    const { data, grid: g } = synthetic(dims, (x, y, z) => (sphere(x, y, z) ? 100 : 0));
+    const { mask } = segmentFromPoints(data, g, { label: 1, points: [[20, 20, 20], [26, 20, 20]], pointLabels: [1, 0] });
+    const truth = maskOf(dims, sphere);
+    assert.equal(countOf(truth), 4169);
+    assert.equal(countOf(mask), 4129);
+    assert.equal(overlap(mask, truth), 4129);
+    assert.ok(dice(mask, truth) >= 0.99, `Dice ${dice(mask, truth).toFixed(4)}`);
   });
 });
