@@ -1,0 +1,66 @@
+/**
+ * The classic engine alone (no HTTP, no decoding), on the generated 512×512×300 CT of
+ * fixtures/synthetic-ct.ts: everything-mode (lung, bone, trachea, airway) and one click once the
+ * volume is loaded (a lung, and a vertebral body), each beside its target; and the process's peak
+ * memory beside the decoded image's size (target ≤ 4×).
+ *
+ * Targets (issue 4): everything ≤ 5 s and one click ≤ 1 s on the 2-core machine; peak memory
+ * ≤ 4× the decoded image. The engine runs in this thread here (in the server it runs in a worker
+ * thread, to which the image is transferred, not copied). Best of 3 after one warm-up run each.
+ * @module
+ */
+import os from 'node:os';
+import { segmentClassic } from '../src/engines/classic/classic-engine.js';
+import type { SegmentationPrompts } from '../src/engines/engine.js';
+import { createVolume } from '../src/volume/volume.js';
+import { AFFINE, DIMS, generateCt } from './fixtures/synthetic-ct.js';
+
+const RUNS = 3;
+const MiB = 1024 * 1024;
+
+function rssMiB(): number {
+  return process.memoryUsage().rss / MiB;
+}
+
+function best(run: () => void): number {
+  run(); // warm-up (JIT)
+  let fastest = Infinity;
+  for (let n = 0; n < RUNS; n++) {
+    const started = performance.now();
+    run();
+    fastest = Math.min(fastest, performance.now() - started);
+  }
+  return fastest;
+}
+
+const baseline = rssMiB();
+const data = generateCt();
+const imageMiB = data.byteLength / MiB;
+const volume = createVolume(DIMS, data, AFFINE as unknown as Parameters<typeof createVolume>[2]);
+const segment = (prompts: SegmentationPrompts): void => void segmentClassic(volume, prompts);
+
+const everything = best(() => segment({ classes: [20, 21, 57, 132] }));
+// Clicks at known places of the synthetic body: the centre of the left lung, and of the vertebral body.
+const lung = best(() => segment({ classes: [], points: { label: 140, points: [[406, 250, 250]], pointLabels: [1] } }));
+const vertebra = best(() => segment({ classes: [], points: { label: 141, points: [[256, 345, 150]], pointLabels: [1] } }));
+const peak = process.resourceUsage().maxRSS / 1024; // KiB → MiB
+
+console.log(`classic engine on a generated CT ${DIMS.join('×')} int16 (${imageMiB.toFixed(0)} MiB decoded); best of ${RUNS}, node ${process.version}, ${os.availableParallelism()} CPUs, load ${os.loadavg()[0].toFixed(1)}`);
+const rows: [string, string, string, string, string][] = [
+  ['everything (20, 21, 57, 132)', `${everything.toFixed(0)} ms`, '≤ 5000 ms', everything <= 5000 ? 'PASS' : 'MISS', ''],
+  ['one click: a lung', `${lung.toFixed(0)} ms`, '≤ 1000 ms', lung <= 1000 ? 'PASS' : 'MISS', 'volume already loaded'],
+  ['one click: a vertebral body', `${vertebra.toFixed(0)} ms`, '≤ 1000 ms', vertebra <= 1000 ? 'PASS' : 'MISS', ''],
+  [
+    'peak memory (process RSS)',
+    `${peak.toFixed(0)} MiB = ${(peak / imageMiB).toFixed(2)}× image`,
+    '≤ 4× image',
+    peak <= 4 * imageMiB ? 'PASS' : 'MISS',
+    `above node's own ${baseline.toFixed(0)} MiB: ${(peak - baseline).toFixed(0)} MiB = ${((peak - baseline) / imageMiB).toFixed(2)}×`,
+  ],
+];
+const header: [string, string, string, string, string] = ['figure', 'classic engine', 'target', 'result', 'note'];
+const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+const line = (r: readonly string[]): string => r.map((v, c) => v.padEnd(widths[c])).join('  ');
+console.log(line(header));
+console.log(line(widths.map((w) => '-'.repeat(w))));
+for (const r of rows) console.log(line(r));
