@@ -13,15 +13,18 @@ import type { Engine, EngineInfo, ProgressCallback, SegmentationPrompts } from '
 import { VoxgateError } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import type { LabelVolume, Volume } from '../../volume/volume.js';
-import { createLabelVolume } from '../../volume/volume.js';
+import { createLabelVolume, voxelCount } from '../../volume/volume.js';
 import { segmentAirway } from './airway.js';
 import { bodyMask } from './body-mask.js';
 import { segmentBone } from './bone.js';
 import type { Grid } from './grid.js';
-import { boundingBox, cropArray, cropGrid, padBox, pasteLabel } from './grid.js';
+import { boundingBox, boxDims, cropArray, cropGrid, padBox, pasteLabel } from './grid.js';
 import { assertCtHounsfield } from './intensity.js';
 import { segmentLungs } from './lung.js';
 import { segmentFromPoints } from './point-prompt.js';
+
+/** A body box holding at least this share of the image is not cropped. */
+const WHOLE_GRID_SHARE = 0.7;
 
 export const CLASSIC_LABELS = { lung: 20, bone: 21, trachea: 57, airway: 132 } as const;
 
@@ -83,11 +86,14 @@ export function segmentClassic(volume: Volume, prompts: SegmentationPrompts, pro
     const body = bodyMask(data, grid);
     const bounds = boundingBox(body, dims);
     if (bounds) {
-      // Everything else runs on the body's box: a chest CT's air around the patient is skipped.
-      const box = padBox(bounds, [1, 1, 1], dims);
-      const sub = cropGrid(grid, box);
-      const subData = cropArray(data, dims, box);
-      const subBody = cropArray(body, dims, box);
+      // Everything else runs on the body's box: a chest CT's air around the patient is skipped. A box
+      // that is most of the image is not worth a copy of the image (peak memory): then the whole grid.
+      const padded = padBox(bounds, [1, 1, 1], dims);
+      const whole = voxelCount(boxDims(padded)) >= WHOLE_GRID_SHARE * data.length;
+      const box = whole ? { min: [0, 0, 0] as const, max: [dims[0] - 1, dims[1] - 1, dims[2] - 1] as const } : padded;
+      const sub = whole ? grid : cropGrid(grid, box);
+      const subData = whole ? data : cropArray(data, dims, box);
+      const subBody = whole ? body : cropArray(body, dims, box);
       const write = (mask: Uint8Array, label: number): void => pasteLabel(mask, labels, dims, box, label);
       const wantAirway = classes.has(CLASSIC_LABELS.airway) || classes.has(CLASSIC_LABELS.trachea) || classes.has(CLASSIC_LABELS.lung);
       if (wantAirway) {
@@ -109,9 +115,9 @@ export function segmentClassic(volume: Volume, prompts: SegmentationPrompts, pro
 
   if (prompts.points) {
     progress(0.9, 'points');
-    const { mask } = segmentFromPoints(data, grid, prompts.points);
-    const label = prompts.points.label;
-    for (let p = 0; p < mask.length; p++) if (mask[p] !== 0) labels[p] = label;
+    // Only the flood's window is written: a click on a large image touches its window, not the volume.
+    const { region, window } = segmentFromPoints(data, grid, prompts.points);
+    pasteLabel(region, labels, dims, window, prompts.points.label, true);
   }
   progress(1, 'done');
   return createLabelVolume(volume, labels);

@@ -131,15 +131,19 @@ export function pasteArray(src: Uint8Array, dest: Uint8Array, dims: Dims, box: B
   }
 }
 
-/** Writes `label` into `labels` (full grid) where the box-shaped `mask` is set and `labels` is still 0. */
-export function pasteLabel(mask: Uint8Array, labels: Uint8Array, dims: Dims, box: Box, label: number): void {
+/**
+ * Writes `label` into `labels` (full grid) where the box-shaped `mask` is set and `labels` is still 0
+ * — or over any label with `overwrite` (a clicked object is the most specific thing a request says).
+ */
+export function pasteLabel(mask: Uint8Array, labels: Uint8Array, dims: Dims, box: Box, label: number, overwrite = false): void {
   const [bx] = boxDims(box);
   const [, sy, sz] = stridesOf(dims);
   let o = 0;
   for (let k = box.min[2]; k <= box.max[2]; k++) {
     for (let j = box.min[1]; j <= box.max[1]; j++) {
       const d = box.min[0] + j * sy + k * sz;
-      for (let i = 0; i < bx; i++, o++) if (mask[o] !== 0 && labels[d + i] === 0) labels[d + i] = label;
+      if (overwrite) for (let i = 0; i < bx; i++, o++) labels[d + i] = mask[o] !== 0 ? label : labels[d + i];
+      else for (let i = 0; i < bx; i++, o++) if (mask[o] !== 0 && labels[d + i] === 0) labels[d + i] = label;
     }
   }
 }

@@ -41,7 +41,7 @@ import { BucketQueue } from './bucket-queue.js';
 import { selectComponents } from './components.js';
 import { fillHoles3d } from './fill-holes.js';
 import type { Box, Grid } from './grid.js';
-import { boundingBox, boxDims, cropArray, spacingOf } from './grid.js';
+import { boundingBox, boxDims, cropArray, pasteArray, spacingOf } from './grid.js';
 import type { Dims } from '../../volume/volume.js';
 import type { RobustStats } from './intensity.js';
 import { quantileSorted, robustStats } from './intensity.js';
@@ -74,8 +74,10 @@ const RECOVERY_MM = 2;
 const MAX_WINDOW_VOXELS = 32 * 1024 * 1024;
 
 export interface PointResult {
-  /** The object, on the full grid. */
+  /** The object, on the full grid (built on first use: a click on a large image only needs `region`). */
   readonly mask: Uint8Array;
+  /** The object within `window` (box-shaped, i fastest). */
+  readonly region: Uint8Array;
   /** The box the last flood ran in. */
   readonly window: Box;
   readonly model: RobustStats;
@@ -95,7 +97,6 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
     }
   }
   const spacing = spacingOf(grid);
-  const flat = (p: readonly number[]): number => p[0] + dims[0] * (p[1] + dims[1] * p[2]);
 
   let spread = 0;
   for (const a of positives) for (const b of positives) spread = Math.max(spread, Math.hypot(...[0, 1, 2].map((x) => (a[x] - b[x]) * spacing[x])));
@@ -168,14 +169,21 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
       radius *= 2;
       continue;
     }
-    const mask = new Uint8Array(data.length);
-    for (let k = 0, s = 0; k < wd[2]; k++) {
-      for (let j = 0; j < wd[1]; j++) {
-        const row = flat([lo[0], lo[1] + j, lo[2] + k]);
-        for (let i = 0; i < wd[0]; i++, s++) if (region[s] !== 0) mask[row + i] = 1;
-      }
-    }
-    return { mask, window, model: { ...model, sigma }, tolerance: rawTolerance };
+    const object = region;
+    let mask: Uint8Array | undefined;
+    return {
+      get mask(): Uint8Array {
+        if (!mask) {
+          mask = new Uint8Array(data.length);
+          pasteArray(object, mask, dims, window);
+        }
+        return mask;
+      },
+      region: object,
+      window,
+      model: { ...model, sigma },
+      tolerance: rawTolerance,
+    };
   }
 }
 
