@@ -133,9 +133,14 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
       const seedModel: RobustStats = { median: posMedians[n], sigma: Math.max(spreadStats.sigma, noise), count: spreadStats.count };
       const seedTolerance = Math.max(K_SIGMA * seedModel.sigma, floor);
       const grown = competitiveGrow(smooth, wd, spacing, [seed], negInWindow, seedModel, negMedians, seedTolerance, recovery);
-      for (let p = 0; p < sub.length; p++) {
-        positive[p] |= grown.positive[p];
-        negativeAny[p] |= grown.negative[p];
+      if (n === 0) {
+        positive.set(grown.positive);
+        negativeAny.set(grown.negative);
+      } else {
+        for (let p = 0; p < sub.length; p++) {
+          positive[p] |= grown.positive[p];
+          negativeAny[p] |= grown.negative[p];
+        }
       }
       if (n === 0) model = { median: centre.median, sigma: seedModel.sigma, count: centre.count };
       tolerance = Math.max(tolerance, seedTolerance);
@@ -154,8 +159,10 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
     // edge is not blurred and a rim only spills into the neighbours.
     if (spacing.some((s) => s <= SMOOTH_MAX_SPACING_MM)) {
       const all = [true, true, true];
-      const outside = outsideMedian(region, grown.negative, smooth, wd, all);
-      for (let layer = 0; layer < RIM_LAYERS; layer++) addRim(region, grown.negative, smooth, wd, all, posMedians, [outside, ...negMedians]);
+      const rim: number[] = [];
+      forEachRimVoxel(region, grown.negative, wd, all, (p) => rim.push(p));
+      const outside = outsideMedian(region, grown.negative, smooth, wd, all, rim);
+      addRim(region, grown.negative, smooth, wd, all, rim, posMedians, [outside, ...negMedians]);
     }
     const rawSpread = withinSpread(seeds.map((p, n) => ({ values: sampleBalls(sub, wd, spacing, [p], SAMPLE_RADIUS_MM), median: posMedians[n] })));
     const rawTolerance = Math.max(K_SIGMA * Math.max(rawSpread.sigma, windowNoise(sub)), tolerance);
@@ -216,7 +223,7 @@ function sampleBalls(values: ArrayLike<number>, wd: readonly number[], spacing: 
  * price of a half-voxel blur of edges.
  */
 function smoothBinomial(sub: VoxelArray, wd: readonly number[], spacing: readonly number[]): Float32Array {
-  let cur = Float32Array.from(sub);
+  let cur = new Float32Array(sub);
   const [nx, ny, nz] = wd;
   const strides = [1, nx, nx * ny];
   for (let a = 0; a < 3; a++) {
@@ -224,15 +231,31 @@ function smoothBinomial(sub: VoxelArray, wd: readonly number[], spacing: readonl
     const st = strides[a];
     const len = wd[a];
     const next = new Float32Array(cur.length);
-    // Lines along axis a start at every voxel whose coordinate on a is 0.
-    for (let k = 0; k < (a === 2 ? 1 : nz); k++) {
-      for (let j = 0; j < (a === 1 ? 1 : ny); j++) {
-        for (let i = 0; i < (a === 0 ? 1 : nx); i++) {
-          const start = i + nx * (j + ny * k);
-          const last = start + (len - 1) * st;
-          next[start] = 0.75 * cur[start] + 0.25 * cur[start + st];
-          next[last] = 0.75 * cur[last] + 0.25 * cur[last - st];
-          for (let p = start + st; p < last; p += st) next[p] = 0.25 * (cur[p - st] + cur[p + st]) + 0.5 * cur[p];
+    if (a === 0) {
+      for (let start = 0; start < cur.length; start += nx) {
+        const last = start + nx - 1;
+        next[start] = 0.75 * cur[start] + 0.25 * cur[start + 1];
+        next[last] = 0.75 * cur[last] + 0.25 * cur[last - 1];
+        for (let p = start + 1; p < last; p++) next[p] = 0.25 * (cur[p - 1] + cur[p + 1]) + 0.5 * cur[p];
+      }
+    } else {
+      // Along y or z the lines are strided: run over whole rows (i fastest) instead, so memory is
+      // read in order; each voxel gets the same arithmetic as along its own line.
+      const rowsPerBlock = a === 1 ? 1 : ny;
+      const blocks = a === 1 ? nz : 1;
+      const rowLen = nx * rowsPerBlock; // voxels of one coordinate value on axis a, within one block
+      for (let blk = 0; blk < blocks; blk++) {
+        const base = blk * nx * ny;
+        for (let c = 0; c < len; c++) {
+          const off = base + c * st;
+          const lo = c === 0 ? 0 : -st;
+          const hi = c === len - 1 ? 0 : st;
+          if (c === 0 || c === len - 1) {
+            const other = c === 0 ? hi : lo;
+            for (let p = off; p < off + rowLen; p++) next[p] = 0.75 * cur[p] + 0.25 * cur[p + other];
+          } else {
+            for (let p = off; p < off + rowLen; p++) next[p] = 0.25 * (cur[p + lo] + cur[p + hi]) + 0.5 * cur[p];
+          }
         }
       }
     }
@@ -283,8 +306,10 @@ function competitiveGrow(
   const [nx, ny, nz] = dims;
   const nxy = nx * ny;
   const n = data.length;
-  const owner = new Uint8Array(n); // 0 none, 1 positive, 2 negative
-  const pushed = new Uint8Array(n); // bit 1 positive, bit 2 negative
+  // Bits 0–1: the owner (0 none, 1 positive, 2 negative); bits 2–3: pushed by the positive or the
+  // negative front. One byte for both, so the flood reads one array per neighbour (a large window
+  // does not fit the cache); the pushed bits are cleared once the flood is done.
+  const owner = new Uint8Array(n);
   const level = new Uint8Array(n);
   const histogram = new Float64Array(LEVELS);
   const queue = new BucketQueue(LEVELS);
@@ -293,59 +318,66 @@ function competitiveGrow(
   // or what the object reaches only over a barrier, so a negative click that lands in the object's
   // own tissue (next to it, to trim a bulge) cannot carve its middle out.
   const negativeMargin = NEGATIVE_MARGIN_SIGMA * model.sigma;
-  const cost = (v: number, front: number): number => {
-    let best = Infinity;
-    if (front === 1) return Math.abs(v - model.median);
-    for (const m of negMedians) best = Math.min(best, Math.abs(v - m));
-    return best + negativeMargin;
-  };
+  const median = model.median;
+  const negValues = Float64Array.from(negMedians);
+  const negCount = negValues.length;
   for (const p of negatives) {
-    pushed[p] |= 2;
+    owner[p] |= 2 << 2;
     queue.push(p, 0, 2);
   }
   for (const p of positives) {
-    pushed[p] |= 1;
+    owner[p] |= 1 << 2;
     queue.push(p, 0, 1);
   }
+  // The hot loop (every voxel of the flood, six neighbours each): costs inline, no closure, and
+  // the neighbours in the same order as ever (−x, +x, −y, +y, −z, +z), as the queue is FIFO within
+  // a level and the order of pushes decides ties.
   const offsets = [-1, 1, -nx, nx, -nxy, nxy];
   while (queue.size > 0) {
     const p = queue.pop();
-    if (owner[p] !== 0) continue;
+    if ((owner[p] & 3) !== 0) continue;
     const front = queue.tag;
     const b = queue.level;
-    owner[p] = front;
+    owner[p] |= front;
     level[p] = b;
     if (front === 1) histogram[b]++;
     const k = (p / nxy) | 0;
     const r = p - k * nxy;
     const j = (r / nx) | 0;
     const i = r - j * nx;
+    const inside = (i !== 0 ? 1 : 0) | (i !== nx - 1 ? 2 : 0) | (j !== 0 ? 4 : 0) | (j !== ny - 1 ? 8 : 0) | (k !== 0 ? 16 : 0) | (k !== nz - 1 ? 32 : 0);
     for (let t = 0; t < 6; t++) {
-      if (t === 0 && i === 0) continue;
-      if (t === 1 && i === nx - 1) continue;
-      if (t === 2 && j === 0) continue;
-      if (t === 3 && j === ny - 1) continue;
-      if (t === 4 && k === 0) continue;
-      if (t === 5 && k === nz - 1) continue;
+      if ((inside & (1 << t)) === 0) continue;
       const q = p + offsets[t];
-      if (owner[q] !== 0 || (pushed[q] & front) !== 0) continue;
-      const c = cost(data[q], front);
+      const state = owner[q];
+      if ((state & 3) !== 0 || (state & (front << 2)) !== 0) continue;
+      const v = data[q];
+      let c: number;
+      if (front === 1) c = Math.abs(v - median);
+      else {
+        let best = Infinity;
+        for (let m = 0; m < negCount; m++) best = Math.min(best, Math.abs(v - negValues[m]));
+        c = best + negativeMargin;
+      }
       if (c > tolerance) continue;
-      pushed[q] |= front;
+      owner[q] = state | (front << 2);
       queue.push(q, Math.floor(c * scale), front);
     }
   }
+  for (let p = 0; p < n; p++) owner[p] &= 3;
   const cut = Math.min(leakCut(histogram, model.sigma * scale), sizeCut(histogram, level, owner, dims, spacing, positives));
   const positive = new Uint8Array(n);
   const negative = new Uint8Array(n);
   const frontier: number[] = [];
+  const recovering = cut < LEVELS - 1;
   for (let p = 0; p < n; p++) {
-    if (owner[p] === 1 && level[p] <= cut) {
+    const o = owner[p];
+    if (o === 1 && level[p] <= cut) {
       positive[p] = 1;
-      frontier.push(p);
-    } else if (owner[p] === 2) negative[p] = 1;
+      if (recovering) frontier.push(p);
+    } else if (o === 2) negative[p] = 1;
   }
-  if (cut < LEVELS - 1) {
+  if (recovering) {
     // The cut also dropped the object's own rim (voxels whose noise put them above the cut level):
     // give back positive-owned voxels within a few layers of the cut region. Across the weak edge
     // this adds only those few layers over the contact, not the neighbour behind it.
@@ -472,26 +504,37 @@ function withinSpread(samples: readonly { values: Float64Array; median: number }
 
 /**
  * The median (smoothed) intensity of the surroundings: the layer RIM_LAYERS + 1 voxels outside
- * `region`, beyond the blurred edge (the negative front's voxels excluded).
+ * `region`, beyond the blurred edge (the negative front's voxels excluded). `rim` is the first
+ * layer (forEachRimVoxel); each next layer is the unseen neighbours of the last one, as a voxel
+ * touching the grown region touches either the region (then it was in the first layer) or the last
+ * layer.
  */
-function outsideMedian(region: Uint8Array, negative: Uint8Array, values: ArrayLike<number>, wd: readonly number[], axes: readonly boolean[]): number {
+function outsideMedian(region: Uint8Array, negative: Uint8Array, values: ArrayLike<number>, wd: readonly number[], axes: readonly boolean[], rim: readonly number[]): number {
+  if (rim.length === 0) return robustStats(new Float64Array(0)).median;
   const grown = Uint8Array.from(region);
-  let shell: number[] = [];
-  for (let layer = 0; layer <= RIM_LAYERS; layer++) {
+  for (const p of rim) grown[p] = 1;
+  let shell: readonly number[] = rim;
+  for (let layer = 1; layer <= RIM_LAYERS; layer++) {
     const next: number[] = [];
-    forEachRimVoxel(grown, negative, wd, axes, (p) => next.push(p));
+    forEachNeighbour(shell, wd, axes, (q) => {
+      if (grown[q] !== 0 || negative[q] !== 0) return;
+      grown[q] = 1;
+      next.push(q);
+    });
     if (next.length === 0) break;
-    for (const p of next) grown[p] = 1;
     shell = next;
   }
   return robustStats(Float64Array.from(shell, (p) => values[p])).median;
 }
 
 /**
- * Adds to `region` its 6-neighbours whose smoothed intensity is nearer a positive click's median
- * than the median of the surroundings and than every negative click's median (`others`): the smoothing blurred the object's outer layer
- * halfway towards its surroundings, out of the flood's tolerance; the half-way point between object
- * and surroundings is where the edge is. The negative front's voxels are never added.
+ * Adds to `region`, RIM_LAYERS times, its 6-neighbours whose smoothed intensity is nearer a
+ * positive click's median than the median of the surroundings and than every negative click's
+ * median (`others`): the smoothing blurred the object's outer layer halfway towards its
+ * surroundings, out of the flood's tolerance; the half-way point between object and surroundings is
+ * where the edge is. The negative front's voxels are never added. `rim` is the region's first
+ * outer layer; a voxel that fails the test fails it in every layer (it depends on the voxel's value
+ * alone), so each next layer only tests the new neighbours of the voxels just added.
  */
 function addRim(
   region: Uint8Array,
@@ -499,16 +542,50 @@ function addRim(
   values: ArrayLike<number>,
   wd: readonly number[],
   axes: readonly boolean[],
+  rim: readonly number[],
   medians: readonly number[],
   others: readonly number[],
 ): void {
-  const rim: number[] = [];
-  forEachRimVoxel(region, negative, wd, axes, (p) => {
-    const v = values[p];
-    const near = Math.min(...medians.map((m) => Math.abs(v - m)));
-    if (others.every((o) => near < Math.abs(v - o))) rim.push(p);
-  });
-  for (const p of rim) region[p] = 1;
+  const tested = new Uint8Array(region.length);
+  const passes = (v: number): boolean => {
+    let near = Infinity;
+    for (const m of medians) near = Math.min(near, Math.abs(v - m));
+    for (const o of others) if (!(near < Math.abs(v - o))) return false;
+    return true;
+  };
+  let candidates: readonly number[] = rim;
+  for (const p of rim) tested[p] = 1;
+  for (let layer = 0; layer < RIM_LAYERS && candidates.length > 0; layer++) {
+    const added = candidates.filter((p) => passes(values[p]));
+    for (const p of added) region[p] = 1;
+    if (layer === RIM_LAYERS - 1) break;
+    const next: number[] = [];
+    forEachNeighbour(added, wd, axes, (q) => {
+      if (tested[q] !== 0 || region[q] !== 0 || negative[q] !== 0) return;
+      tested[q] = 1;
+      next.push(q);
+    });
+    candidates = next;
+  }
+}
+
+/** Calls `visit` for each neighbour of each voxel of `voxels` along one of `axes` (repeats included). */
+function forEachNeighbour(voxels: readonly number[], wd: readonly number[], axes: readonly boolean[], visit: (q: number) => void): void {
+  const [ax, ay, az] = axes;
+  const [nx, ny, nz] = wd;
+  const nxy = nx * ny;
+  for (const p of voxels) {
+    const k = (p / nxy) | 0;
+    const r = p - k * nxy;
+    const j = (r / nx) | 0;
+    const i = r - j * nx;
+    if (ax && i > 0) visit(p - 1);
+    if (ax && i < nx - 1) visit(p + 1);
+    if (ay && j > 0) visit(p - nx);
+    if (ay && j < ny - 1) visit(p + nx);
+    if (az && k > 0) visit(p - nxy);
+    if (az && k < nz - 1) visit(p + nxy);
+  }
 }
 
 /**
