@@ -586,7 +586,7 @@ function withinSpread(samples: readonly { values: Float64Array; median: number }
  */
 function outsideMedian(region: Uint8Array, negative: Uint8Array, values: ArrayLike<number>, wd: readonly number[], axes: readonly boolean[], rim: readonly number[]): number {
   if (rim.length === 0) return robustStats(new Float64Array(0)).median;
-  const grown = Uint8Array.from(region);
+  const grown = region.slice();
   for (const p of rim) grown[p] = 1;
   let shell: readonly number[] = rim;
   for (let layer = 1; layer <= RIM_LAYERS; layer++) {
