@@ -169,6 +169,27 @@ describe('classic engine point prompts: leaks, corrective clicks', () => {
     assert.ok(dice(two, both) >= 0.96, `Dice ${dice(two, both).toFixed(4)} with both clicks`);
   });
 
+  test('a corrective positive click on a thin part whose tissue runs on into the body is capped at 10× the object so far', () => {
+    // A box (15 voxels a side, 100 HU) with a plate 2 voxels thick (40 HU) on one face, which
+    // touches a large slab of the same 40 HU (the body). One click gives the box; a second click on
+    // the plate floods the slab with no jump (without the cap: 111 496 voxels, 100 610 of them
+    // slab). The cap cuts it at 10× the box's object, with no rim given back; the opening then
+    // removes the partial flood's strands.
+    const dims: [number, number, number] = [80, 50, 50];
+    const box = (x: number, y: number, z: number): boolean => x >= 10 && x < 25 && y >= 18 && y < 33 && z >= 18 && z < 33;
+    const plate = (x: number, y: number, z: number): boolean => x >= 25 && x < 27 && y >= 18 && y < 33 && z >= 18 && z < 33;
+    const slab = (x: number, y: number, z: number): boolean => x >= 27 && x < 75 && y >= 2 && y < 48 && z >= 2 && z < 48;
+    const { data, grid: g } = synthetic(dims, (x, y, z) => (box(x, y, z) ? 100 : plate(x, y, z) || slab(x, y, z) ? 40 : 0));
+    const one = segmentFromPoints(data, g, { label: 1, points: [[17, 25, 25]], pointLabels: [1] }).mask;
+    const two = segmentFromPoints(data, g, { label: 1, points: [[17, 25, 25], [25, 25, 25]], pointLabels: [1, 1] }).mask;
+    assert.equal(countOf(one), 3490);
+    assert.equal(overlap(one, maskOf(dims, box)), 3338);
+    assert.equal(countOf(two), 3539);
+    assert.equal(overlap(two, maskOf(dims, box)), 3343);
+    assert.equal(overlap(two, maskOf(dims, plate)), 169);
+    assert.equal(overlap(two, maskOf(dims, slab)), 27);
+  });
+
   test('a negative click in the same tissue as the object, near the positive click, does not carve the object', () => {
     // A sphere (radius 10, 100 HU) in 0 HU with the negative click 6 voxels from the positive one,
     // inside the sphere (a corrective click put too close): the same tissue on both sides, so ties
