@@ -180,7 +180,7 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
     const rawSpread = withinSpread(seeds.map((p, n) => ({ values: sampleBalls(sub, wd, spacing, [p], SAMPLE_RADIUS_MM), median: posMedians[n] })));
     const rawTolerance = Math.max(K_SIGMA * Math.max(rawSpread.sigma, windowNoise(sub)), tolerance);
     region = fillHoles3d(region, wd);
-    for (let p = 0; p < region.length; p++) if (grown.negative[p] !== 0) region[p] = 0;
+    if (negInWindow.length > 0) for (let p = 0; p < region.length; p++) if (grown.negative[p] !== 0) region[p] = 0;
     region = selectComponents(region, wd, seeds, 6);
 
     const touches = touchesInnerFace(region, wd, window, dims);
@@ -716,19 +716,21 @@ function forEachRimVoxel(region: Uint8Array, negative: Uint8Array, wd: readonly 
 
 /** Whether the region reaches a side of the window that is not the image's border. */
 function touchesInnerFace(region: Uint8Array, wd: readonly number[], window: Box, dims: readonly number[]): boolean {
-  const faces = [0, 1, 2].flatMap((a) => [
-    window.min[a] > 0 ? { a, at: 0 } : undefined,
-    window.max[a] < dims[a] - 1 ? { a, at: wd[a] - 1 } : undefined,
-  ]).filter((f) => f !== undefined);
-  if (faces.length === 0) return false;
-  for (let k = 0, p = 0; k < wd[2]; k++) {
-    for (let j = 0; j < wd[1]; j++) {
-      for (let i = 0; i < wd[0]; i++, p++) {
-        if (region[p] === 0) continue;
-        const c = [i, j, k];
-        for (const f of faces) if (c[f.a] === f.at) return true;
+  // Only the window's faces that are not the image's border: check the region's voxels on them.
+  const [nx, ny, nz] = wd;
+  const face = (a: number, at: number): boolean => {
+    const [ui, uj] = a === 0 ? [1, 2] : a === 1 ? [0, 2] : [0, 1];
+    const strides = [1, nx, nx * ny];
+    for (let v = 0; v < wd[uj]; v++) {
+      for (let u = 0; u < wd[ui]; u++) {
+        if (region[at * strides[a] + u * strides[ui] + v * strides[uj]] !== 0) return true;
       }
     }
+    return false;
+  };
+  for (let a = 0; a < 3; a++) {
+    if (window.min[a] > 0 && face(a, 0)) return true;
+    if (window.max[a] < dims[a] - 1 && face(a, [nx, ny, nz][a] - 1)) return true;
   }
   return false;
 }
