@@ -170,15 +170,19 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
     // σ, is tight, so the edge falls short across the slices too (patient C, 2 mm slices: one-click
     // median 0.48 with the in-plane rim only, 0.55 with it). Without smoothing (MR at 3 mm) the
     // edge is not blurred and a rim only spills into the neighbours.
+    const rawSpread = withinSpread(seeds.map((p, n) => ({ values: sampleBalls(sub, wd, spacing, [p], SAMPLE_RADIUS_MM), median: posMedians[n] })));
+    const rawTolerance = Math.max(K_SIGMA * Math.max(rawSpread.sigma, windowNoise(sub)), tolerance);
     if (spacing.some((s) => s <= SMOOTH_MAX_SPACING_MM)) {
       const all = [true, true, true];
       const rim: number[] = [];
       forEachRimVoxel(region, grown.negative, wd, all, (p) => rim.push(p));
       const outside = outsideMedian(region, grown.negative, smooth, wd, all, rim);
-      addRim(region, grown.negative, smooth, wd, all, rim, posMedians, [outside, ...negMedians]);
+      // Smoothing mixes a strong neighbour (air, lung, cortex) into the object's last voxels: a rim
+      // voxel whose own raw value is the object's (within the raw tolerance, and nearer the object
+      // than the surroundings) is the object's too — else an object loses its edge on the side of a
+      // bright or dark neighbour only (a sphere touching lung lost that side's layer).
+      addRim(region, grown.negative, smooth, sub, rawTolerance, wd, all, rim, posMedians, [outside, ...negMedians]);
     }
-    const rawSpread = withinSpread(seeds.map((p, n) => ({ values: sampleBalls(sub, wd, spacing, [p], SAMPLE_RADIUS_MM), median: posMedians[n] })));
-    const rawTolerance = Math.max(K_SIGMA * Math.max(rawSpread.sigma, windowNoise(sub)), tolerance);
     region = fillHoles3d(region, wd);
     if (negInWindow.length > 0) for (let p = 0; p < region.length; p++) if (grown.negative[p] !== 0) region[p] = 0;
     region = selectComponents(region, wd, seeds, 6);
@@ -640,6 +644,8 @@ function addRim(
   region: Uint8Array,
   negative: Uint8Array,
   values: ArrayLike<number>,
+  raw: ArrayLike<number>,
+  rawTolerance: number,
   wd: readonly number[],
   axes: readonly boolean[],
   rim: readonly number[],
@@ -647,16 +653,21 @@ function addRim(
   others: readonly number[],
 ): void {
   const tested = new Uint8Array(region.length);
-  const passes = (v: number): boolean => {
+  const nearest = (v: number): number => {
     let near = Infinity;
     for (const m of medians) near = Math.min(near, Math.abs(v - m));
+    return near;
+  };
+  const closer = (v: number): boolean => {
+    const near = nearest(v);
     for (const o of others) if (!(near < Math.abs(v - o))) return false;
     return true;
   };
+  const passes = (p: number): boolean => closer(values[p]) || (nearest(raw[p]) <= rawTolerance && closer(raw[p]));
   let candidates: readonly number[] = rim;
   for (const p of rim) tested[p] = 1;
   for (let layer = 0; layer < RIM_LAYERS && candidates.length > 0; layer++) {
-    const added = candidates.filter((p) => passes(values[p]));
+    const added = candidates.filter((p) => passes(p));
     for (const p of added) region[p] = 1;
     if (layer === RIM_LAYERS - 1) break;
     const next: number[] = [];
