@@ -13,6 +13,7 @@
 import { VoxgateError } from '../../errors.js';
 import type { ErrorCode } from '../../errors.js';
 import { MAX_LABEL_INDEX, VISTA3D_EVERYTHING, labelName } from '../../pipeline/labels.js';
+import { safeUrl } from '../../pipeline/fetch-messages.js';
 import { readZip } from '../../pipeline/zip.js';
 import { readVolume, volumeExtensionOf } from '../../volume/volume-file.js';
 import type { LabelVolume, Volume } from '../../volume/volume.js';
@@ -86,12 +87,6 @@ function baseUrl(url: string): URL {
   return parsed;
 }
 
-function shown(url: URL): string {
-  const copy = new URL(url.href);
-  copy.username = '';
-  copy.password = '';
-  return copy.href.replace(/\/$/, '');
-}
 
 /** The message of a NIM or Voxgate error body (`error_msg[0].msg`, `detail`, `message`), else the text. */
 function remoteMessage(text: string): string {
@@ -184,7 +179,8 @@ export class RemoteEngine implements Engine {
   private constructor(options: RemoteEngineOptions) {
     this.#options = options;
     this.#base = baseUrl(options.url);
-    this.#shown = shown(this.#base);
+    // Messages and info name the remote without credentials or query (pipeline's safeUrl).
+    this.#shown = safeUrl(this.#base).replace(/\/$/, '');
     this.#breaker = new CircuitBreaker(options.breaker ?? { threshold: 5, cooldownMs: 30_000 });
   }
 
