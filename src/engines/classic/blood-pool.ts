@@ -7,11 +7,12 @@
  * scale and enclosed in a cortical shell brighter than contrast.
  *
  * Found on ~3 mm cells (memory: a few bytes per cell, not per voxel): a cell is *homogeneous
- * contrast* when its voxels' mean lies in 180–650 HU with a standard deviation under 70 HU; a
+ * contrast* when its voxels' mean lies in 150–650 HU with a standard deviation under 100 HU; a
  * *core* cell is homogeneous with its six neighbours homogeneous too (≥ 9 mm of blood across);
  * cores connected into ≥ 20 mL are pools. The fine mask is the pools' cells and their neighbours,
  * voxel by voxel between 150 and 700 HU — the lumen to its wall, without the bright cortex that
- * may touch it. On a CT without contrast no cell qualifies and the mask is empty.
+ * may touch it — grown up to 60 mm into the branches above the blood's mean − 2.5σ. On a CT without
+ * contrast no cell qualifies and the mask is empty.
  * @module
  */
 import type { VoxelArray } from '../../volume/datatype.js';
