@@ -93,24 +93,25 @@ export class OrientationTransform {
   }
 
   /**
-   * Voxels in input layout → output layout. Always a new array of the same type; values are moved
-   * as raw bits, so NaN payloads and -0 survive and `invert(apply(x))` equals `x` byte for byte.
+   * Voxels in input layout → output layout: a new array of the same type, or `into` (same type and
+   * length, another buffer; reused working memory) filled and returned. Values are moved as raw
+   * bits, so NaN payloads and -0 survive and `invert(apply(x))` equals `x` byte for byte.
    * @example
    * const t = orientationTransform(ct.dims, ct.affine);
    * const ras = t.apply(ct.data);
    */
-  apply<T extends VoxelArray>(data: T): T {
-    return this.#move(data, this.inputDims, false);
+  apply<T extends VoxelArray>(data: T, into?: T): T {
+    return this.#move(data, this.inputDims, false, into);
   }
 
   /**
    * Voxels in output layout (e.g. a Uint8Array label map computed on the reoriented grid) → input
-   * layout. Always a new array of the type given.
+   * layout: a new array of the type given, or `into` filled and returned (as for `apply`).
    * @example
    * const labelsOnInput = transform.invert(labelsOnRas);
    */
-  invert<T extends VoxelArray>(data: T): T {
-    return this.#move(data, this.outputDims, true);
+  invert<T extends VoxelArray>(data: T, into?: T): T {
+    return this.#move(data, this.outputDims, true, into);
   }
 
   /** Input voxel index (i, j, k) → output voxel index; continuous indices map the same way. */
@@ -133,14 +134,17 @@ export class OrientationTransform {
     return p;
   }
 
-  #move<T extends VoxelArray>(data: T, expected: Dims, scatter: boolean): T {
+  #move<T extends VoxelArray>(data: T, expected: Dims, scatter: boolean, into?: T): T {
     if (data.length !== voxelCount(expected)) {
       throw new VoxgateError(
         'VXG_ERR_VOLUME_GRID_MISMATCH',
         `Voxel array has ${data.length} voxels but the ${scatter ? 'reoriented' : 'input'} grid ${expected.join('×')} needs ${voxelCount(expected)}.`,
       );
     }
-    const out = new VoxelArrayOf[dataTypeOf(data)](data.length) as T;
+    if (into && (into.length !== data.length || dataTypeOf(into) !== dataTypeOf(data) || into.buffer === data.buffer)) {
+      throw new RangeError(`The array to reorient into must be a separate ${dataTypeOf(data)} array of ${data.length} voxels.`);
+    }
+    const out = into ?? (new VoxelArrayOf[dataTypeOf(data)](data.length) as T);
     if (this.isIdentity) {
       out.set(data);
       return out;
@@ -252,6 +256,16 @@ function moveBits(from: Bits, to: Bits, lanes: number, outDims: Dims, base: numb
         // Rows stay contiguous: one block copy.
         if (scatter) to.set(from.subarray(o * lanes, (o + m0) * lanes), start * lanes);
         else to.set(from.subarray(start * lanes, (start + m0) * lanes), o * lanes);
+      } else if (s0 === -1 && lanes === 1) {
+        // A flipped row (LPS → RAS, LIA → RAS …): a block copy reversed in place, by the engine's
+        // native reverse rather than an element loop that sees three array types.
+        if (scatter) {
+          to.set(from.subarray(o, o + m0), start - m0 + 1);
+          to.subarray(start - m0 + 1, start + 1).reverse();
+        } else {
+          to.set(from.subarray(start - m0 + 1, start + 1), o);
+          to.subarray(o, o + m0).reverse();
+        }
       } else if (lanes === 1) {
         let idx = start;
         if (scatter) for (let i = 0; i < m0; i++, idx += s0) to[idx] = from[o + i];

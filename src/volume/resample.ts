@@ -14,7 +14,7 @@
 import { VoxgateError } from '../errors.js';
 import type { Affine, Vec3 } from './affine.js';
 import { apply, columnNorms, invert, multiply } from './affine.js';
-import type { VoxelArray } from './datatype.js';
+import type { DataType, VoxelArray } from './datatype.js';
 import { VoxelArrayOf, dataTypeOf } from './datatype.js';
 import type { Interpolation } from './sampling.js';
 import { MAX_SAMPLED_VOXELS, assertFits, sampleInto } from './sampling.js';
@@ -59,6 +59,11 @@ export interface ResampleOptions {
    * float, integer linear results are rounded (CT int16 stays int16, a quarter of float64's memory).
    */
   readonly dataType?: 'float32' | 'float64';
+  /**
+   * The array to write into (reused working memory) instead of a new one: it must have the output
+   * grid's voxel count and the output type.
+   */
+  readonly into?: VoxelArray;
 }
 
 export interface ResampleResult<T extends VoxelArray = VoxelArray> {
@@ -128,7 +133,7 @@ export function resampleGrid(input: Grid, spacing: Vec3, dims?: Dims): Resampled
 export function resample(volume: Volume, options: ResampleOptions): ResampleResult {
   assertInterpolation(options.interpolation);
   const grid = resampleGrid(volume, options.spacing, options.dims);
-  const out = new VoxelArrayOf[options.dataType ?? volume.dataType](voxelCount(grid.dims));
+  const out = outputArray(options.dataType ?? volume.dataType, grid.dims, options.into);
   sampleInto({
     source: volume.data,
     sourceDims: volume.dims,
@@ -146,6 +151,8 @@ export interface ResampleToGridOptions {
   readonly fill?: number;
   /** Output type instead of the source's (see {@link ResampleOptions.dataType}). */
   readonly dataType?: 'float32' | 'float64';
+  /** The array to write into instead of a new one (see {@link ResampleOptions.into}). */
+  readonly into?: VoxelArray;
 }
 
 /**
@@ -157,7 +164,7 @@ export interface ResampleToGridOptions {
 export function resampleToGrid(volume: Volume, target: Grid, options: ResampleToGridOptions): Volume {
   assertInterpolation(options.interpolation);
   assertDims(target.dims);
-  const out = new VoxelArrayOf[options.dataType ?? volume.dataType](checkedCount(target.dims));
+  const out = outputArray(options.dataType ?? volume.dataType, target.dims, options.into, checkedCount(target.dims));
   if (options.fill !== undefined) assertFits(options.fill, out);
   sampleInto({
     source: volume.data,
@@ -209,6 +216,15 @@ export function resampleLabelsTo<T extends VoxelArray>(labels: T, source: Grid, 
     fill,
   });
   return out as T;
+}
+
+/** `into` when it fits the output grid and type, else a new array; `count` is the grid's voxel count. */
+function outputArray(dataType: DataType, dims: Dims, into: VoxelArray | undefined, count = voxelCount(dims)): VoxelArray {
+  if (!into) return new VoxelArrayOf[dataType](count);
+  if (into.length !== count || dataTypeOf(into) !== dataType) {
+    throw new RangeError(`Resampling into a ${dataTypeOf(into)} array of ${into.length} voxels; the ${dims.join('×')} grid needs ${dataType} × ${count}.`);
+  }
+  return into;
 }
 
 /** Target voxel index → source continuous voxel index: inv(source.affine) · target.affine. */

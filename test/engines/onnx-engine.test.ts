@@ -115,6 +115,32 @@ describe('onnx engine on a real CT', { skip }, () => {
     assert.equal(stages.at(-1), 'done');
   });
 
+  test('kept working memory: requests in a row (other sizes, at once) give the labels of a fresh engine, and a result is never overwritten', async () => {
+    for (const spacing of [null, [1.3, 1.7, 2.1]]) {
+      const json = base({
+        input: { orientation: 'RAS', spacing, intensity: { type: 'none' } },
+        sliding_window: { roi_size: [32, 32, 16], overlap: 0.25, blend: 'gaussian', batch_size: 2 },
+      });
+      const dir = await writeModelPackage(join(root.path, `m${count++}`), TWO_CLASS, json);
+      const engine = await createOnnxEngine({ model: dir, intraOpThreads: 2 });
+      try {
+        // A smaller crop of the CT (same orientation), then the CT itself twice, the last two at once.
+        const [nx, ny, nz] = ct.dims;
+        const small = createVolume([nx, ny, nz - 40], ct.data.slice(0, nx * ny * (nz - 40)), ct.affine, ct.source);
+        const first = await engine.segment(small, { classes: [93] });
+        const firstCopy = first.data.slice();
+        const [second, third] = await Promise.all([engine.segment(ct, { classes: [93] }), engine.segment(ct, { classes: [93] })]);
+        assert.deepEqual(first.data, firstCopy);
+        assert.notEqual(second.data.buffer, third.data.buffer);
+        assert.equal(differing(second, third), 0);
+        assert.equal(differing(second, await run(TWO_CLASS, json, ct)), 0);
+        assert.equal(differing(first, await run(TWO_CLASS, json, small)), 0);
+      } finally {
+        await engine.close();
+      }
+    }
+  });
+
   test('sliding windows equal the whole volume at once, with anisotropic resampling to another axis code', async () => {
     const json = base({
       input: { orientation: 'PIL', spacing: [1.1, 2.3, 3.1], intensity: { type: 'none' } },

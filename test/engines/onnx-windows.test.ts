@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { labelSink } from '../../src/engines/onnx/activation.js';
 import { applyIntensity } from '../../src/engines/onnx/intensity.js';
+import { createKernelMemory } from '../../src/engines/onnx/simd-kernel.js';
 import { WindowStitcher, sinkWholeWindow } from '../../src/engines/onnx/stitcher.js';
 import type { Triple } from '../../src/engines/onnx/windows.js';
 import { centredBox, copyWindow, fillOutside, foregroundBox, importanceMap, padBox, scanStarts, wholeBox, windowOrigins } from '../../src/engines/onnx/windows.js';
@@ -127,6 +128,31 @@ describe('stitching', () => {
         }
       }
     });
+  });
+
+  test('the SIMD kernel and the JavaScript loops give the same bits (batches, odd widths, Σw, constant and gaussian)', () => {
+    assert.ok(createKernelMemory(16), 'WebAssembly SIMD is available');
+    const rand = seededRandom(11);
+    // 13 columns: three vectors of four and a scalar tail of one in every row.
+    const oddRoi: Dims = [13, 12, 9];
+    const voxels = oddRoi[0] * oddRoi[1] * oddRoi[2];
+    const origins = windowOrigins(region, oddRoi, 0.4);
+    const outputs = origins.map(() => Float32Array.from({ length: 2 * 3 * voxels }, () => rand() * 20 - 10));
+    for (const weights of [undefined, importanceMap(oddRoi, 'gaussian')]) {
+      const slices = (simd: boolean): Float32Array[] => {
+        const got: Float32Array[] = [];
+        const stitcher = new WindowStitcher({ region, roi: oddRoi, channels: [2, 0], totalChannels: 3, weights, weightSum: true, simd }, (_k, channels, ws) => {
+          got.push(...channels.map((c) => c.slice()), (ws as Float32Array).slice());
+        });
+        origins.forEach((origin, w) => stitcher.add(outputs[w], w % 2, origin));
+        stitcher.finish();
+        return got;
+      };
+      const simd = slices(true);
+      const js = slices(false);
+      assert.equal(simd.length, 3 * region[2]);
+      simd.forEach((slice, s) => assert.ok(Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength).equals(Buffer.from(js[s].buffer)), `slice ${s} differs (${weights ? 'gaussian' : 'constant'})`));
+    }
   });
 
   test('a window given out of k order is refused', () => {

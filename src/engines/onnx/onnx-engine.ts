@@ -29,6 +29,7 @@ import { applyIntensity } from './intensity.js';
 import type { ModelPackage } from './model-package.js';
 import { loadModelPackage, onnxEngineInfo } from './model-package.js';
 import { labelsToInput, toModelGrid } from './model-grid.js';
+import { ScratchBuffers } from './scratch-buffers.js';
 import { WindowStitcher, sinkWholeWindow } from './stitcher.js';
 import type { Box, Triple } from './windows.js';
 import { centredBox, copyWindow, fillOutside, foregroundBox, importanceMap, padBox, wholeBox, windowOrigins } from './windows.js';
@@ -89,6 +90,11 @@ export class OnnxEngine implements Engine {
   readonly #pkg: ModelPackage;
   readonly #session: InferenceSession;
   readonly #binding: GraphBinding;
+  /** The big per-request arrays, kept for the next request (scratch-buffers.ts). */
+  readonly #scratch = new ScratchBuffers();
+  /** The blending weights of one window (the package fixes them): computed once. */
+  readonly #weights: Float32Array | undefined;
+  #scratchBusy = false;
   #closed = false;
 
   constructor(pkg: ModelPackage, session: InferenceSession, binding: GraphBinding) {
@@ -96,6 +102,8 @@ export class OnnxEngine implements Engine {
     this.#pkg = pkg;
     this.#session = session;
     this.#binding = binding;
+    const sw = pkg.spec.sliding_window;
+    this.#weights = importanceMap(pkg.windowSize, sw?.blend ?? 'constant', sw?.sigma_scale);
   }
 
   isReady(): boolean {
@@ -105,6 +113,17 @@ export class OnnxEngine implements Engine {
   async segment(volume: Volume, prompts: SegmentationPrompts, progress?: ProgressCallback): Promise<LabelVolume> {
     if (this.#closed) throw new VoxgateError('VXG_ERR_ENGINE_NOT_READY', 'The onnx engine is closed.');
     if (prompts.points) throw new VoxgateError('VXG_ERR_PROMPT_INVALID', 'The onnx engine does not take point prompts.');
+    // Concurrent requests in one engine: the second works in fresh memory, not in the kept one.
+    const scratch = this.#scratchBusy ? new ScratchBuffers(0) : this.#scratch;
+    if (scratch === this.#scratch) this.#scratchBusy = true;
+    try {
+      return await this.#segment(volume, prompts, scratch, progress);
+    } finally {
+      if (scratch === this.#scratch) this.#scratchBusy = false;
+    }
+  }
+
+  async #segment(volume: Volume, prompts: SegmentationPrompts, scratch: ScratchBuffers, progress?: ProgressCallback): Promise<LabelVolume> {
     const started = performance.now();
     let networkMs = 0;
     let batches = 0;
@@ -112,11 +131,13 @@ export class OnnxEngine implements Engine {
     const pkg = this.#pkg;
     const { spec } = pkg;
     progress?.(0, 'preprocess');
-    const grid = toModelGrid(volume, pkg.orientation, pkg.spacing);
-    const labels = new Uint8Array(grid.data.length);
+    const grid = toModelGrid(volume, pkg.orientation, pkg.spacing, scratch);
+    const labels = scratch.array<Uint8Array>('labels', 'uint8', grid.data.length).fill(0);
     const finish = (): LabelVolume => {
       progress?.(0.97, 'postprocess');
-      const out = createLabelVolume(volume, labelsToInput(labels, grid));
+      const back = labelsToInput(labels, grid, scratch);
+      // The caller keeps the result: never the kept label array itself.
+      const out = createLabelVolume(volume, back === labels ? labels.slice() : back);
       this.lastRun = { windows, batches, networkMs, totalMs: performance.now() - started };
       progress?.(1, 'done');
       return out;
@@ -159,8 +180,9 @@ export class OnnxEngine implements Engine {
           {
             ...stitchOptions,
             region: region.size,
-            weights: importanceMap(roi, spec.sliding_window?.blend ?? 'constant', spec.sliding_window?.sigma_scale),
+            weights: this.#weights,
             weightSum: spec.activation === 'sigmoid',
+            scratch,
           },
           sink,
         );
@@ -168,7 +190,7 @@ export class OnnxEngine implements Engine {
     const batch = spec.sliding_window?.batch_size ?? 1;
     const runBatch = this.#binding.fixedBatch ?? Math.min(batch, origins.length);
     const roiVoxels = roi[0] * roi[1] * roi[2];
-    const input = new Float32Array(runBatch * roiVoxels);
+    const input = scratch.array<Float32Array>('input', 'float32', runBatch * roiVoxels);
     for (let first = 0; first < origins.length; first += batch) {
       const count = Math.min(batch, origins.length - first);
       for (let b = 0; b < count; b++) {
@@ -197,6 +219,7 @@ export class OnnxEngine implements Engine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#scratch.clear();
     await this.#session.release();
   }
 

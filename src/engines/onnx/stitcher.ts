@@ -9,9 +9,16 @@
  * Memory: (channels [+1]) × region i × region j × roi k × 4 bytes, whatever the image depth — e.g.
  * 3 channels on a 256 × 256 region with 96-deep windows: 75 MiB; 117 channels on 300 × 300 × 96:
  * 4 GiB (accumulating all channels is unavoidable for softmax, whose argmax needs every channel).
+ *
+ * The bands live in one WebAssembly memory with a SIMD multiply-add (simd-kernel.ts; plus one
+ * window's channels staged there, and the weights) where it fits in 2 GiB; plain arrays and the
+ * JavaScript loops below otherwise. Both round the same way, so the labels do not depend on which ran.
  * @module
  */
 import type { Dims } from '../../volume/volume.js';
+import type { ScratchBuffers } from './scratch-buffers.js';
+import type { KernelMemory } from './simd-kernel.js';
+import { createKernelMemory } from './simd-kernel.js';
 import type { Triple } from './windows.js';
 
 /**
@@ -32,6 +39,10 @@ export interface StitcherOptions {
   readonly weights?: Float32Array;
   /** Keep Σ w per voxel (needed to threshold blended scores; an argmax does not need it). */
   readonly weightSum: boolean;
+  /** False: plain arrays and the JavaScript loops even where the SIMD kernel is available (tests compare the two). */
+  readonly simd?: boolean;
+  /** Where the kernel memory comes from and goes back to (kept for the next request); default: a new one. */
+  readonly scratch?: ScratchBuffers;
 }
 
 /**
@@ -46,20 +57,43 @@ export class WindowStitcher {
   readonly #bands: Float32Array[];
   readonly #weightSum?: Float32Array;
   readonly #plane: number;
+  readonly #simd?: SimdLayout;
   /** Slices below this are final and have gone to the sink. */
   #done = 0;
 
   constructor(options: StitcherOptions, sink: SliceSink) {
-    const rz = options.roi[2];
+    const [rx, ry, rz] = options.roi;
     const [bx, by] = options.region;
     if ([0, 1, 2].some((a) => options.region[a] < options.roi[a])) {
       throw new RangeError(`Region ${options.region.join('×')} is smaller than the window ${options.roi.join('×')}; pad it first.`);
     }
     this.#options = options;
     this.#sink = sink;
-    this.#plane = bx * by;
-    this.#bands = options.channels.map(() => new Float32Array(this.#plane * rz));
-    if (options.weightSum) this.#weightSum = new Float32Array(this.#plane * rz);
+    const plane = bx * by;
+    this.#plane = plane;
+    const bandFloats = plane * rz;
+    const roiVoxels = rx * ry * rz;
+    const { channels, weights } = options;
+    // Each alloc may round up by 3 floats to 16 bytes: room for that is asked too.
+    const bands = channels.length + (options.weightSum ? 1 : 0);
+    const kernelMemory = (floats: number): KernelMemory | undefined => (options.scratch ? options.scratch.kernelMemory(floats) : createKernelMemory(floats));
+    const memory = options.simd === false ? undefined : kernelMemory(bands * bandFloats + channels.length * roiVoxels + (weights ? roiVoxels : 0) + rx * ry + 4 * (bands + 3));
+    if (memory) {
+      const view = (at: number, length: number): Float32Array => memory.f32.subarray(at, at + length);
+      const bandAt = channels.map(() => memory.alloc(bandFloats));
+      const sumAt = options.weightSum ? memory.alloc(bandFloats) : -1;
+      const stagingAt = memory.alloc(channels.length * roiVoxels);
+      const weightsAt = weights ? memory.alloc(roiVoxels) : -1;
+      const onesAt = memory.alloc(rx * ry);
+      if (weights) memory.f32.set(weights, weightsAt);
+      memory.f32.fill(1, onesAt, onesAt + rx * ry);
+      this.#simd = { memory, bandAt, sumAt, stagingAt, weightsAt, onesAt };
+      this.#bands = bandAt.map((at) => view(at, bandFloats));
+      if (options.weightSum) this.#weightSum = view(sumAt, bandFloats);
+    } else {
+      this.#bands = channels.map(() => new Float32Array(bandFloats));
+      if (options.weightSum) this.#weightSum = new Float32Array(bandFloats);
+    }
   }
 
   /**
@@ -75,6 +109,10 @@ export class WindowStitcher {
     const roiVoxels = rx * ry * rz;
     const weights = this.#options.weights;
     const { channels, totalChannels } = this.#options;
+    if (this.#simd) {
+      this.#addSimd(this.#simd, output, b, origin);
+      return;
+    }
     for (let c = 0; c < channels.length; c++) {
       const base = (b * totalChannels + channels[c]) * roiVoxels;
       if (weights) addWeighted(this.#bands[c], output, base, weights, this.#options.roi, bx, by, x0, y0, z0);
@@ -84,6 +122,26 @@ export class WindowStitcher {
     if (sum) {
       if (weights) addPlain(sum, weights, 0, this.#options.roi, bx, by, x0, y0, z0);
       else addOnes(sum, this.#options.roi, bx, by, x0, y0, z0);
+    }
+  }
+
+  #addSimd(simd: SimdLayout, output: Float32Array, b: number, origin: Triple): void {
+    const { roi, region, channels, totalChannels, weights } = this.#options;
+    const [rx, ry, rz] = roi;
+    const [bx, by] = region;
+    const [x0, y0, z0] = origin;
+    const { memory, bandAt, sumAt, stagingAt, weightsAt, onesAt } = simd;
+    const slice = rx * ry;
+    const roiVoxels = slice * rz;
+    for (let c = 0; c < channels.length; c++) {
+      const from = (b * totalChannels + channels[c]) * roiVoxels;
+      memory.f32.set(output.subarray(from, from + roiVoxels), stagingAt + c * roiVoxels);
+    }
+    for (let z = 0; z < rz; z++) {
+      const to = (((z0 + z) % rz) * by + y0) * bx + x0;
+      const w = weights ? weightsAt + z * slice : onesAt;
+      for (let c = 0; c < channels.length; c++) memory.madd(bandAt[c] + to, stagingAt + c * roiVoxels + z * slice, w, rx, ry, bx);
+      if (sumAt >= 0) memory.madd(sumAt + to, w, onesAt, rx, ry, bx);
     }
   }
 
@@ -107,6 +165,20 @@ export class WindowStitcher {
   }
 }
 
+/** Where the SIMD path keeps its buffers in the kernel memory (float32 indices). */
+interface SimdLayout {
+  readonly memory: KernelMemory;
+  readonly bandAt: readonly number[];
+  /** Σ w band; −1 when not kept. */
+  readonly sumAt: number;
+  /** One window's accumulated channels, copied out of the output tensor. */
+  readonly stagingAt: number;
+  /** The window's weights; −1 for constant blending (then the row of ones serves). */
+  readonly weightsAt: number;
+  /** rx × ry ones. */
+  readonly onesAt: number;
+}
+
 /**
  * The one-window case (a fixed-shape model, or an image no larger than one window): the output
  * tensor is the result, so slices go to the sink as views into it, without a copy.
@@ -127,7 +199,7 @@ export function sinkWholeWindow(output: Float32Array, b: number, options: Pick<S
 // The accumulation kernels: one loop each, monomorphic, so V8 keeps them tight (the stitching's
 // cost is these loops: channels × window voxels multiply-adds per window).
 
-/** band[window voxel] += source[base + voxel] · weights[voxel], through the k ring. */
+/** band[window voxel] += f32(source[base + voxel] · weights[voxel]), through the k ring (rounded as the SIMD kernel). */
 function addWeighted(band: Float32Array, source: Float32Array, base: number, weights: Float32Array, roi: Dims, bx: number, by: number, x0: number, y0: number, z0: number): void {
   const [rx, ry, rz] = roi;
   let from = 0;
@@ -135,7 +207,7 @@ function addWeighted(band: Float32Array, source: Float32Array, base: number, wei
     const slot = (z0 + z) % rz;
     for (let y = 0; y < ry; y++, from += rx) {
       const to = (slot * by + y0 + y) * bx + x0;
-      for (let x = 0; x < rx; x++) band[to + x] += source[base + from + x] * weights[from + x];
+      for (let x = 0; x < rx; x++) band[to + x] += Math.fround(source[base + from + x] * weights[from + x]);
     }
   }
 }
