@@ -15,14 +15,15 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { PeerError } from './errors.js';
-import type { Auth, ProtocolCodes } from './http.js';
+import type { Auth, ProtocolCodes, StreamedResponse } from './http.js';
 import { HttpTransport, authorization } from './http.js';
-import { InstanceFile, instancePath } from './instance-file.js';
+import type { MultipartEvent } from './multipart.js';
 import { MultipartError, MultipartReader, boundaryOf } from './multipart.js';
-import { Part10Error, isUid, readFileMeta } from './part10.js';
+import type { WrittenPart } from './part-writer.js';
+import { PART_BUFFER_BYTES, PartWriter } from './part-writer.js';
+import { Part10Error, isUid } from './part10.js';
 import { isExactValue } from './query-value.js';
 
 export type { Auth, AuthType } from './http.js';
@@ -65,14 +66,8 @@ export interface RetrieveTarget {
   readonly instance?: string;
 }
 
-export interface RetrievedInstance {
-  readonly sopInstanceUid: string;
-  readonly sopClassUid: string;
-  readonly transferSyntaxUid: string;
-  /** `<destDir>/<sopInstanceUid>.dcm`. */
-  readonly path: string;
-  readonly bytes: number;
-}
+/** One instance written by `retrieve`: its UIDs, `<destDir>/<sopInstanceUid>.dcm` and size. */
+export type RetrievedInstance = WrittenPart;
 
 export interface RetrieveOptions {
   /** Called once per instance written, before the next part is read (may be async). */
@@ -137,8 +132,6 @@ export const ACCEPT_MULTIPART_DICOM = 'multipart/related; type="application/dico
 const ACCEPT_JSON = 'application/dicom+json';
 /** A QIDO-RS or STOW-RS JSON answer larger than this is not a search result. */
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
-/** The File Meta Information of a part must be within its first bytes. */
-const MAX_META_BYTES = 64 * 1024;
 /** Instance-level WADO-RS requests in flight when only some instances are missing. */
 const INSTANCE_CONCURRENCY = 4;
 
@@ -175,6 +168,8 @@ export class DicomwebClient {
   readonly #base: URL;
   readonly #authorization: string | undefined;
   readonly #http: HttpTransport;
+  /** Part buffers of finished downloads, for the next (one per download in flight). */
+  readonly #partBuffers: Buffer[] = [];
 
   constructor(options: DicomwebClientOptions) {
     const base = parseServiceRoot(options.uri);
@@ -372,8 +367,8 @@ export class DicomwebClient {
     seen: Set<string>,
     result: RetrieveResult,
   ): Promise<void> {
-    const get = (accept: string): Promise<IncomingMessage> =>
-      this.#http.send({ method: 'GET', url: new URL(path, this.#base), headers: { accept, ...this.#authHeader() }, what, signal: options.signal });
+    const get = (accept: string): Promise<StreamedResponse> =>
+      this.#http.stream({ url: new URL(path, this.#base), headers: { accept, ...this.#authHeader() }, what, signal: options.signal });
     let res = await get(ACCEPT_MULTIPART_DICOM_AS_STORED);
     if (res.statusCode === 406 || res.statusCode === 400) {
       res.resume();
@@ -390,11 +385,21 @@ export class DicomwebClient {
       res.resume();
       throw this.#responseError(`the answer to ${what} is not multipart/related with a boundary (Content-Type ${JSON.stringify(contentType.slice(0, 100))})`);
     }
-    await this.#readParts(res, boundary, what, destDir, options, skip, seen, result);
+    const buffer = this.#partBuffers.pop() ?? Buffer.allocUnsafeSlow(PART_BUFFER_BYTES);
+    try {
+      await this.#readParts(res, boundary, what, destDir, options, skip, seen, result, buffer);
+    } finally {
+      this.#partBuffers.push(buffer);
+    }
   }
 
+  /**
+   * Parses the body as it is read and writes each part, synchronously: the only awaits are the
+   * reads themselves and `onInstance` when it returns a promise (reading waits for it, so the next
+   * part is not read before it settles).
+   */
   async #readParts(
-    res: IncomingMessage,
+    res: StreamedResponse,
     boundary: string,
     what: string,
     destDir: string,
@@ -402,45 +407,54 @@ export class DicomwebClient {
     skip: ReadonlySet<string>,
     seen: Set<string>,
     result: RetrieveResult,
+    buffer: Buffer,
   ): Promise<void> {
     const reader = new MultipartReader(boundary);
-    let part: PartWriter | undefined;
-    try {
-      for await (const chunk of res as AsyncIterable<Buffer>) {
-        for (const event of reader.push(chunk)) {
-          if (event.type === 'begin') {
-            const type = event.headers.get('content-type');
-            if (type !== undefined && !/^application\/dicom\s*(;|$)/i.test(type)) {
-              throw new MultipartError(`part ${reader.parts} is ${JSON.stringify(type.slice(0, 100))}, not application/dicom`);
-            }
-            part = new PartWriter(destDir, (uid) => {
-              if (skip.has(uid) || seen.has(uid)) return false;
-              seen.add(uid);
-              return true;
-            });
-          } else if (event.type === 'data') {
-            await part?.write(event.data);
-          } else if (part) {
-            const written = await part.finish();
-            part = undefined;
-            if (written) {
-              result.instances.push(written);
-              result.bytes += written.bytes;
-              await options.onInstance?.(written);
-            } else {
-              result.duplicates++;
-            }
+    const part = new PartWriter(
+      destDir,
+      (uid) => {
+        if (skip.has(uid) || seen.has(uid)) return false;
+        seen.add(uid);
+        return true;
+      },
+      buffer,
+    );
+    let inPart = false;
+    const handle = (events: readonly MultipartEvent[], from: number): void | Promise<void> => {
+      for (let i = from; i < events.length; i++) {
+        const event = events[i];
+        if (event.type === 'data') {
+          part.write(event.data);
+        } else if (event.type === 'begin') {
+          const type = event.headers.get('content-type');
+          if (type !== undefined && !/^application\/dicom\s*(;|$)/i.test(type)) {
+            throw new MultipartError(`part ${reader.parts} is ${JSON.stringify(type.slice(0, 100))}, not application/dicom`);
           }
+          part.begin();
+          inPart = true;
+        } else if (inPart) {
+          inPart = false;
+          const written = part.end();
+          if (!written) {
+            result.duplicates++;
+            continue;
+          }
+          result.instances.push(written);
+          result.bytes += written.bytes;
+          const pending = options.onInstance?.(written);
+          if (pending) return pending.then(() => handle(events, i + 1));
         }
       }
+    };
+    try {
+      await res.read((chunk) => handle(reader.push(chunk), 0));
       reader.finish();
     } catch (err) {
-      await part?.discard();
-      res.destroy();
+      part.discard();
+      res.resume();
       if (err instanceof PeerError) throw err;
       if (err instanceof MultipartError || err instanceof Part10Error) throw this.#responseError(`the answer to ${what} is not valid (${err.message})`, err);
-      if ((err as NodeJS.ErrnoException).syscall !== undefined && (err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err; // local file system
-      throw this.#http.bodyError(err, what);
+      throw err; // the local file system, or onInstance's own failure
     }
   }
 
@@ -502,58 +516,6 @@ export class DicomwebClient {
       server: this.server,
       cause,
     });
-  }
-}
-
-/**
- * Receives one WADO-RS part: keeps its first bytes until the File Meta Information names the SOP
- * Instance UID, then either streams the rest to `<uid>.dcm` or drops it (`accept` said no).
- */
-class PartWriter {
-  #prefix: Buffer[] = [];
-  #prefixBytes = 0;
-  #decided: 'write' | 'drop' | undefined;
-  #file: InstanceFile | undefined;
-  #meta: { sopInstanceUid: string; sopClassUid: string; transferSyntaxUid: string } | undefined;
-
-  constructor(
-    private readonly destDir: string,
-    private readonly accept: (sopInstanceUid: string) => boolean,
-  ) {}
-
-  async write(chunk: Buffer): Promise<void> {
-    if (this.#decided === 'drop') return;
-    if (this.#file) return this.#file.write(chunk);
-    this.#prefix.push(chunk);
-    this.#prefixBytes += chunk.length;
-    const head = this.#prefix.length === 1 ? chunk : Buffer.concat(this.#prefix, this.#prefixBytes);
-    const meta = readFileMeta(head);
-    if (!meta) {
-      if (this.#prefixBytes > MAX_META_BYTES) throw new Part10Error(`no complete file meta header in the first ${MAX_META_BYTES} bytes of a part`);
-      return;
-    }
-    if (!isUid(meta.sopInstanceUid)) throw new Part10Error('a part has a SOP Instance UID that is not a UID');
-    this.#meta = meta;
-    this.#prefix = [];
-    if (!this.accept(meta.sopInstanceUid)) {
-      this.#decided = 'drop';
-      return;
-    }
-    this.#decided = 'write';
-    this.#file = new InstanceFile(instancePath(this.destDir, meta.sopInstanceUid));
-    await this.#file.write(head);
-  }
-
-  /** The written instance, or undefined when the part was dropped. */
-  async finish(): Promise<RetrievedInstance | undefined> {
-    if (this.#decided === undefined) throw new Part10Error('a part ended before its file meta header did');
-    if (this.#decided === 'drop' || !this.#file || !this.#meta) return undefined;
-    const path = await this.#file.finish();
-    return { ...this.#meta, path, bytes: this.#file.bytes };
-  }
-
-  async discard(): Promise<void> {
-    await this.#file?.discard();
   }
 }
 

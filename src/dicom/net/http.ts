@@ -4,7 +4,9 @@
  * exchange, ends it), no redirects followed, and every failure turned into a {@link PeerError}.
  *
  * Not fetch: WADO-RS moves hundreds of megabytes, and a Node stream of Buffers with socket
- * back-pressure is both faster and simpler to bound than a web ReadableStream.
+ * back-pressure is both faster and simpler to bound than a web ReadableStream. Those downloads go
+ * further: {@link HttpTransport.stream} reads them on connections of its own (http-stream.ts), the
+ * body handed over as views of one read buffer per connection.
  * @module
  */
 import type { Agent as HttpAgent, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
@@ -13,6 +15,10 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import type { ErrorCode } from '../../errors.js';
 import { PeerError, networkFailure, serverName } from './errors.js';
+import type { StreamedResponse } from './http-stream.js';
+import { ConsumerFailure, Http1Connection } from './http-stream.js';
+
+export type { BodyConsumer, StreamedResponse } from './http-stream.js';
 
 /** `authType` of the ACR request (spec/acr-api.md): `authID` is the credential. */
 export type AuthType = 'None' | 'Basic' | 'Bearer';
@@ -45,6 +51,18 @@ export interface HttpRequest {
   readonly signal?: AbortSignal;
 }
 
+/** What {@link HttpTransport.statusError} reads of an answer: an IncomingMessage or a StreamedResponse. */
+export interface ResponseHead {
+  readonly statusCode?: number;
+  readonly statusMessage?: string;
+  resume(): unknown;
+}
+
+/** Kept connections of {@link HttpTransport.stream}, as many as the agent's sockets. */
+const MAX_IDLE_STREAM_CONNECTIONS = 8;
+/** A kept connection unused for this long is closed (servers close theirs after 5–15 s). */
+const IDLE_STREAM_CONNECTION_MS = 4000;
+
 /** The `Authorization` header value for `auth`, or undefined for None. */
 export function authorization(auth: Auth | undefined): string | undefined {
   if (!auth || auth.type === 'None') return undefined;
@@ -55,6 +73,7 @@ export function authorization(auth: Auth | undefined): string | undefined {
 export class HttpTransport {
   readonly server: string;
   readonly #agent: HttpAgent;
+  readonly #idle: Http1Connection[] = [];
   readonly #https: boolean;
   readonly #timeoutMs: number;
   readonly #codes: ProtocolCodes;
@@ -111,6 +130,54 @@ export class HttpTransport {
     });
   }
 
+  /**
+   * A GET whose body the caller reads with `read(consume)`, as views of the connection's read
+   * buffer (see http-stream.ts): for WADO-RS, where node:http's per-read Buffers and copies cost
+   * more CPU than the socket. Same timeout, cancellation and errors as {@link send}; what `consume`
+   * throws comes out of `read` unchanged. A kept connection that the server closed meanwhile is
+   * replaced once, transparently (a GET may be sent again).
+   */
+  async stream(req: Omit<HttpRequest, 'method' | 'body'>): Promise<StreamedResponse> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = String(value);
+    const options = { timeoutMs: this.#timeoutMs, onTimeout: () => this.timeoutError(req.what), signal: req.signal };
+    for (;;) {
+      const kept = this.#idle.pop();
+      const connection = kept ?? new Http1Connection(req.url, (c) => this.#forget(c));
+      let res: StreamedResponse;
+      try {
+        res = await connection.get(req.url, headers, options, (reusable) => this.#keep(connection, reusable));
+      } catch (err) {
+        if (kept && !req.signal?.aborted && !(err instanceof PeerError)) continue;
+        throw this.#networkError(err, req.what);
+      }
+      return {
+        statusCode: res.statusCode,
+        statusMessage: res.statusMessage,
+        headers: res.headers,
+        resume: () => res.resume(),
+        read: (consume) =>
+          res.read(consume).catch((err: unknown) => {
+            throw err instanceof ConsumerFailure ? err.failure : this.#networkError(err, req.what);
+          }),
+      };
+    }
+  }
+
+  #keep(connection: Http1Connection, reusable: boolean): void {
+    if (!reusable || this.#idle.length >= MAX_IDLE_STREAM_CONNECTIONS || connection.socket.destroyed) {
+      connection.socket.destroy();
+      return;
+    }
+    connection.idle(IDLE_STREAM_CONNECTION_MS);
+    this.#idle.push(connection);
+  }
+
+  #forget(connection: Http1Connection): void {
+    const at = this.#idle.indexOf(connection);
+    if (at >= 0) this.#idle.splice(at, 1);
+  }
+
   /** The error for "no byte for timeoutMs". */
   timeoutError(what: string): PeerError {
     return new PeerError(this.#codes.timeout, `The ${this.#codes.label} ${this.server} did not answer ${what} within ${this.#timeoutMs / 1000} s.`, {
@@ -146,7 +213,7 @@ export class HttpTransport {
    * The PeerError for an unexpected status: 401/403 auth (permanent), 404 not found (permanent),
    * 408/429/5xx transient, anything else permanent. Drains the body so the socket is reused.
    */
-  statusError(res: IncomingMessage, what: string): PeerError {
+  statusError(res: ResponseHead, what: string): PeerError {
     res.resume();
     const status = res.statusCode ?? 0;
     const words = `${status} ${res.statusMessage || STATUS_CODES[status] || ''}`.trim();
@@ -185,5 +252,6 @@ export class HttpTransport {
   /** Closes idle keep-alive sockets. */
   close(): void {
     this.#agent.destroy();
+    for (const connection of this.#idle.splice(0)) connection.socket.destroy();
   }
 }

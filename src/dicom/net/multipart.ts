@@ -1,7 +1,8 @@
 /**
  * A streaming reader of `multipart/related` bodies (RFC 2046 §5.1.1, RFC 2387) for WADO-RS
  * responses: chunks go in as they arrive from the socket, events come out, and no part is ever held
- * whole in memory. Only the unconsumed tail of a chunk (shorter than the delimiter) is carried over.
+ * whole in memory. Only the unconsumed tail of a chunk (shorter than the delimiter) is carried over,
+ * as a copy: `data` events view the chunks pushed, so a caller may push views of a reused buffer.
  * @module
  */
 
@@ -81,8 +82,11 @@ export class MultipartReader {
   /** Feeds one chunk; returns what it completed. */
   push(chunk: Buffer): MultipartEvent[] {
     const events: MultipartEvent[] = [];
-    let data = this.#pending.length > 0 ? Buffer.concat([this.#pending, chunk]) : chunk;
-    this.#pending = EMPTY;
+    let data = chunk;
+    if (this.#pending.length > 0) {
+      data = this.#state === 'body' && chunk.length >= this.#delimiter.length ? this.#seam(chunk, events) : Buffer.concat([this.#pending, chunk]);
+      this.#pending = EMPTY;
+    }
     for (;;) {
       switch (this.#state) {
         case 'preamble': {
@@ -187,6 +191,24 @@ export class MultipartReader {
     if (this.#state === 'done') return;
     if (this.#state === 'preamble') throw new MultipartError('the body has no multipart boundary');
     throw new MultipartError(`the body ended inside part ${this.#parts || 1} (no closing boundary)`);
+  }
+
+  /**
+   * In a part's body, the tail kept from the last chunk (shorter than the delimiter) may start a
+   * delimiter that ends in `chunk`: only that seam is searched, rather than copying the whole chunk
+   * behind the tail. Returns what is left of `chunk` to parse.
+   */
+  #seam(chunk: Buffer, events: MultipartEvent[]): Buffer {
+    const tail = this.#pending;
+    const at = Buffer.concat([tail, chunk.subarray(0, this.#delimiter.length - 1)]).indexOf(this.#delimiter);
+    if (at < 0 || at >= tail.length) {
+      events.push({ type: 'data', data: tail }); // a copy (keepTail): safe to hand over
+      return chunk;
+    }
+    if (at > 0) events.push({ type: 'data', data: tail.subarray(0, at) });
+    events.push({ type: 'end' });
+    this.#state = 'delimiter';
+    return chunk.subarray(at + this.#delimiter.length - tail.length);
   }
 
   #keepTail(data: Buffer): void {
