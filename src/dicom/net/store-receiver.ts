@@ -1,15 +1,16 @@
 /**
  * Receives the datasets of incoming C-STORE requests straight to disk, for Voxgate's store SCP and
- * for the C-STORE sub-operations of a C-GET: dcmjs-dimse hands each PDV to a Writable we give it
- * ({@link Scp.createStoreWritableStream}); ours writes a File Meta Information built from the
- * command (SOP Class/Instance UID, the accepted transfer syntax) and then the dataset bytes as
- * they come, so a file is never held whole in memory. The first bytes are kept to read the Study
- * and Series Instance UID for routing.
+ * for the C-STORE sub-operations of a C-GET: {@link InstanceReceipt} writes a File Meta Information
+ * built from the command (SOP Class/Instance UID, the accepted transfer syntax) and then the
+ * dataset bytes as they come, so a file is never held whole in memory. The first bytes are kept to
+ * read the Study and Series Instance UID for routing. The store SCP's upper layer feeds it PDV
+ * fragments directly; dcmjs-dimse (C-GET) through the {@link ReceivingWritable} it asks for.
  * @module
  */
 import { copyFile, link, unlink } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { InstanceFile, instancePath } from './instance-file.js';
+import type { StudySeries } from './part10.js';
 import { encodeFileMeta, isUid, readStudySeries } from './part10.js';
 
 /** An instance received over DIMSE and written to disk. */
@@ -37,8 +38,8 @@ export interface ReceiptContext {
   readonly calledAeTitle: string;
   readonly moveOriginatorAeTitle?: string;
   /**
-   * False when `dir` is a private staging folder whose files nobody reads before `received`
-   * settles (the store SCP's): the file is written under its final name, without a rename.
+   * False when `dir` is a private staging folder whose files nobody reads before the receipt
+   * completes (the store SCP's): the file is written under its final name, without a rename.
    */
   readonly staged?: boolean;
 }
@@ -47,25 +48,24 @@ export interface ReceiptContext {
 const HEAD_BYTES = 64 * 1024;
 
 /**
- * The Writable for one incoming dataset. `received` settles once the file is complete (or failed);
- * it never rejects: a failure is the error value, so the SCP can answer a failure status.
+ * One incoming dataset on its way to disk: a File Meta Information built from the command, then
+ * the dataset bytes as they come ({@link write}), then {@link complete}. Used directly by the store
+ * SCP's own upper layer (scp-association.ts) and through {@link ReceivingWritable} by dcmjs-dimse
+ * (C-GET sub-operations).
+ *
+ * Chunks are kept by reference until written (InstanceFile's contract): a caller must not reuse
+ * their memory. Socket reads never are, so the SCP passes slices of them without a copy.
  */
-export class ReceivingWritable extends Writable {
-  readonly received: Promise<ReceivedInstance | Error>;
-  #resolve!: (value: ReceivedInstance | Error) => void;
+export class InstanceReceipt {
   readonly #context: ReceiptContext;
   readonly #file: InstanceFile | undefined;
-  readonly #head: Buffer[] = [];
+  readonly #head: Uint8Array[] = [];
   #headBytes = 0;
   #metaLength = 0;
   #error: Error | undefined;
 
   constructor(context: ReceiptContext) {
-    super({ highWaterMark: 1 << 20 });
     this.#context = context;
-    this.received = new Promise((resolve) => {
-      this.#resolve = resolve;
-    });
     if (!isUid(context.sopInstanceUid)) {
       // Never a raw string in a path: a C-STORE without a usable SOP Instance UID is refused.
       this.#error = new Error('the C-STORE request has no valid Affected SOP Instance UID');
@@ -79,48 +79,40 @@ export class ReceivingWritable extends Writable {
       sourceAeTitle: context.callingAeTitle,
     });
     this.#metaLength = meta.length;
-    this.#keep(meta);
-    this.#file.write(meta).catch((err: unknown) => {
+    void this.write(meta);
+  }
+
+  /** Bytes written so far, File Meta Information included. */
+  get bytes(): number {
+    return this.#file?.bytes ?? 0;
+  }
+
+  /**
+   * Appends dataset bytes. Resolves once they are buffered or written (a flush runs every MiB):
+   * wait for it now and then, so that memory stays bounded. Never rejects: after a failure the
+   * bytes are dropped and {@link complete} returns the error.
+   */
+  write(chunk: Uint8Array): Promise<void> {
+    if (this.#error || !this.#file) return Promise.resolve();
+    if (this.#headBytes < HEAD_BYTES) {
+      const part = chunk.subarray(0, HEAD_BYTES - this.#headBytes);
+      this.#head.push(part);
+      this.#headBytes += part.length;
+    }
+    return this.#file.write(chunk).catch((err: unknown) => {
       this.#error ??= err instanceof Error ? err : new Error(String(err));
     });
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (this.#error || !this.#file) return callback();
-    this.#keep(chunk);
-    this.#file.write(chunk).then(
-      () => callback(),
-      (err: unknown) => {
-        this.#error ??= err instanceof Error ? err : new Error(String(err));
-        callback(); // keep consuming the PDVs; the C-STORE answer will say it failed
-      },
-    );
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    void this.#complete().then((result) => {
-      this.#resolve(result);
-      callback();
-    });
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (error) {
-      void this.#file?.discard();
-      this.#resolve(error);
-    }
-    callback(error);
-  }
-
-  async #complete(): Promise<ReceivedInstance | Error> {
+  /** Finishes the file; the instance, or the error that kept it from being stored (never rejects). */
+  async complete(): Promise<ReceivedInstance | Error> {
     if (this.#error || !this.#file) {
       await this.#file?.discard();
       return this.#error ?? new Error('no file');
     }
     try {
       const path = await this.#file.finish();
-      const head = Buffer.concat(this.#head, this.#headBytes);
-      const { studyInstanceUid, seriesInstanceUid } = readStudySeries(head, this.#metaLength, this.#context.transferSyntaxUid);
+      const { studyInstanceUid, seriesInstanceUid } = this.#studySeries();
       const c = this.#context;
       return {
         sopClassUid: c.sopClassUid,
@@ -140,11 +132,58 @@ export class ReceivingWritable extends Writable {
     }
   }
 
-  #keep(chunk: Buffer): void {
-    if (this.#headBytes >= HEAD_BYTES) return;
-    const part = chunk.subarray(0, HEAD_BYTES - this.#headBytes);
-    this.#head.push(Buffer.from(part));
-    this.#headBytes += part.length;
+  /** Stops and removes the partial file (the association ended mid-dataset). Never throws. */
+  async discard(): Promise<void> {
+    await this.#file?.discard();
+  }
+
+  /** From the first dataset fragment when it holds both (nearly always), else from the kept head. */
+  #studySeries(): StudySeries {
+    const ts = this.#context.transferSyntaxUid;
+    if (this.#head.length > 1) {
+      const first = readStudySeries(this.#head[1], 0, ts);
+      if (first.studyInstanceUid !== undefined && first.seriesInstanceUid !== undefined) return first;
+    }
+    return readStudySeries(Buffer.concat(this.#head, this.#headBytes), this.#metaLength, ts);
+  }
+}
+
+/**
+ * The Writable for one incoming dataset, for dcmjs-dimse ({@link Scp.createStoreWritableStream}).
+ * `received` settles once the file is complete (or failed); it never rejects: a failure is the
+ * error value, so the SCP can answer a failure status.
+ */
+export class ReceivingWritable extends Writable {
+  readonly received: Promise<ReceivedInstance | Error>;
+  #resolve!: (value: ReceivedInstance | Error) => void;
+  readonly #receipt: InstanceReceipt;
+
+  constructor(context: ReceiptContext) {
+    super({ highWaterMark: 1 << 20 });
+    this.received = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+    this.#receipt = new InstanceReceipt(context);
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    // A failed write still calls back: keep consuming the PDVs; the C-STORE answer says it failed.
+    void this.#receipt.write(chunk).then(() => callback());
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    void this.#receipt.complete().then((result) => {
+      this.#resolve(result);
+      callback();
+    });
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (error) {
+      void this.#receipt.discard();
+      this.#resolve(error);
+    }
+    callback(error);
   }
 }
 

@@ -1,12 +1,14 @@
 /**
- * Voxgate's own DICOM node, minimal: a C-ECHO and C-STORE SCP (dcmjs-dimse) that writes received
- * instances to `<storageDir>/<associationId>/<SOPInstanceUID>.dcm` as their bytes arrive. It is
- * where C-MOVE retrievals land (`cMoveInto` in dimse-client.ts subscribes to it) and what the AE-title routing
+ * Voxgate's own DICOM node, minimal: a C-ECHO and C-STORE SCP that writes received instances to
+ * `<storageDir>/<associationId>/<SOPInstanceUID>.dcm` as their bytes arrive. It is where C-MOVE
+ * retrievals land (`cMoveInto` in dimse-client.ts subscribes to it) and what the AE-title routing
  * of the DICOM node builds on (`acceptAssociation`, `subscribe`).
  *
- * The net.Server is ours, not dcmjs-dimse's `Server`: we choose the listening address, turn Nagle
- * off on every socket (docs/design.md) and cap concurrent associations (the one over the cap is
- * rejected as transient "local limit exceeded", PS3.8 §9.3.4).
+ * The protocol is our own (scp-association.ts: dcmjs-dimse's receive path cost three times
+ * storescp's CPU per instance, bench/dicom-node.ts); this module decides: which associations
+ * (the cap first, rejected as transient "local limit exceeded", PS3.8 §9.3.4; then the AE titles),
+ * which presentation contexts, and where each dataset goes. The net.Server is ours too: we choose
+ * the listening address and turn Nagle off on every socket (docs/design.md).
  * @module
  */
 import { mkdirSync, unlinkSync } from 'node:fs';
@@ -14,22 +16,22 @@ import { mkdir } from 'node:fs/promises';
 import type { Server, Socket } from 'node:net';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import type { Writable } from 'node:stream';
-import dcmjsDimse from 'dcmjs-dimse';
-import type { Dataset as DimseDataset, association as dimseAssociation, requests as dimseRequests, responses as dimseResponses } from 'dcmjs-dimse';
+import { DimseStatus } from './dimse-command.js';
 import { IMAGE_STORAGE_SOP_CLASSES, STORAGE_TRANSFER_SYNTAXES, isAeTitle } from './dimse-association.js';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from './part10.js';
+import type { AssociateAnswer, ScpHandler, StoreRequest, StoreSink } from './scp-association.js';
+import { ScpAssociation } from './scp-association.js';
 import type { ReceivedInstance } from './store-receiver.js';
-import { ReceivingWritable } from './store-receiver.js';
-
-const { Scp, Dataset, Implementation, responses, constants } = dcmjsDimse;
-type Association = dimseAssociation.Association;
-type PresentationContext = dimseAssociation.PresentationContext;
-type CStoreRequest = dimseRequests.CStoreRequest;
-type CEchoRequest = dimseRequests.CEchoRequest;
-type CStoreResponse = dimseResponses.CStoreResponse;
-type CEchoResponse = dimseResponses.CEchoResponse;
+import { InstanceReceipt } from './store-receiver.js';
+import type { AssociateRq, PresentationContextAnswer } from './upper-layer.js';
+import { PresentationContextResult, Rejections } from './upper-layer.js';
 
 const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';
+/**
+ * Our receive limit for P-DATA-TF PDUs, as dcmjs-dimse's was (256 KiB): the sender cuts datasets
+ * to it (DCMTK proposes 16 KiB itself; echoing that would cut a CT slice into 32 PDUs).
+ */
+const MAX_PDU_LENGTH = 256 * 1024;
 
 export interface AssociationRequestInfo {
   readonly associationId: string;
@@ -134,17 +136,16 @@ export class StoreScp {
   }
 
   #accept(socket: Socket): void {
-    socket.setNoDelay(true);
     this.#sockets.add(socket);
-    const timeoutMs = this.#options.timeoutMs ?? 60_000;
     const associationId = `${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${++this.#counter}`;
-    const connection = new StoreScpConnection(socket, { connectTimeout: timeoutMs, associationTimeout: timeoutMs, pduTimeout: timeoutMs });
-    connection.bind(this, associationId, socket.remoteAddress ?? '');
-    // The library reports socket problems as events; without a listener they would be unhandled.
-    connection.on('networkError', () => socket.destroy());
+    const handler = new StoreHandler(this, associationId, socket.remoteAddress ?? '');
+    const association = new ScpAssociation(socket, handler, {
+      timeoutMs: this.#options.timeoutMs ?? 60_000,
+      identity: { maxPduLength: MAX_PDU_LENGTH, implementationClassUid: IMPLEMENTATION_CLASS_UID, implementationVersionName: IMPLEMENTATION_VERSION_NAME },
+    });
     socket.on('close', () => {
       this.#sockets.delete(socket);
-      if (connection.counted) this.#associations--;
+      if (association.accepted) this.#associations--;
     });
   }
 
@@ -190,25 +191,24 @@ export class StoreScp {
   }
 }
 
-class StoreScpConnection extends Scp {
-  counted = false;
-  #scp!: StoreScp;
-  #associationId = '';
-  #remoteAddress = '';
+/** The decisions for one association: which presentation contexts, and where each dataset goes. */
+class StoreHandler implements ScpHandler {
+  readonly #scp: StoreScp;
+  readonly #associationId: string;
+  readonly #remoteAddress: string;
   #callingAeTitle = '';
   #calledAeTitle = '';
   #dirMade = false;
-  readonly #receipts = new WeakMap<object, ReceivingWritable>();
 
-  bind(scp: StoreScp, associationId: string, remoteAddress: string): void {
+  constructor(scp: StoreScp, associationId: string, remoteAddress: string) {
     this.#scp = scp;
     this.#associationId = associationId;
     this.#remoteAddress = remoteAddress;
   }
 
-  override associationRequested(association: Association): void {
-    this.#callingAeTitle = association.getCallingAeTitle().trim();
-    this.#calledAeTitle = association.getCalledAeTitle().trim();
+  associate(request: AssociateRq): AssociateAnswer {
+    this.#callingAeTitle = request.callingAeTitle;
+    this.#calledAeTitle = request.calledAeTitle;
     const decision = this.#scp.decide({
       associationId: this.#associationId,
       callingAeTitle: this.#callingAeTitle,
@@ -216,97 +216,61 @@ class StoreScpConnection extends Scp {
       remoteAddress: this.#remoteAddress,
     });
     if (decision !== true) {
-      const { RejectResult, RejectSource, RejectReason } = constants;
-      const [result, source, reason] =
-        decision.reject === 'busy'
-          ? [RejectResult.Transient, RejectSource.ServiceProviderPresentation, RejectReason.LocalLimitExceeded]
-          : decision.reject === 'calling-ae'
-            ? [RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CallingAeNotRecognized]
-            : decision.reject === 'called-ae'
-              ? [RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CalledAeNotRecognized]
-              : [RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.NoReasonGiven];
-      this.sendAssociationReject(result, source, reason);
-      return;
+      const reject = {
+        busy: Rejections.localLimitExceeded,
+        'calling-ae': Rejections.callingAeTitleNotRecognized,
+        'called-ae': Rejections.calledAeTitleNotRecognized,
+        'no-reason': Rejections.noReasonGiven,
+      }[decision.reject];
+      return { reject };
     }
-    this.counted = true;
     this.#scp.opened();
-    // The A-ASSOCIATE-AC carries our own receive limit; dcmjs-dimse would echo the requestor's (16 KiB
-    // from DCMTK), which makes the sender cut every instance into 16 KiB PDUs.
-    association.setMaxPduLength(Implementation.getMaxPduLength());
     const sopClasses = new Set(this.#scp.options.sopClasses ?? IMAGE_STORAGE_SOP_CLASSES);
-    for (const { id } of association.getPresentationContexts()) {
-      const context = association.getPresentationContext(id);
-      const abstractSyntax = context.getAbstractSyntaxUid();
-      if (abstractSyntax !== VERIFICATION_SOP_CLASS && !sopClasses.has(abstractSyntax)) {
-        context.setResult(constants.PresentationContextResult.RejectAbstractSyntaxNotSupported);
-        continue;
+    const accept = request.presentationContexts.map((context): PresentationContextAnswer => {
+      const first = context.transferSyntaxUids[0] ?? '';
+      if (context.abstractSyntaxUid !== VERIFICATION_SOP_CLASS && !sopClasses.has(context.abstractSyntaxUid)) {
+        return { id: context.id, result: PresentationContextResult.AbstractSyntaxNotSupported, transferSyntaxUid: first };
       }
       // Our preference order among what the peer offers: the first we read, uncompressed first.
-      const offered = context.getTransferSyntaxUids();
-      const chosen = STORAGE_TRANSFER_SYNTAXES.find((ts) => offered.includes(ts));
-      if (chosen) context.setResult(constants.PresentationContextResult.Accept, chosen);
-      else context.setResult(constants.PresentationContextResult.RejectTransferSyntaxesNotSupported);
-    }
-    this.sendAssociationAccept();
+      const chosen = STORAGE_TRANSFER_SYNTAXES.find((ts) => context.transferSyntaxUids.includes(ts));
+      return chosen
+        ? { id: context.id, result: PresentationContextResult.Acceptance, transferSyntaxUid: chosen }
+        : { id: context.id, result: PresentationContextResult.TransferSyntaxesNotSupported, transferSyntaxUid: first };
+    });
+    return { accept };
   }
 
-  override associationReleaseRequested(): void {
-    this.sendAssociationReleaseResponse();
-  }
-
-  override cEchoRequest(request: CEchoRequest, callback: (response: CEchoResponse) => void): void {
-    const response = responses.CEchoResponse.fromRequest(request);
-    response.setStatus(constants.Status.Success);
-    callback(response);
-  }
-
-  override createStoreWritableStream(context: PresentationContext, request: CStoreRequest): Writable {
+  store(request: StoreRequest): StoreSink {
     const dir = path.join(this.#scp.options.storageDir, this.#associationId);
     if (!this.#dirMade) {
       mkdirSync(dir, { recursive: true }); // once per association, before the first file opens
       this.#dirMade = true;
     }
-    const originator = request.getCommandDataset().getElement('MoveOriginatorApplicationEntityTitle');
-    const sink = new ReceivingWritable({
+    const receipt = new InstanceReceipt({
       dir,
-      sopClassUid: request.getAffectedSopClassUid(),
-      sopInstanceUid: request.getAffectedSopInstanceUid(),
-      transferSyntaxUid: context.getAcceptedTransferSyntaxUid() ?? '',
+      sopClassUid: request.sopClassUid,
+      sopInstanceUid: request.sopInstanceUid,
+      transferSyntaxUid: request.transferSyntaxUid,
       callingAeTitle: this.#callingAeTitle,
       calledAeTitle: this.#calledAeTitle,
       // The association's folder is the SCP's own; listeners see a file only once it is complete.
       staged: false,
-      ...(typeof originator === 'string' && originator.trim() ? { moveOriginatorAeTitle: originator.trim() } : {}),
+      ...(request.moveOriginatorAeTitle ? { moveOriginatorAeTitle: request.moveOriginatorAeTitle } : {}),
     });
-    this.#receipts.set(request, sink);
-    return sink;
-  }
-
-  override createDatasetFromStoreWritableStream(writable: Writable, _context: PresentationContext, callback: (dataset: DimseDataset) => void): void {
-    void (writable as ReceivingWritable).received.then(() => callback(new Dataset({})));
-  }
-
-  override cStoreRequest(request: CStoreRequest, callback: (response: CStoreResponse) => void): void {
-    const respond = (status: number): void => {
-      const response = responses.CStoreResponse.fromRequest(request);
-      response.setStatus(status);
-      callback(response);
+    return {
+      write: (fragment) => receipt.write(fragment),
+      end: async () => {
+        const result = await receipt.complete();
+        // Edges translate (STYLE.md): a failure to store becomes "out of resources", never a crash.
+        if (result instanceof Error) return DimseStatus.OutOfResources;
+        try {
+          await this.#scp.stored({ ...result, associationId: this.#associationId });
+          return DimseStatus.Success;
+        } catch {
+          return DimseStatus.OutOfResources;
+        }
+      },
+      abort: () => void receipt.discard(),
     };
-    const sink = this.#receipts.get(request);
-    if (!sink) return respond(0xa700);
-    void sink.received.then(async (result) => {
-      // Edges translate (STYLE.md): a failure to store becomes "out of resources", never a crash.
-      if (result instanceof Error) return respond(0xa700);
-      try {
-        await this.#scp.stored({ ...result, associationId: this.#associationId });
-        respond(constants.Status.Success);
-      } catch {
-        respond(0xa700);
-      }
-    });
-  }
-
-  override abort(): void {
-    // The peer aborted: the socket closes next and the counts follow.
   }
 }
