@@ -24,7 +24,8 @@ import type { Engine, EngineInfo, ProgressCallback, SegmentationPrompts } from '
 import type { SegmentRequest, SerializedError, WorkerInit, WorkerMessage } from './worker-protocol.js';
 
 /** `.ts` when this module runs from source (tsx), `.js` from dist/. */
-export const MODULE_EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+// The path, not the URL: a module loaded through tsx's API has a query after its name.
+export const MODULE_EXTENSION = new URL(import.meta.url).pathname.endsWith('.ts') ? '.ts' : '.js';
 
 /** URL of a module next to this one, with the extension this build uses (`path` without it). */
 export function engineModuleUrl(path: string): URL {
@@ -34,16 +35,16 @@ export function engineModuleUrl(path: string): URL {
 const WORKER_ENTRY = engineModuleUrl('./worker-entry');
 
 /**
- * What the Worker runs. From dist/ that is worker-entry.js itself. From source, Node 20 does not
- * apply the `--import tsx` hooks (inherited through execArgv) to a worker's entry module, so a
- * one-line ESM bootstrap loads worker-entry.ts through tsx's own API; tsx is then also what loads
- * the inner engine's .ts modules.
+ * What a Worker runs to load the module `entry` (a URL from engineModuleUrl or alike). From dist/
+ * that is the module itself. From source, Node 20 does not apply the `--import tsx` hooks
+ * (inherited through execArgv) to a worker's entry module, so a one-line ESM bootstrap loads the
+ * .ts module through tsx's own API; tsx is then also what loads the modules it imports.
  */
-function workerScript(): URL {
-  if (MODULE_EXTENSION === '.js') return WORKER_ENTRY;
+export function workerScript(entry: URL = WORKER_ENTRY): URL {
+  if (MODULE_EXTENSION === '.js') return entry;
   const api = import.meta.resolve('tsx/esm/api');
-  const entry = JSON.stringify(WORKER_ENTRY.href);
-  const code = `import { tsImport } from ${JSON.stringify(api)};\nawait tsImport(${entry}, ${entry});\n`;
+  const href = JSON.stringify(entry.href);
+  const code = `import { tsImport } from ${JSON.stringify(api)};\nawait tsImport(${href}, ${href});\n`;
   return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
 }
 

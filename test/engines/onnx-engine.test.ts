@@ -115,6 +115,26 @@ describe('onnx engine on a real CT', { skip }, () => {
     assert.equal(stages.at(-1), 'done');
   });
 
+  test('windows blended in the stitching thread or in the engine’s own thread give the same labels (softmax and sigmoid)', async () => {
+    for (const activation of ['softmax', 'sigmoid']) {
+      const json = base({
+        activation,
+        input: { orientation: 'LIA', spacing: [1.2, 1.7, 1.3], intensity: { type: 'none' } },
+        sliding_window: { roi_size: [30, 26, 18], overlap: 0.3, blend: 'gaussian', batch_size: 2 },
+      });
+      const dir = await writeModelPackage(join(root.path, `m${count++}`), TWO_CLASS, json);
+      const [threaded, inThread] = await Promise.all([true, false].map((stitchThread) => createOnnxEngine({ model: dir, intraOpThreads: 2, stitchThread })));
+      try {
+        const a = await threaded.segment(ct, { classes: [93] });
+        const b = await inThread.segment(ct, { classes: [93] });
+        assert.equal(differing(a, b), 0, activation);
+        assert.ok(countWhere(a.data, (v) => v === 93) > 50_000, activation);
+      } finally {
+        await Promise.all([threaded.close(), inThread.close()]);
+      }
+    }
+  });
+
   test('kept working memory: requests in a row (other sizes, at once) give the labels of a fresh engine, and a result is never overwritten', async () => {
     for (const spacing of [null, [1.3, 1.7, 2.1]]) {
       const json = base({

@@ -22,6 +22,7 @@ import { VoxgateError } from '../../errors.js';
 import type { LabelVolume, Volume } from '../../volume/volume.js';
 import { createLabelVolume } from '../../volume/volume.js';
 import type { Engine, EngineInfo, ProgressCallback, SegmentationPrompts } from '../engine.js';
+import type { LabelSinkOptions } from './activation.js';
 import { labelSink } from './activation.js';
 import type { GraphBinding } from './graph-check.js';
 import { checkGraph, checkOutputDims } from './graph-check.js';
@@ -30,6 +31,7 @@ import type { ModelPackage } from './model-package.js';
 import { loadModelPackage, onnxEngineInfo } from './model-package.js';
 import { labelsToInput, toModelGrid } from './model-grid.js';
 import { ScratchBuffers } from './scratch-buffers.js';
+import { StitchThread } from './stitch-thread.js';
 import { WindowStitcher, sinkWholeWindow } from './stitcher.js';
 import type { Box, Triple } from './windows.js';
 import { centredBox, copyWindow, fillOutside, foregroundBox, importanceMap, padBox, wholeBox, windowOrigins } from './windows.js';
@@ -39,6 +41,11 @@ export interface OnnxEngineOptions {
   readonly model: string;
   /** onnxruntime intra-op threads (default: every core, `os.availableParallelism()`). */
   readonly intraOpThreads?: number;
+  /**
+   * Blend windows in a second thread while the network runs (default true; stitch-thread.ts).
+   * False: in the engine's own thread, after each batch.
+   */
+  readonly stitchThread?: boolean;
 }
 
 /** The label written where a fixed-shape input cropped the image away. */
@@ -66,7 +73,7 @@ export async function createOnnxEngine(options: OnnxEngineOptions): Promise<Onnx
     throw new VoxgateError('VXG_ERR_MODEL_LOAD', `onnxruntime cannot load ${pkg.modelPath} (model "${pkg.spec.name}"): ${(err as Error).message}`, { cause: err });
   }
   try {
-    return new OnnxEngine(pkg, session, checkGraph(pkg, session.inputMetadata, session.outputMetadata));
+    return new OnnxEngine(pkg, session, checkGraph(pkg, session.inputMetadata, session.outputMetadata), options.stitchThread ?? true);
   } catch (err) {
     await session.release();
     throw err;
@@ -95,10 +102,14 @@ export class OnnxEngine implements Engine {
   /** The blending weights of one window (the package fixes them): computed once. */
   readonly #weights: Float32Array | undefined;
   #scratchBusy = false;
+  /** Where windows are blended while the network runs (stitch-thread.ts); started on first use. */
+  #thread?: StitchThread;
+  readonly #useThread: boolean;
   #closed = false;
 
-  constructor(pkg: ModelPackage, session: InferenceSession, binding: GraphBinding) {
+  constructor(pkg: ModelPackage, session: InferenceSession, binding: GraphBinding, stitchThread = true) {
     this.info = onnxEngineInfo(pkg);
+    this.#useThread = stitchThread;
     this.#pkg = pkg;
     this.#session = session;
     this.#binding = binding;
@@ -132,7 +143,9 @@ export class OnnxEngine implements Engine {
     const { spec } = pkg;
     progress?.(0, 'preprocess');
     const grid = toModelGrid(volume, pkg.orientation, pkg.spacing, scratch);
-    const labels = scratch.array<Uint8Array>('labels', 'uint8', grid.data.length).fill(0);
+    // With a stitching thread, the label map is shared with it (stitch-thread.ts).
+    const thread = scratch === this.#scratch ? this.#stitchThread() : undefined;
+    const labels = scratch.array<Uint8Array>('labels', 'uint8', grid.data.length, thread !== undefined).fill(0);
     const finish = (): LabelVolume => {
       progress?.(0.97, 'postprocess');
       const back = labelsToInput(labels, grid, scratch);
@@ -162,57 +175,66 @@ export class OnnxEngine implements Engine {
     applyIntensity(grid.data, spec.input.intensity);
 
     const t = spec.threshold;
-    const sink = labelSink({
+    const sinkOptions: LabelSinkOptions = {
       labels,
       grid: grid.dims,
       region,
       activation: spec.activation,
       channelLabels: channels.map((c) => (wanted(c) ? pkg.channelLabels[c] : 0)),
       threshold: spec.output_kind === 'logits' ? Math.log(t / (1 - t)) : t,
-    });
+    };
+    const sink = labelSink(sinkOptions);
     const roi = pkg.windowSize;
     const origins = windowOrigins(region.size, roi, spec.sliding_window?.overlap ?? 0);
     const single = origins.length === 1;
     const stitchOptions = { roi, channels, totalChannels: spec.channels };
-    const stitcher = single
-      ? undefined
-      : new WindowStitcher(
-          {
-            ...stitchOptions,
-            region: region.size,
-            weights: this.#weights,
-            weightSum: spec.activation === 'sigmoid',
-            scratch,
-          },
-          sink,
-        );
+    const blend = { ...stitchOptions, region: region.size, weights: this.#weights, weightSum: spec.activation === 'sigmoid' };
+    const useThread = !single && thread !== undefined;
+    const stitcher = single || useThread ? undefined : new WindowStitcher({ ...blend, scratch }, sink);
+    if (useThread) thread.start({ ...blend, sink: sinkOptions });
 
     const batch = spec.sliding_window?.batch_size ?? 1;
     const runBatch = this.#binding.fixedBatch ?? Math.min(batch, origins.length);
     const roiVoxels = roi[0] * roi[1] * roi[2];
     const input = scratch.array<Float32Array>('input', 'float32', runBatch * roiVoxels);
-    for (let first = 0; first < origins.length; first += batch) {
-      const count = Math.min(batch, origins.length - first);
-      for (let b = 0; b < count; b++) {
-        const [x, y, z] = origins[first + b];
-        const start: Triple = [region.start[0] + x, region.start[1] + y, region.start[2] + z];
-        copyWindow(grid.data, grid.dims, start, roi, input, b * roiVoxels);
+    const runBatches = async (): Promise<void> => {
+      for (let first = 0; first < origins.length; first += batch) {
+        const count = Math.min(batch, origins.length - first);
+        for (let b = 0; b < count; b++) {
+          const [x, y, z] = origins[first + b];
+          const start: Triple = [region.start[0] + x, region.start[1] + y, region.start[2] + z];
+          copyWindow(grid.data, grid.dims, start, roi, input, b * roiVoxels);
+        }
+        // A fixed batch larger than what is left runs with empty windows whose outputs are ignored.
+        const size = this.#binding.fixedBatch ?? count;
+        if (size > count) input.fill(0, count * roiVoxels);
+        const before = performance.now();
+        const output = await this.#run(size === runBatch ? input : input.subarray(0, size * roiVoxels), size);
+        networkMs += performance.now() - before;
+        batches++;
+        windows += count;
+        for (let b = 0; b < count; b++) {
+          if (useThread) await thread.add(output, b, origins[first + b]);
+          else if (stitcher) stitcher.add(output, b, origins[first + b]);
+          else sinkWholeWindow(output, b, stitchOptions, sink);
+        }
+        progress?.(0.05 + (0.9 * (first + count)) / origins.length, `window ${first + count}/${origins.length}`);
       }
-      // A fixed batch larger than what is left runs with empty windows whose outputs are ignored.
-      const size = this.#binding.fixedBatch ?? count;
-      if (size > count) input.fill(0, count * roiVoxels);
-      const before = performance.now();
-      const output = await this.#run(size === runBatch ? input : input.subarray(0, size * roiVoxels), size);
-      networkMs += performance.now() - before;
-      batches++;
-      windows += count;
-      for (let b = 0; b < count; b++) {
-        if (stitcher) stitcher.add(output, b, origins[first + b]);
-        else sinkWholeWindow(output, b, stitchOptions, sink);
-      }
-      progress?.(0.05 + (0.9 * (first + count)) / origins.length, `window ${first + count}/${origins.length}`);
+    };
+    try {
+      await runBatches();
+    } catch (err) {
+      if (useThread) thread.abandon();
+      throw err;
     }
     stitcher?.finish();
+    if (useThread) {
+      try {
+        await thread.finish();
+      } catch (err) {
+        throw new VoxgateError('VXG_ERR_ENGINE_FAILED', `Stitching the windows of the ONNX model "${spec.name}" failed: ${(err as Error).message}`, { cause: err });
+      }
+    }
     return finish();
   }
 
@@ -220,7 +242,21 @@ export class OnnxEngine implements Engine {
     if (this.#closed) return;
     this.#closed = true;
     this.#scratch.clear();
+    await this.#thread?.close();
     await this.#session.release();
+  }
+
+  /** The stitching thread, started now if need be; undefined when turned off or it cannot run. */
+  #stitchThread(): StitchThread | undefined {
+    if (!this.#useThread) return undefined;
+    if (this.#thread?.alive) return this.#thread;
+    try {
+      this.#thread = new StitchThread();
+      return this.#thread;
+    } catch {
+      // No worker threads here (or the module cannot load): stitch in this thread, as before.
+      return undefined;
+    }
   }
 
   /** One `session.run` on `size` windows; the output's scores, checked for shape. */

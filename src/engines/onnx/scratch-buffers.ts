@@ -35,13 +35,16 @@ export class ScratchBuffers {
 
   /**
    * An array of `length` voxels of `dataType` for `purpose`, with whatever values it had the last
-   * time (not zeroed); the one kept for `purpose` when it is large enough.
+   * time (not zeroed); the one kept for `purpose` when it is large enough. `shared`: a view of a
+   * SharedArrayBuffer (another thread writes it).
    */
-  array<T extends VoxelArray>(purpose: string, dataType: DataType, length: number): T {
+  array<T extends VoxelArray>(purpose: string, dataType: DataType, length: number, shared = false): T {
     const kept = this.#arrays.get(purpose);
-    if (kept && kept instanceof VoxelArrayOf[dataType] && kept.length >= length) return kept.subarray(0, length) as T;
+    const fits = kept && kept instanceof VoxelArrayOf[dataType] && kept.length >= length && kept.buffer instanceof SharedArrayBuffer === shared;
+    if (fits) return kept.subarray(0, length) as T;
     if (kept) this.#arrays.delete(purpose);
-    const array = new VoxelArrayOf[dataType](length) as T;
+    const Type = VoxelArrayOf[dataType];
+    const array = (shared ? new Type(new SharedArrayBuffer(length * Type.BYTES_PER_ELEMENT)) : new Type(length)) as T;
     if (this.bytes + array.byteLength <= this.maxBytes) this.#arrays.set(purpose, array);
     return array;
   }

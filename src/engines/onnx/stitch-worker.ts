@@ -1,0 +1,53 @@
+/**
+ * The onnx engine's stitching thread: blends the windows of one segmentation into its bands
+ * (stitcher.ts, SIMD kernel) and writes the labels of each finished slice (activation.ts) into the
+ * engine's shared label map, while the engine's own thread runs the network on the next batch.
+ * Its kernel memory is kept from one segmentation to the next (scratch-buffers.ts).
+ * @module
+ */
+import { parentPort } from 'node:worker_threads';
+import { labelSink } from './activation.js';
+import { ScratchBuffers } from './scratch-buffers.js';
+import type { StitchReply, StitchRequest } from './stitch-protocol.js';
+import { WindowStitcher } from './stitcher.js';
+
+const port = parentPort;
+if (!port) throw new Error('stitch-worker.ts runs as a worker thread (stitch-thread.ts starts it).');
+
+const scratch = new ScratchBuffers();
+let stitcher: WindowStitcher | undefined;
+/** Why this segmentation's stitching failed; the windows still come back, `finish` reports it. */
+let failure: string | undefined;
+
+const reply = (message: StitchReply, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+const attempt = (work: () => void): void => {
+  if (failure !== undefined) return;
+  try {
+    work();
+  } catch (err) {
+    failure = (err as Error).message;
+    stitcher = undefined;
+  }
+};
+
+port.on('message', (message: StitchRequest) => {
+  switch (message.kind) {
+    case 'start':
+      failure = undefined;
+      attempt(() => {
+        const channels = Array.from({ length: message.channels }, (_, c) => c);
+        const options = { region: message.region, roi: message.roi, channels, totalChannels: message.channels, weights: message.weights, weightSum: message.weightSum, scratch };
+        stitcher = new WindowStitcher(options, labelSink(message.sink));
+      });
+      return;
+    case 'window':
+      attempt(() => stitcher?.add(message.data, 0, message.origin));
+      reply({ kind: 'free', data: message.data }, [message.data.buffer as ArrayBuffer]);
+      return;
+    case 'finish':
+      attempt(() => stitcher?.finish());
+      stitcher = undefined;
+      reply(failure === undefined ? { kind: 'finished' } : { kind: 'failed', message: failure });
+      return;
+  }
+});
