@@ -176,6 +176,36 @@ test('onInstance is awaited before the next part is written, and what it throws 
   server.close();
 });
 
+test('a retrieve cancelled while onInstance runs rejects only once onInstance is over, and writes nothing more', async () => {
+  const body = multipart([instance('1.2.3.1'), instance('1.2.3.2'), instance('1.2.3.3')]);
+  const { server, uri } = await rawServer((socket) => {
+    socket.write(`HTTP/1.1 200 OK\r\nContent-Type: ${CONTENT_TYPE}\r\nContent-Length: ${body.length}\r\n\r\n`);
+    socket.write(body);
+  });
+  await withDir(async (dir) => {
+    const client = new DicomwebClient({ uri });
+    const controller = new AbortController();
+    const events: string[] = [];
+    const retrieving = client.retrieve({ study: '1.2.3' }, dir, {
+      signal: controller.signal,
+      onInstance: async () => {
+        controller.abort();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        events.push('onInstance over');
+      },
+    });
+    await assert.rejects(
+      retrieving.finally(() => events.push('rejected')),
+      (err: unknown) => err instanceof PeerError && /cancelled/.test(err.message),
+    );
+    assert.deepEqual(events, ['onInstance over', 'rejected']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(await readdir(dir), ['1.2.3.1.dcm']);
+    client.close();
+  });
+  server.close();
+});
+
 test('a retrieve cancelled by its signal mid-body stops, deletes the part in progress and is not transient', async () => {
   const body = multipart([instance('1.2.3.1'), instance('1.2.3.2', 300_000)]);
   const { server, uri } = await rawServer((socket) => {

@@ -421,6 +421,9 @@ export class DicomwebClient {
     );
     let inPart = false;
     const handle = (events: readonly MultipartEvent[], from: number): void | Promise<void> => {
+      // Cancelled while onInstance ran (the one failure that can come then: the socket is not read
+      // meanwhile): what that read held is no longer ours to write; read() rejects next.
+      if (options.signal?.aborted) return;
       for (let i = from; i < events.length; i++) {
         const event = events[i];
         if (event.type === 'data') {

@@ -169,6 +169,11 @@ class Exchange {
   #held: Buffer | undefined;
   #consume: BodyConsumer | undefined;
   #settle: { resolve: () => void; reject: (err: unknown) => void } | undefined;
+  /** The consumer's promise while it holds reading. */
+  #holding: Promise<void> | undefined;
+  /** True during the consumer's synchronous call; a failure meanwhile waits for what it returns. */
+  #consuming = false;
+  #failedWhileConsuming: { err: unknown } | undefined;
   /** A failure between the head and `read()`: read() rejects with it. */
   #pendingError: unknown;
   #keepAlive = true;
@@ -216,9 +221,25 @@ class Exchange {
     this.#finished = true;
     this.socket.destroy();
     if (!this.#response) this.rejectHead(err);
-    else if (this.#settle) this.#settle.reject(err);
-    else this.#pendingError = err;
+    else if (!this.#settle) this.#pendingError = err;
+    else if (this.#consuming) this.#failedWhileConsuming = { err };
+    else this.#rejectAfter(this.#holding, err);
     this.done(false);
+  }
+
+  /**
+   * Rejects `read()` once the consumer's work in progress (a progress record, say) is over: the
+   * caller never hears of a failure while its own callback still runs.
+   */
+  #rejectAfter(holding: Promise<void> | undefined, err: unknown): void {
+    const reject = this.#settle?.reject;
+    if (!reject) return;
+    if (!holding) reject(err);
+    else
+      holding.then(
+        () => reject(err),
+        () => reject(err),
+      );
   }
 
   /** Parses what it can of the head; returns the body bytes after it, or undefined for "more". */
@@ -326,13 +347,18 @@ class Exchange {
     // Our own work (a file, a progress record) is no silence from the server: no timeout meanwhile.
     const timeout = this.socket.timeout ?? 0;
     this.socket.setTimeout(0);
+    this.#holding = pending;
     pending.then(
       () => {
+        this.#holding = undefined;
         if (this.#finished) return;
         this.socket.setTimeout(timeout);
         this.socket.resume();
       },
-      (err: unknown) => this.fail(err),
+      (err: unknown) => {
+        this.#holding = undefined;
+        this.fail(err);
+      },
     );
     return false;
   }
@@ -384,14 +410,21 @@ class Exchange {
   }
 
   #handOver(piece: Buffer): void | Promise<void> {
+    let held: void | Promise<void> = undefined;
+    this.#consuming = true;
     try {
-      const held = this.#consume?.(piece);
-      return held?.catch((err: unknown) => {
-        throw new ConsumerFailure(err);
-      });
+      held = this.#consume?.(piece);
     } catch (err) {
       throw new ConsumerFailure(err);
+    } finally {
+      this.#consuming = false;
+      const failed = this.#failedWhileConsuming;
+      this.#failedWhileConsuming = undefined;
+      if (failed) this.#rejectAfter(held ?? undefined, failed.err);
     }
+    return held?.catch((err: unknown) => {
+      throw new ConsumerFailure(err);
+    });
   }
 
   #chunkLine(line: string): void {
