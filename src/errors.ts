@@ -75,6 +75,8 @@ export const ErrorCodes = {
   VXG_ERR_PROMPT_POINT_OUTSIDE: { statusCode: 400 },
   /** Intensities that cannot be CT Hounsfield units, for an engine that needs HU. */
   VXG_ERR_IMAGE_NOT_CT: { statusCode: 400 },
+  /** A class that needs contrast-enhanced CT (the classic engine's aorta) on a CT without contrast-filled blood. */
+  VXG_ERR_IMAGE_NO_CONTRAST: { statusCode: 400 },
   /** An output location (local_working_dir) outside the operator-allowed roots. */
   VXG_ERR_OUTPUT_PATH: { statusCode: 400 },
   /** The output format or type asked for is not one Voxgate writes. */

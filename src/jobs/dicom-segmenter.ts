@@ -64,7 +64,7 @@ export const DICOM_SERIES_READER: SeriesReader = {
 };
 
 /** Errors that belong to one series' data, not to the job: the series is recorded as failed and the others go on. */
-const SERIES_ERROR_AREAS = ['VXG_ERR_DICOM_', 'VXG_ERR_VOLUME_', 'VXG_ERR_IMAGE_NOT_CT', 'VXG_ERR_SEG_SOURCE_MISMATCH'];
+const SERIES_ERROR_AREAS = ['VXG_ERR_DICOM_', 'VXG_ERR_VOLUME_', 'VXG_ERR_IMAGE_NOT_CT', 'VXG_ERR_IMAGE_NO_CONTRAST', 'VXG_ERR_SEG_SOURCE_MISMATCH'];
 
 /**
  * @example

@@ -90,7 +90,7 @@ describe('health, licence and info', () => {
     assert.equal(info.labels['132'], 'airway');
     assert.equal(info.engine.name, 'classic');
     assert.equal(info.engine.point_prompts, true);
-    for (const c of [20, 21, 132]) assert.ok(info.engine.supported_classes.includes(c), `class ${c} supported`);
+    for (const c of [6, 20, 21, 132]) assert.ok(info.engine.supported_classes.includes(c), `class ${c} supported`);
   });
 
   test('licence names the project licence and the engine’s', async () => {

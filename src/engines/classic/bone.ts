@@ -23,11 +23,11 @@ const MARROW_MEAN_HU = 100;
 const MARROW_MIN_HU = 100;
 const MARROW_GROW_MM = 3;
 
-export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array): Uint8Array {
+/** `pool`: the contrast-filled blood when the caller has it already (the aorta needs it too). */
+export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array, pool: Uint8Array = contrastBloodPool(data, grid, body)): Uint8Array {
   const { dims } = grid;
   const spacing = spacingOf(grid);
   // Contrast-filled blood reaches bone's HU; it is taken out before anything joins it to the skeleton.
-  const pool = contrastBloodPool(data, grid, body);
   const candidate = new Uint8Array(data.length);
   for (let p = 0; p < data.length; p++) candidate[p] = body[p] !== 0 && pool[p] === 0 && data[p] >= BONE_HU ? 1 : 0;
   const minVoxels = 100 / voxelVolume(grid); // 0.1 mL

@@ -1,12 +1,18 @@
 /**
  * The built-in `classic` engine: CT segmentation without learned weights, on the CPU, from
- * thresholds, morphology and region growing (see each module). Class prompts: lung (20, as one
- * label), bone (21, as one label), trachea (57) and airway (132). Point prompts: any object.
+ * thresholds, morphology and region growing (see each module). Class prompts: aorta (6, on
+ * contrast-enhanced CT), lung (20, as one label), bone (21, as one label), trachea (57) and airway
+ * (132). Point prompts: any object.
  *
  * Writing order: class masks are written into background voxels only, trachea first, then airway
- * (so with both asked, 57 keeps the trachea and 132 holds the bronchi), then lung and bone (which do
- * not overlap them). The point object is written last and over class labels: a click is the most
- * specific thing a request says.
+ * (so with both asked, 57 keeps the trachea and 132 holds the bronchi), then lung, then the aorta,
+ * then bone: where the aorta touches the spine, the voxels the aorta's tube model claims stay aorta
+ * (bone's marrow growth reaches into a barely enhanced lumen). The point object is written last and
+ * over class labels: a click is the most specific thing a request says.
+ *
+ * The aorta needs contrast-filled blood: on a CT without it, asking for class 6 is refused with
+ * VXG_ERR_IMAGE_NO_CONTRAST — except in everything-mode (every supported class asked, which is how
+ * the pipeline expresses "segment everything"), where the aorta is left out and the rest answered.
  * @module
  */
 import type { Engine, EngineInfo, ProgressCallback, SegmentationPrompts } from '../engine.js';
@@ -15,6 +21,8 @@ import { VERSION } from '../../version.js';
 import type { LabelVolume, Volume } from '../../volume/volume.js';
 import { createLabelVolume, voxelCount } from '../../volume/volume.js';
 import { segmentAirway } from './airway.js';
+import { segmentAorta } from './aorta.js';
+import { contrastBloodPool } from './blood-pool.js';
 import { bodyMask } from './body-mask.js';
 import { segmentBone } from './bone.js';
 import type { Grid } from './grid.js';
@@ -26,16 +34,16 @@ import { segmentFromPoints } from './point-prompt.js';
 /** A body box holding at least this share of the image is not cropped. */
 const WHOLE_GRID_SHARE = 0.7;
 
-export const CLASSIC_LABELS = { lung: 20, bone: 21, trachea: 57, airway: 132 } as const;
+export const CLASSIC_LABELS = { aorta: 6, lung: 20, bone: 21, trachea: 57, airway: 132 } as const;
 
 /** VISTA3D indices the classic engine answers from a class prompt, ascending. */
-export const CLASSIC_SUPPORTED_CLASSES: readonly number[] = Object.freeze([20, 21, 57, 132]);
+export const CLASSIC_SUPPORTED_CLASSES: readonly number[] = Object.freeze([6, 20, 21, 57, 132]);
 
 export const CLASSIC_ENGINE_INFO: EngineInfo = Object.freeze({
   name: 'classic',
   version: VERSION,
   description:
-    'Built-in CPU engine without learned weights: lungs, bone, trachea and airway of CT by thresholds, morphology and region growing; any object from point clicks by competitive region growing.',
+    'Built-in CPU engine without learned weights: lungs, bone, trachea and airway of CT by thresholds, morphology and region growing; the aorta of contrast-enhanced CT by tube tracking; any object from point clicks by competitive region growing.',
   supportedClasses: CLASSIC_SUPPORTED_CLASSES,
   pointPrompts: true,
   license: 'Apache-2.0 (Voxgate classic engine: algorithms only, no model weights).',
@@ -68,6 +76,14 @@ export function createClassicEngine(): ClassicEngine {
   return new ClassicEngine();
 }
 
+function noContrast(): VoxgateError {
+  return new VoxgateError(
+    'VXG_ERR_IMAGE_NO_CONTRAST',
+    'The classic engine finds the aorta (class 6) only on contrast-enhanced CT, by its contrast-filled lumen, but this CT has no contrast-filled blood ' +
+      '(no homogeneous 150–650 HU region of at least 20 mL). Send the arterial or portal-venous series, ask for the other classes, or click the aorta with point prompts.',
+  );
+}
+
 /** The classic segmentation, synchronous (the WorkerEngine runs it off the main thread). */
 export function segmentClassic(volume: Volume, prompts: SegmentationPrompts, progress: ProgressCallback = () => {}): LabelVolume {
   const classes = new Set(prompts.classes);
@@ -76,6 +92,7 @@ export function segmentClassic(volume: Volume, prompts: SegmentationPrompts, pro
       throw new VoxgateError('VXG_ERR_PROMPT_CLASS_UNSUPPORTED', `The classic engine cannot segment class ${c} from a class prompt; it segments ${CLASSIC_SUPPORTED_CLASSES.join(', ')}.`);
     }
   }
+  const everything = CLASSIC_SUPPORTED_CLASSES.every((c) => classes.has(c));
   const { data, dims } = volume;
   const grid: Grid = { dims, affine: volume.affine };
   const labels = new Uint8Array(data.length);
@@ -106,9 +123,20 @@ export function segmentClassic(volume: Volume, prompts: SegmentationPrompts, pro
           write(segmentLungs(subData, sub, subBody, airway.airway), CLASSIC_LABELS.lung);
         }
       }
-      if (classes.has(CLASSIC_LABELS.bone)) {
+      const wantAorta = classes.has(CLASSIC_LABELS.aorta);
+      if (wantAorta || classes.has(CLASSIC_LABELS.bone)) {
+        progress(0.6, 'blood');
+        const pool = contrastBloodPool(subData, sub, subBody);
+        const contrast = pool.indexOf(1) >= 0;
+        if (wantAorta && !contrast && !everything) throw noContrast();
         progress(0.7, 'bone');
-        write(segmentBone(subData, sub, subBody), CLASSIC_LABELS.bone);
+        // The aorta's seeds must not sit on the spine: bone is found first (and written after it).
+        const bone = segmentBone(subData, sub, subBody, pool);
+        if (wantAorta && contrast) {
+          progress(0.8, 'aorta');
+          write(segmentAorta(subData, sub, subBody, bone).mask, CLASSIC_LABELS.aorta);
+        }
+        if (classes.has(CLASSIC_LABELS.bone)) write(bone, CLASSIC_LABELS.bone);
       }
     }
   }
