@@ -213,10 +213,13 @@ export class OnnxEngine implements Engine {
         networkMs += performance.now() - before;
         batches++;
         windows += count;
-        for (let b = 0; b < count; b++) {
-          if (useThread) await thread.add(output, b, origins[first + b]);
-          else if (stitcher) stitcher.add(output, b, origins[first + b]);
-          else sinkWholeWindow(output, b, stitchOptions, sink);
+        if (useThread) {
+          await thread.add(output, origins.slice(first, first + count));
+        } else {
+          for (let b = 0; b < count; b++) {
+            if (stitcher) stitcher.add(output, b, origins[first + b]);
+            else sinkWholeWindow(output, b, stitchOptions, sink);
+          }
         }
         progress?.(0.05 + (0.9 * (first + count)) / origins.length, `window ${first + count}/${origins.length}`);
       }

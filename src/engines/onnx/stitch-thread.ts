@@ -2,9 +2,10 @@
  * The onnx engine's stitching thread, seen from the engine: `session.run` blocks the thread that
  * calls it, so blending a batch's windows in that same thread adds its whole time to the request.
  * Handed to this worker instead (stitch-worker.ts), it runs while the engine's thread runs the
- * network on the next batch. The engine copies each window's accumulated channels into one of a
- * few buffers that travel to the worker and back (transferred, never cloned); the worker writes
- * the labels into the engine's label map, a SharedArrayBuffer.
+ * network on the next batch. Each batch's output tensor is transferred, not copied, and with it
+ * the garbage collection of those buffers (tens of MB per batch; on the engine's thread that was
+ * ~150 ms of mark-compacts per segmentation in bench/onnx.ts). The worker writes the labels into
+ * the engine's label map, a SharedArrayBuffer.
  *
  * One segmentation at a time (the engine gives a concurrent second request its own in-thread
  * stitcher). The worker does not keep the process alive while idle.
@@ -17,8 +18,8 @@ import type { LabelSinkOptions } from './activation.js';
 import type { StitchReply, StitchRequest } from './stitch-protocol.js';
 import type { Triple } from './windows.js';
 
-/** Window buffers in circulation: one being filled, one being blended, one in flight. */
-const BUFFERS = 3;
+/** Batches handed over and not yet blended: the memory held is this many output tensors. */
+const IN_FLIGHT = 2;
 
 export interface StitchThreadRun {
   readonly region: Dims;
@@ -34,11 +35,9 @@ export interface StitchThreadRun {
 
 export class StitchThread {
   readonly #worker: Worker;
-  #run?: StitchThreadRun;
-  #windowFloats = 0;
-  #created = 0;
-  #free: Float32Array[] = [];
-  #waitingForBuffer?: () => void;
+  #started = false;
+  #inFlight = 0;
+  #waitingForRoom?: () => void;
   #finishing?: { readonly resolve: () => void; readonly reject: (err: Error) => void };
   #dead?: Error;
 
@@ -59,34 +58,36 @@ export class StitchThread {
   start(run: StitchThreadRun): void {
     if (!(run.sink.labels.buffer instanceof SharedArrayBuffer)) throw new TypeError('The stitching thread writes labels into a SharedArrayBuffer.');
     this.#assertAlive();
-    const floats = run.channels.length * run.roi[0] * run.roi[1] * run.roi[2];
-    if (floats !== this.#windowFloats) {
-      this.#windowFloats = floats;
-      this.#free = [];
-      this.#created = 0;
-    }
-    this.#run = run;
+    this.#started = true;
     this.#worker.ref();
-    const { region, roi, weights, weightSum, sink } = run;
-    this.#post({ kind: 'start', region, roi, channels: run.channels.length, weights, weightSum, sink });
+    this.#post({ kind: 'start', ...run });
   }
 
-  /** Sends window `b` of a batch output [batch, totalChannels, roi k, roi j, roi i]. */
-  async add(output: Float32Array, b: number, origin: Triple): Promise<void> {
-    const run = this.#run;
-    if (!run) throw new Error('StitchThread.add before start');
-    const buffer = await this.#buffer();
-    const voxels = run.roi[0] * run.roi[1] * run.roi[2];
-    run.channels.forEach((channel, c) => {
-      const from = (b * run.totalChannels + channel) * voxels;
-      buffer.set(output.subarray(from, from + voxels), c * voxels);
-    });
-    this.#post({ kind: 'window', data: buffer, origin }, [buffer.buffer as ArrayBuffer]);
+  /**
+   * Hands over a batch output [batch, totalChannels, roi k, roi j, roi i] and its windows' origins
+   * (in windowOrigins order). `output` is detached by this call: do not read it afterwards.
+   */
+  async add(output: Float32Array, origins: readonly Triple[]): Promise<void> {
+    if (!this.#started) throw new Error('StitchThread.add before start');
+    while (this.#inFlight >= IN_FLIGHT) {
+      this.#assertAlive();
+      await new Promise<void>((resolve) => (this.#waitingForRoom = resolve));
+    }
+    this.#assertAlive();
+    this.#inFlight++;
+    const message: StitchRequest = { kind: 'batch', output, origins };
+    const whole = output.byteOffset === 0 && output.byteLength === output.buffer.byteLength;
+    // A view into a larger buffer (or one that cannot be detached) goes as a copy instead.
+    try {
+      this.#worker.postMessage(message, whole ? [output.buffer as ArrayBuffer] : []);
+    } catch {
+      this.#worker.postMessage(message);
+    }
   }
 
   /** Resolves once every slice is labelled; rejects with the worker's failure. */
   finish(): Promise<void> {
-    this.#run = undefined;
+    this.#started = false;
     return new Promise<void>((resolve, reject) => {
       if (this.#dead) {
         reject(this.#dead);
@@ -99,7 +100,7 @@ export class StitchThread {
 
   /** Ends a segmentation that will not finish (the network failed): its result is not wanted. */
   abandon(): void {
-    if (this.#run) this.finish().catch(() => undefined);
+    if (this.#started) this.finish().catch(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -107,30 +108,17 @@ export class StitchThread {
     await this.#worker.terminate();
   }
 
-  async #buffer(): Promise<Float32Array> {
-    for (;;) {
-      this.#assertAlive();
-      const free = this.#free.pop();
-      if (free) return free;
-      if (this.#created < BUFFERS) {
-        this.#created++;
-        return new Float32Array(this.#windowFloats);
-      }
-      await new Promise<void>((resolve) => (this.#waitingForBuffer = resolve));
-    }
-  }
-
   #onReply(message: StitchReply): void {
     switch (message.kind) {
-      case 'free':
-        // A buffer of an earlier segmentation's window size is dropped.
-        if (message.data.length === this.#windowFloats) this.#free.push(message.data);
+      case 'blended':
+        this.#inFlight--;
         this.#wake();
         return;
       case 'finished':
       case 'failed': {
         const finishing = this.#finishing;
         this.#finishing = undefined;
+        this.#inFlight = 0;
         this.#worker.unref();
         if (message.kind === 'finished') finishing?.resolve();
         else finishing?.reject(new Error(message.message));
@@ -147,8 +135,8 @@ export class StitchThread {
   }
 
   #wake(): void {
-    const wake = this.#waitingForBuffer;
-    this.#waitingForBuffer = undefined;
+    const wake = this.#waitingForRoom;
+    this.#waitingForRoom = undefined;
     wake?.();
   }
 
@@ -156,7 +144,7 @@ export class StitchThread {
     if (this.#dead) throw this.#dead;
   }
 
-  #post(message: StitchRequest, transfer: ArrayBuffer[] = []): void {
-    this.#worker.postMessage(message, transfer);
+  #post(message: StitchRequest): void {
+    this.#worker.postMessage(message);
   }
 }

@@ -16,10 +16,10 @@ if (!port) throw new Error('stitch-worker.ts runs as a worker thread (stitch-thr
 
 const scratch = new ScratchBuffers();
 let stitcher: WindowStitcher | undefined;
-/** Why this segmentation's stitching failed; the windows still come back, `finish` reports it. */
+/** Why this segmentation's stitching failed; later batches are acknowledged unread, `finish` reports it. */
 let failure: string | undefined;
 
-const reply = (message: StitchReply, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+const reply = (message: StitchReply): void => port.postMessage(message);
 const attempt = (work: () => void): void => {
   if (failure !== undefined) return;
   try {
@@ -35,14 +35,13 @@ port.on('message', (message: StitchRequest) => {
     case 'start':
       failure = undefined;
       attempt(() => {
-        const channels = Array.from({ length: message.channels }, (_, c) => c);
-        const options = { region: message.region, roi: message.roi, channels, totalChannels: message.channels, weights: message.weights, weightSum: message.weightSum, scratch };
-        stitcher = new WindowStitcher(options, labelSink(message.sink));
+        const { region, roi, channels, totalChannels, weights, weightSum } = message;
+        stitcher = new WindowStitcher({ region, roi, channels, totalChannels, weights, weightSum, scratch }, labelSink(message.sink));
       });
       return;
-    case 'window':
-      attempt(() => stitcher?.add(message.data, 0, message.origin));
-      reply({ kind: 'free', data: message.data }, [message.data.buffer as ArrayBuffer]);
+    case 'batch':
+      attempt(() => message.origins.forEach((origin, b) => stitcher?.add(message.output, b, origin)));
+      reply({ kind: 'blended' });
       return;
     case 'finish':
       attempt(() => stitcher?.finish());
