@@ -30,7 +30,7 @@ describe('WorkerEngine with the classic engine', () => {
     assert.deepEqual(viaWorker.dims, direct.dims);
     assert.deepEqual(viaWorker.affine, direct.affine);
     assert.ok(Buffer.from(viaWorker.data.buffer).equals(Buffer.from(direct.data.buffer)), 'labels differ');
-    assert.deepEqual(stages, ['body', 'airway', 'lung', 'bone', 'points', 'done']);
+    assert.deepEqual(stages, ['body', 'airway', 'lung', 'blood', 'bone', 'points', 'done']);
     // The image buffer was transferred to the worker, not copied.
     assert.equal(phantom.volume.data.length, 0);
   });
