@@ -102,10 +102,11 @@ export function cropGrid(grid: Grid, box: Box): Grid {
   return { dims: boxDims(box), affine };
 }
 
-/** Copies the voxels of `box` out of `data` into a new array of the same type. */
-export function cropArray<T extends VoxelArray>(data: T, dims: Dims, box: Box): T {
+/** Copies the voxels of `box` out of `data` into a new array of the same type, or into `into` (that type, the box's size). */
+export function cropArray<T extends VoxelArray>(data: T, dims: Dims, box: Box, into?: T): T {
   const [bx, by, bz] = boxDims(box);
-  const out = new VoxelArrayOf[dataTypeOf(data)](bx * by * bz) as T;
+  if (into && (into.length !== bx * by * bz || dataTypeOf(into) !== dataTypeOf(data))) throw new RangeError(`cropArray: the array to crop into must be ${dataTypeOf(data)} × ${bx * by * bz}.`);
+  const out = into ?? (new VoxelArrayOf[dataTypeOf(data)](bx * by * bz) as T);
   const [, sy, sz] = stridesOf(dims);
   let o = 0;
   for (let k = box.min[2]; k <= box.max[2]; k++) {

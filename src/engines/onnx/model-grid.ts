@@ -16,7 +16,7 @@ import type { Orientation, OrientationTransform } from '../../volume/reorient.js
 import { orientationTransform } from '../../volume/reorient.js';
 import type { Volume } from '../../volume/volume.js';
 import { createVolume, voxelCount } from '../../volume/volume.js';
-import type { ScratchBuffers } from './scratch-buffers.js';
+import type { ScratchBuffers } from '../../volume/scratch-buffers.js';
 
 /** Spacings within this relative difference count as equal: no resampling (float32 pixdim noise). */
 export const SPACING_TOLERANCE = 1e-4;

@@ -30,7 +30,7 @@ import { applyIntensity } from './intensity.js';
 import type { ModelPackage } from './model-package.js';
 import { loadModelPackage, onnxEngineInfo } from './model-package.js';
 import { labelsToInput, toModelGrid } from './model-grid.js';
-import { ScratchBuffers } from './scratch-buffers.js';
+import { ScratchBuffers } from '../../volume/scratch-buffers.js';
 import { StitchThread } from './stitch-thread.js';
 import { WindowStitcher, sinkWholeWindow } from './stitcher.js';
 import type { Box, Triple } from './windows.js';
@@ -97,7 +97,7 @@ export class OnnxEngine implements Engine {
   readonly #pkg: ModelPackage;
   readonly #session: InferenceSession;
   readonly #binding: GraphBinding;
-  /** The big per-request arrays, kept for the next request (scratch-buffers.ts). */
+  /** The big per-request arrays, kept for the next request (src/volume/scratch-buffers.ts). */
   readonly #scratch = new ScratchBuffers();
   /** The blending weights of one window (the package fixes them): computed once. */
   readonly #weights: Float32Array | undefined;

@@ -13,6 +13,7 @@
  * stitcher.ts does with Math.fround, so both paths give the same bits.
  * @module
  */
+import type { ScratchBuffers } from '../../volume/scratch-buffers.js';
 
 /** Largest memory asked of WebAssembly (the JavaScript path takes over above it): 2 GiB. */
 const MAX_BYTES = 2 ** 31;
@@ -23,7 +24,7 @@ export interface KernelMemory {
   readonly f32: Float32Array;
   /** Reserves `floats` float32s, 16-byte aligned, zeroed; returns their index in `f32`. */
   alloc(floats: number): number;
-  /** Frees every reservation, to allocate anew (the memory is kept: see scratch-buffers.ts). */
+  /** Frees every reservation, to allocate anew (the memory is kept: keptKernelMemory). */
   reset(): void;
   /**
    * For y < rows, x < cols: f32[dst + y·dstStride + x] += f32(f32[src + y·cols + x] · f32[w + y·cols + x]).
@@ -72,6 +73,16 @@ export function createKernelMemory(floats: number): KernelMemory | undefined {
       kernel(dst * 4, src * 4, w * 4, cols, rows, dstStride * 4);
     },
   };
+}
+
+/**
+ * Kernel memory of at least `floats` float32s kept in `scratch` for the next call (a new one when
+ * the kept one is smaller), its allocator reset.
+ */
+export function keptKernelMemory(scratch: ScratchBuffers, floats: number): KernelMemory | undefined {
+  const memory = scratch.object<KernelMemory>('simd-kernel', floats * 4, (kept) => kept.f32.length >= floats, () => createKernelMemory(floats));
+  memory?.reset();
+  return memory;
 }
 
 let compiled: WebAssembly.Module | null | undefined;

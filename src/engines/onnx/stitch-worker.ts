@@ -2,12 +2,12 @@
  * The onnx engine's stitching thread: blends the windows of one segmentation into its bands
  * (stitcher.ts, SIMD kernel) and writes the labels of each finished slice (activation.ts) into the
  * engine's shared label map, while the engine's own thread runs the network on the next batch.
- * Its kernel memory is kept from one segmentation to the next (scratch-buffers.ts).
+ * Its kernel memory is kept from one segmentation to the next (src/volume/scratch-buffers.ts).
  * @module
  */
 import { parentPort } from 'node:worker_threads';
 import { labelSink } from './activation.js';
-import { ScratchBuffers } from './scratch-buffers.js';
+import { ScratchBuffers } from '../../volume/scratch-buffers.js';
 import type { StitchReply, StitchRequest } from './stitch-protocol.js';
 import { WindowStitcher } from './stitcher.js';
 

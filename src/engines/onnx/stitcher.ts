@@ -16,9 +16,9 @@
  * @module
  */
 import type { Dims } from '../../volume/volume.js';
-import type { ScratchBuffers } from './scratch-buffers.js';
+import type { ScratchBuffers } from '../../volume/scratch-buffers.js';
 import type { KernelMemory } from './simd-kernel.js';
-import { createKernelMemory } from './simd-kernel.js';
+import { createKernelMemory, keptKernelMemory } from './simd-kernel.js';
 import type { Triple } from './windows.js';
 
 /**
@@ -76,7 +76,7 @@ export class WindowStitcher {
     const { channels, weights } = options;
     // Each alloc may round up by 3 floats to 16 bytes: room for that is asked too.
     const bands = channels.length + (options.weightSum ? 1 : 0);
-    const kernelMemory = (floats: number): KernelMemory | undefined => (options.scratch ? options.scratch.kernelMemory(floats) : createKernelMemory(floats));
+    const kernelMemory = (floats: number): KernelMemory | undefined => (options.scratch ? keptKernelMemory(options.scratch, floats) : createKernelMemory(floats));
     const memory = options.simd === false ? undefined : kernelMemory(bands * bandFloats + channels.length * roiVoxels + (weights ? roiVoxels : 0) + rx * ry + 4 * (bands + 3));
     if (memory) {
       const view = (at: number, length: number): Float32Array => memory.f32.subarray(at, at + length);

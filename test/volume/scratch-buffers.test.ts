@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ScratchBuffers } from '../../src/engines/onnx/scratch-buffers.js';
-import { createKernelMemory } from '../../src/engines/onnx/simd-kernel.js';
+import { createKernelMemory, keptKernelMemory } from '../../src/engines/onnx/simd-kernel.js';
+import { ScratchBuffers } from '../../src/volume/scratch-buffers.js';
 
 describe('kept working memory', () => {
   test('an array is kept per purpose and handed out again for the same or a smaller size', () => {
@@ -31,11 +31,11 @@ describe('kept working memory', () => {
 
   test('kernel memory comes back zeroed where it was used, and its multiply-add rounds the product to float32', () => {
     const scratch = new ScratchBuffers();
-    const memory = scratch.kernelMemory(64);
+    const memory = keptKernelMemory(scratch, 64);
     assert.ok(memory, 'WebAssembly SIMD is available');
     const at = memory.alloc(10);
     memory.f32.fill(3, at, at + 10);
-    const again = scratch.kernelMemory(32);
+    const again = keptKernelMemory(scratch, 32);
     assert.equal(again, memory);
     const fresh = again.alloc(12);
     assert.equal(fresh, at);
