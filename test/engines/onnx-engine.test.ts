@@ -135,6 +135,19 @@ describe('onnx engine on a real CT', { skip }, () => {
     }
   });
 
+  test('a stitching thread that cannot run: the same labels from the engine’s own thread, request after request', async () => {
+    const json = base({ sliding_window: { roi_size: [30, 26, 18], overlap: 0.3, blend: 'gaussian', batch_size: 2 } });
+    const dir = await writeModelPackage(join(root.path, `m${count++}`), TWO_CLASS, json);
+    const broken = await createOnnxEngine({ model: dir, intraOpThreads: 2, stitchWorker: new URL('./no-such-stitch-worker.ts', import.meta.url) });
+    const reference = await createOnnxEngine({ model: dir, intraOpThreads: 2, stitchThread: false });
+    try {
+      const expected = await reference.segment(ct, { classes: [93] });
+      for (let n = 0; n < 2; n++) assert.equal(differing(await broken.segment(ct, { classes: [93] }), expected), 0);
+    } finally {
+      await Promise.all([broken.close(), reference.close()]);
+    }
+  });
+
   test('kept working memory: requests in a row (other sizes, at once) give the labels of a fresh engine, and a result is never overwritten', async () => {
     for (const spacing of [null, [1.3, 1.7, 2.1]]) {
       const json = base({

@@ -31,7 +31,7 @@ import type { ModelPackage } from './model-package.js';
 import { loadModelPackage, onnxEngineInfo } from './model-package.js';
 import { labelsToInput, toModelGrid } from './model-grid.js';
 import { ScratchBuffers } from '../../volume/scratch-buffers.js';
-import { StitchThread } from './stitch-thread.js';
+import { StitchThread, StitchThreadFailure } from './stitch-thread.js';
 import { WindowStitcher, sinkWholeWindow } from './stitcher.js';
 import type { Box, Triple } from './windows.js';
 import { centredBox, copyWindow, fillOutside, foregroundBox, importanceMap, padBox, wholeBox, windowOrigins } from './windows.js';
@@ -46,6 +46,8 @@ export interface OnnxEngineOptions {
    * False: in the engine's own thread, after each batch.
    */
   readonly stitchThread?: boolean;
+  /** The stitching thread's module (default: stitch-worker next to this one); tests give a broken one. */
+  readonly stitchWorker?: URL;
 }
 
 /** The label written where a fixed-shape input cropped the image away. */
@@ -73,7 +75,7 @@ export async function createOnnxEngine(options: OnnxEngineOptions): Promise<Onnx
     throw new VoxgateError('VXG_ERR_MODEL_LOAD', `onnxruntime cannot load ${pkg.modelPath} (model "${pkg.spec.name}"): ${(err as Error).message}`, { cause: err });
   }
   try {
-    return new OnnxEngine(pkg, session, checkGraph(pkg, session.inputMetadata, session.outputMetadata), options.stitchThread ?? true);
+    return new OnnxEngine(pkg, session, checkGraph(pkg, session.inputMetadata, session.outputMetadata), options.stitchThread ?? true, options.stitchWorker);
   } catch (err) {
     await session.release();
     throw err;
@@ -105,11 +107,15 @@ export class OnnxEngine implements Engine {
   /** Where windows are blended while the network runs (stitch-thread.ts); started on first use. */
   #thread?: StitchThread;
   readonly #useThread: boolean;
+  /** Set when the stitching thread cannot run here at all. */
+  #threadBroken = false;
+  readonly #stitchWorker?: URL;
   #closed = false;
 
-  constructor(pkg: ModelPackage, session: InferenceSession, binding: GraphBinding, stitchThread = true) {
+  constructor(pkg: ModelPackage, session: InferenceSession, binding: GraphBinding, stitchThread = true, stitchWorker?: URL) {
     this.info = onnxEngineInfo(pkg);
     this.#useThread = stitchThread;
+    this.#stitchWorker = stitchWorker;
     this.#pkg = pkg;
     this.#session = session;
     this.#binding = binding;
@@ -128,13 +134,21 @@ export class OnnxEngine implements Engine {
     const scratch = this.#scratchBusy ? new ScratchBuffers(0) : this.#scratch;
     if (scratch === this.#scratch) this.#scratchBusy = true;
     try {
-      return await this.#segment(volume, prompts, scratch, progress);
+      try {
+        return await this.#segment(volume, prompts, scratch, progress);
+      } catch (err) {
+        if (!(err instanceof StitchThreadFailure)) throw err;
+        // The stitching thread failed: this request again with the windows blended in this thread;
+        // a thread that never finished one (it cannot even load here) is not tried again.
+        if (!this.#thread?.finished) this.#threadBroken = true;
+        return await this.#segment(volume, prompts, scratch, progress, false);
+      }
     } finally {
       if (scratch === this.#scratch) this.#scratchBusy = false;
     }
   }
 
-  async #segment(volume: Volume, prompts: SegmentationPrompts, scratch: ScratchBuffers, progress?: ProgressCallback): Promise<LabelVolume> {
+  async #segment(volume: Volume, prompts: SegmentationPrompts, scratch: ScratchBuffers, progress?: ProgressCallback, threaded = true): Promise<LabelVolume> {
     const started = performance.now();
     let networkMs = 0;
     let batches = 0;
@@ -144,7 +158,7 @@ export class OnnxEngine implements Engine {
     progress?.(0, 'preprocess');
     const grid = toModelGrid(volume, pkg.orientation, pkg.spacing, scratch);
     // With a stitching thread, the label map is shared with it (stitch-thread.ts).
-    const thread = scratch === this.#scratch ? this.#stitchThread() : undefined;
+    const thread = threaded && scratch === this.#scratch ? this.#stitchThread() : undefined;
     const labels = scratch.array<Uint8Array>('labels', 'uint8', grid.data.length, thread !== undefined).fill(0);
     const finish = (): LabelVolume => {
       progress?.(0.97, 'postprocess');
@@ -231,13 +245,7 @@ export class OnnxEngine implements Engine {
       throw err;
     }
     stitcher?.finish();
-    if (useThread) {
-      try {
-        await thread.finish();
-      } catch (err) {
-        throw new VoxgateError('VXG_ERR_ENGINE_FAILED', `Stitching the windows of the ONNX model "${spec.name}" failed: ${(err as Error).message}`, { cause: err });
-      }
-    }
+    if (useThread) await thread.finish();
     return finish();
   }
 
@@ -251,10 +259,10 @@ export class OnnxEngine implements Engine {
 
   /** The stitching thread, started now if need be; undefined when turned off or it cannot run. */
   #stitchThread(): StitchThread | undefined {
-    if (!this.#useThread) return undefined;
+    if (!this.#useThread || this.#threadBroken) return undefined;
     if (this.#thread?.alive) return this.#thread;
     try {
-      this.#thread = new StitchThread();
+      this.#thread = new StitchThread(this.#stitchWorker);
       return this.#thread;
     } catch {
       // No worker threads here (or the module cannot load): stitch in this thread, as before.

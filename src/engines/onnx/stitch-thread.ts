@@ -33,25 +33,37 @@ export interface StitchThreadRun {
   readonly sink: LabelSinkOptions;
 }
 
+/** The stitching thread failed or died; the engine then blends in its own thread (same labels). */
+export class StitchThreadFailure extends Error {
+  override readonly name = 'StitchThreadFailure';
+}
+
 export class StitchThread {
   readonly #worker: Worker;
   #started = false;
   #inFlight = 0;
   #waitingForRoom?: () => void;
   #finishing?: { readonly resolve: () => void; readonly reject: (err: Error) => void };
-  #dead?: Error;
+  #dead?: StitchThreadFailure;
+  #finished = 0;
 
-  constructor() {
-    this.#worker = new Worker(workerScript(new URL(`./stitch-worker${MODULE_EXTENSION}`, import.meta.url)));
+  /** `module`: what the worker runs (tests give one that cannot load). */
+  constructor(module: URL = new URL(`./stitch-worker${MODULE_EXTENSION}`, import.meta.url)) {
+    this.#worker = new Worker(workerScript(module));
     this.#worker.unref();
     this.#worker.on('message', (message: StitchReply) => this.#onReply(message));
-    this.#worker.on('error', (err) => this.#die(err));
-    this.#worker.on('exit', (code) => this.#die(new Error(`the stitching thread exited (code ${code})`)));
+    this.#worker.on('error', (err) => this.#die(new StitchThreadFailure(`the stitching thread failed: ${err.message}`, { cause: err })));
+    this.#worker.on('exit', (code) => this.#die(new StitchThreadFailure(`the stitching thread exited (code ${code})`)));
   }
 
   /** False once the worker failed or exited: the engine stitches in its own thread then. */
   get alive(): boolean {
     return this.#dead === undefined;
+  }
+
+  /** Segmentations it finished: 0 means it never worked here (a worker that cannot even load). */
+  get finished(): number {
+    return this.#finished;
   }
 
   /** Begins a segmentation's stitching. */
@@ -104,7 +116,7 @@ export class StitchThread {
   }
 
   async close(): Promise<void> {
-    this.#dead ??= new Error('the stitching thread was closed');
+    this.#dead ??= new StitchThreadFailure('the stitching thread was closed');
     await this.#worker.terminate();
   }
 
@@ -120,14 +132,18 @@ export class StitchThread {
         this.#finishing = undefined;
         this.#inFlight = 0;
         this.#worker.unref();
-        if (message.kind === 'finished') finishing?.resolve();
-        else finishing?.reject(new Error(message.message));
+        if (message.kind === 'finished') {
+          this.#finished++;
+          finishing?.resolve();
+        } else {
+          finishing?.reject(new StitchThreadFailure(`stitching failed in the stitching thread: ${message.message}`));
+        }
         return;
       }
     }
   }
 
-  #die(err: Error): void {
+  #die(err: StitchThreadFailure): void {
     this.#dead ??= err;
     this.#finishing?.reject(this.#dead);
     this.#finishing = undefined;
