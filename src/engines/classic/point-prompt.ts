@@ -466,15 +466,20 @@ function competitiveGrow(
   const cut = Math.min(edgeCut, capCut);
   const positive = new Uint8Array(n);
   const negative = new Uint8Array(n);
-  const dropped: number[] = [];
   // A cut by the cap stops the flood inside a tissue, not at the object's edge: no rim to give back
   // (given back, two layers around a noisy partial flood are most of the tissue around it).
   const recovering = cut < LEVELS - 1 && cut === edgeCut;
+  // The positive-owned voxels above the cut, as many as the histogram counts there (a lung drops
+  // most of a million: a typed list, not an array of numbers).
+  let droppedCount = 0;
+  if (recovering) for (let b = cut + 1; b < LEVELS; b++) droppedCount += histogram[b];
+  const dropped = scratch.array<Int32Array>('point-prompt.dropped', 'int32', droppedCount);
+  let d = 0;
   for (let p = 0; p < n; p++) {
     const o = owner[p];
     if (o === 1) {
       if (level[p] <= cut) positive[p] = 1;
-      else if (recovering) dropped.push(p);
+      else if (recovering && d < droppedCount) dropped[d++] = p;
     } else if (o === 2) negative[p] = 1;
   }
   if (recovering) {
@@ -492,7 +497,8 @@ function competitiveGrow(
       return (i !== 0 ? 1 : 0) | (i !== nx - 1 ? 2 : 0) | (j !== 0 ? 4 : 0) | (j !== ny - 1 ? 8 : 0) | (k !== 0 ? 16 : 0) | (k !== nz - 1 ? 32 : 0);
     };
     let layer: number[] = [];
-    for (const p of dropped) {
+    for (let e = 0; e < d; e++) {
+      const p = dropped[e];
       const inside = insideOf(p);
       for (let t = 0; t < 6; t++) {
         if ((inside & (1 << t)) !== 0 && positive[p + offsets[t]] !== 0) {
