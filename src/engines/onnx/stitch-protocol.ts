@@ -2,21 +2,18 @@
  * Messages between the onnx engine and its stitching thread (stitch-thread.ts ↔ stitch-worker.ts).
  * @module
  */
-import type { Dims } from '../../volume/volume.js';
 import type { LabelSinkOptions } from './activation.js';
+import type { StitcherOptions } from './stitcher.js';
 import type { Triple } from './windows.js';
 
-/** One segmentation's stitching (the WindowStitcher's options, less what stays in the thread). */
-export interface StitchStart {
-  readonly kind: 'start';
-  readonly region: Dims;
-  readonly roi: Dims;
-  readonly channels: readonly number[];
-  readonly totalChannels: number;
-  readonly weights?: Float32Array;
-  readonly weightSum: boolean;
+/** One segmentation's stitching: the WindowStitcher's options, less what stays in the thread. */
+export interface StitchRun extends Omit<StitcherOptions, 'simd' | 'scratch'> {
   /** Its `labels` is a view of a SharedArrayBuffer: the thread writes the engine's label map. */
   readonly sink: LabelSinkOptions;
+}
+
+export interface StitchStart extends StitchRun {
+  readonly kind: 'start';
 }
 
 /** One batch's network output [batch, totalChannels, roi k, roi j, roi i], transferred, and its windows' origins. */

@@ -12,26 +12,13 @@
  * @module
  */
 import { Worker } from 'node:worker_threads';
-import type { Dims } from '../../volume/volume.js';
 import { MODULE_EXTENSION, workerScript } from '../worker-engine.js';
-import type { LabelSinkOptions } from './activation.js';
-import type { StitchReply, StitchRequest } from './stitch-protocol.js';
+import type { StitchReply, StitchRequest, StitchRun } from './stitch-protocol.js';
 import type { Triple } from './windows.js';
 
 /** Batches handed over and not yet blended: the memory held is this many output tensors. */
 const IN_FLIGHT = 2;
 
-export interface StitchThreadRun {
-  readonly region: Dims;
-  readonly roi: Dims;
-  /** Output channels to accumulate, by index into the network's channels. */
-  readonly channels: readonly number[];
-  readonly totalChannels: number;
-  readonly weights?: Float32Array;
-  readonly weightSum: boolean;
-  /** `labels` must be a view of a SharedArrayBuffer. */
-  readonly sink: LabelSinkOptions;
-}
 
 /** The stitching thread failed or died; the engine then blends in its own thread (same labels). */
 export class StitchThreadFailure extends Error {
@@ -67,7 +54,7 @@ export class StitchThread {
   }
 
   /** Begins a segmentation's stitching. */
-  start(run: StitchThreadRun): void {
+  start(run: StitchRun): void {
     if (!(run.sink.labels.buffer instanceof SharedArrayBuffer)) throw new TypeError('The stitching thread writes labels into a SharedArrayBuffer.');
     this.#assertAlive();
     this.#started = true;
