@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
@@ -14,20 +15,14 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { encodeFileMeta } from '../../src/dicom/net/part10.js';
+import { ensureSystemPackages } from '../helpers/system-packages.js';
 
 const BOUNDARY = 'b0und4ry';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-function openssl(): string | false {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return false;
-  } catch {
-    return 'openssl is not installed (apt-get install openssl): the HTTPS retrieval test cannot make its certificate';
-  }
-}
-const skip = openssl();
-if (skip) console.warn(`SKIPPED: ${skip}`);
+// Installed with apt-get when missing and run as root; otherwise a loud SKIPPING line.
+const openssl = await ensureSystemPackages(['openssl'], () => existsSync('/usr/bin/openssl'));
+const skip = openssl.ok ? false : openssl.reason;
 
 function instance(sop: string, bytes: number): Buffer {
   return Buffer.concat([encodeFileMeta({ sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: sop, transferSyntaxUid: '1.2.840.10008.1.2.1' }), Buffer.alloc(bytes, sop.length)]);
