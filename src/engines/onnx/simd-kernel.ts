@@ -5,7 +5,7 @@
  * compiles to scalar code with a float64 round trip per element; the stitching was the largest
  * part of the onnx engine's overhead (bench/onnx.ts).
  *
- * The module is 200-odd bytes, assembled below from its instructions rather than shipped as a
+ * The module is 267 bytes, assembled below from its instructions rather than shipped as a
  * binary, so it reads and reviews like code. Every buffer it touches lives in one
  * WebAssembly.Memory that the caller sizes once (bump-allocated, 16-byte aligned).
  *
