@@ -157,16 +157,23 @@ export class ScpAssociation {
     }
   }
 
+  /**
+   * Copies what is missing of a 6-byte header (a PDU's, or a PDV item's) from `chunk` at `offset`
+   * and calls `complete` once it is whole; returns the new offset.
+   */
+  #fillHeader(chunk: Buffer, offset: number, complete: () => void): number {
+    const n = Math.min(6 - this.#headerFill, chunk.length - offset);
+    chunk.copy(this.#header, this.#headerFill, offset, offset + n);
+    this.#headerFill += n;
+    if (this.#headerFill === 6) complete();
+    return offset + n;
+  }
+
   /** Consumes what it can of `chunk` from `offset`; returns the new offset. */
   #step(chunk: Buffer, offset: number): number {
     switch (this.#read) {
-      case Read.PduHeader: {
-        const n = Math.min(6 - this.#headerFill, chunk.length - offset);
-        chunk.copy(this.#header, this.#headerFill, offset, offset + n);
-        this.#headerFill += n;
-        if (this.#headerFill === 6) this.#startPdu();
-        return offset + n;
-      }
+      case Read.PduHeader:
+        return this.#fillHeader(chunk, offset, () => this.#startPdu());
       case Read.PduBody: {
         const body = this.#body!;
         const n = Math.min(body.length - this.#bodyFill, chunk.length - offset);
@@ -179,14 +186,9 @@ export class ScpAssociation {
         }
         return offset + n;
       }
-      case Read.PdvHeader: {
+      case Read.PdvHeader:
         // A PDV item header: item length (uint32), presentation context ID, message control header.
-        const n = Math.min(6 - this.#headerFill, chunk.length - offset);
-        chunk.copy(this.#header, this.#headerFill, offset, offset + n);
-        this.#headerFill += n;
-        if (this.#headerFill === 6) this.#startFragment();
-        return offset + n;
-      }
+        return this.#fillHeader(chunk, offset, () => this.#startFragment());
       case Read.PdvValue: {
         const n = Math.min(this.#fragmentLeft, chunk.length - offset);
         if (n > 0) this.#fragment(chunk.subarray(offset, offset + n));
