@@ -211,7 +211,7 @@ export class OnnxEngine implements Engine {
     const runBatch = this.#binding.fixedBatch ?? Math.min(batch, origins.length);
     const roiVoxels = roi[0] * roi[1] * roi[2];
     const input = scratch.array<Float32Array>('input', 'float32', runBatch * roiVoxels);
-    const runBatches = async (): Promise<void> => {
+    try {
       for (let first = 0; first < origins.length; first += batch) {
         const count = Math.min(batch, origins.length - first);
         for (let b = 0; b < count; b++) {
@@ -237,10 +237,8 @@ export class OnnxEngine implements Engine {
         }
         progress?.(0.05 + (0.9 * (first + count)) / origins.length, `window ${first + count}/${origins.length}`);
       }
-    };
-    try {
-      await runBatches();
     } catch (err) {
+      // The network failed: the stitching thread's half-done segmentation is not wanted.
       if (useThread) thread.abandon();
       throw err;
     }

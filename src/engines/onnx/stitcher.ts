@@ -101,18 +101,17 @@ export class WindowStitcher {
    * the region is `origin`. Windows must come in windowOrigins order (k rows never go back).
    */
   add(output: Float32Array, b: number, origin: Triple): void {
-    const [rx, ry, rz] = this.#options.roi;
-    const [bx, by] = this.#options.region;
     const [x0, y0, z0] = origin;
     if (z0 < this.#done) throw new RangeError(`Window at k ${z0} comes after slice ${this.#done} was finished.`);
     this.#flush(z0);
-    const roiVoxels = rx * ry * rz;
-    const weights = this.#options.weights;
-    const { channels, totalChannels } = this.#options;
     if (this.#simd) {
       this.#addSimd(this.#simd, output, b, origin);
       return;
     }
+    const [rx, ry, rz] = this.#options.roi;
+    const [bx, by] = this.#options.region;
+    const roiVoxels = rx * ry * rz;
+    const { channels, totalChannels, weights } = this.#options;
     for (let c = 0; c < channels.length; c++) {
       const base = (b * totalChannels + channels[c]) * roiVoxels;
       if (weights) addWeighted(this.#bands[c], output, base, weights, this.#options.roi, bx, by, x0, y0, z0);
