@@ -193,6 +193,11 @@ export interface ReorientOptions {
    * that writes into or transfers (detaches) `result.volume.data` then changes the input too.
    */
   readonly copy?: boolean;
+  /**
+   * Where to move the voxels when they move (reused working memory: the input's type and length,
+   * another buffer). Unused when the volume already has the target orientation and `copy` is off.
+   */
+  readonly into?: VoxelArray;
 }
 
 export interface ReorientResult<T extends VoxelArray> {
@@ -213,12 +218,12 @@ export function reorient<T extends VoxelArray>(volume: Volume<T>, target: Orient
   const transform = orientationTransform(volume.dims, volume.affine, target);
   if (transform.isIdentity) {
     if (!options.copy) return { volume, transform };
-    return { volume: createVolume(volume.dims, transform.apply(volume.data), volume.affine, volume.source), transform };
+    return { volume: createVolume(volume.dims, transform.apply(volume.data, options.into as T | undefined), volume.affine, volume.source), transform };
   }
   const source = volume.source.description === undefined
     ? { format: 'derived' as const }
     : { format: 'derived' as const, description: volume.source.description };
-  const reoriented = createVolume(transform.outputDims, transform.apply(volume.data), transform.outputAffine(volume.affine), source);
+  const reoriented = createVolume(transform.outputDims, transform.apply(volume.data, options.into as T | undefined), transform.outputAffine(volume.affine), source);
   return { volume: reoriented, transform };
 }
 

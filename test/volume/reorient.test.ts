@@ -260,3 +260,20 @@ void describe('reorient agrees with nibabel', async () => {
     });
   }
 });
+
+describe('reorienting into a given array', () => {
+  test('the voxels land in `into`, bit for bit as in a new array; an identity leaves it unused; a wrong array is refused', () => {
+    const data = Int16Array.from({ length: 4 * 3 * 2 }, (_, p) => p * 37 - 400);
+    const lps = createVolume([4, 3, 2], data, [-1, 0, 0, 3, 0, -1, 0, 2, 0, 0, 1, 0, 0, 0, 0, 1]);
+    const into = new Int16Array(data.length);
+    const kept = reorient(lps, undefined, { into });
+    assert.equal(kept.volume.data, into);
+    assert.deepEqual([...into], [...reorient(lps).volume.data]);
+    const ras = createVolume([4, 3, 2], data, [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+    const spare = new Int16Array(data.length);
+    assert.equal(reorient(ras, undefined, { into: spare }).volume, ras);
+    assert.ok(spare.every((v) => v === 0));
+    assert.throws(() => reorient(lps, undefined, { into: new Int16Array(5) }), RangeError);
+    assert.throws(() => reorient(lps, undefined, { into: new Uint8Array(data.length) }), RangeError);
+  });
+});

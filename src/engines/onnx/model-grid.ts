@@ -8,15 +8,13 @@
  */
 import type { Vec3 } from '../../volume/affine.js';
 import { columnNorms } from '../../volume/affine.js';
-import type { DataType, VoxelArray } from '../../volume/datatype.js';
-import { VoxelArrayOf } from '../../volume/datatype.js';
 import type { Grid } from '../../volume/resample.js';
 import { resample, resampleGrid, resampleToGrid } from '../../volume/resample.js';
 import type { Orientation, OrientationTransform } from '../../volume/reorient.js';
-import { orientationTransform } from '../../volume/reorient.js';
+import { orientationTransform, reorient } from '../../volume/reorient.js';
 import type { Volume } from '../../volume/volume.js';
+import { ScratchBuffers } from '../../volume/scratch-buffers.js';
 import { createVolume, voxelCount } from '../../volume/volume.js';
-import type { ScratchBuffers } from '../../volume/scratch-buffers.js';
 
 /** Spacings within this relative difference count as equal: no resampling (float32 pixdim noise). */
 export const SPACING_TOLERANCE = 1e-4;
@@ -34,31 +32,28 @@ export interface ModelGrid extends Grid {
 
 /**
  * Brings `volume` to the model's orientation and spacing (null: keep the image's) as float32;
- * `volume` is not modified. With `scratch`, the working arrays and the result's data are the ones
- * kept there (valid until the next call with the same scratch); without it, new arrays.
+ * `volume` is not modified. The working arrays and the result's data are the ones kept in
+ * `scratch` (valid until its next use); without it, new arrays.
  * @example
  * const grid = toModelGrid(ct, ['R', 'A', 'S'], [1.5, 1.5, 1.5]);
  */
-export function toModelGrid(volume: Volume, orientation: Orientation, spacing: Vec3 | null, scratch?: ScratchBuffers): ModelGrid {
-  const take = <T extends VoxelArray>(purpose: string, dataType: DataType, length: number): T =>
-    scratch ? scratch.array<T>(purpose, dataType, length) : (new VoxelArrayOf[dataType](length) as T);
-  const transform = orientationTransform(volume.dims, volume.affine, orientation);
-  const count = volume.data.length;
-  // As reorient(), but into kept memory: the voxels as bits, the affine inputAffine · P.
-  const orientedData = transform.isIdentity ? volume.data : transform.apply(volume.data, take('model-grid.oriented', volume.dataType, count));
-  const reoriented: Grid = { dims: transform.outputDims, affine: transform.isIdentity ? volume.affine : transform.outputAffine(volume.affine) };
-  const current = columnNorms(reoriented.affine);
+export function toModelGrid(volume: Volume, orientation: Orientation, spacing: Vec3 | null, scratch = new ScratchBuffers(0)): ModelGrid {
+  // Kept memory for the reoriented voxels only where they move (reorient returns the input otherwise).
+  const moves = !orientationTransform(volume.dims, volume.affine, orientation).isIdentity;
+  const into = moves ? scratch.array('model-grid.oriented', volume.dataType, volume.data.length) : undefined;
+  const { volume: oriented, transform } = reorient(volume, orientation, { into });
+  const current = columnNorms(oriented.affine);
   const resampled = spacing !== null && [0, 1, 2].some((a) => Math.abs(current[a] - spacing[a]) > SPACING_TOLERANCE * spacing[a]);
+  const reoriented: Grid = { dims: oriented.dims, affine: oriented.affine };
   if (resampled) {
-    const oriented = createVolume(reoriented.dims, orientedData, reoriented.affine);
-    const into = take<Float32Array>('model-grid.data', 'float32', voxelCount(resampleGrid(reoriented, spacing).dims));
-    const { volume: out } = resample(oriented, { spacing, interpolation: 'linear', dataType: 'float32', into });
-    return { dims: out.dims, affine: out.affine, data: out.data as Float32Array, transform, reoriented, resampled };
+    const data = scratch.array<Float32Array>('model-grid.data', 'float32', voxelCount(resampleGrid(reoriented, spacing).dims));
+    const { volume: out } = resample(oriented, { spacing, interpolation: 'linear', dataType: 'float32', into: data });
+    return { dims: out.dims, affine: out.affine, data, transform, reoriented, resampled };
   }
   // A copy even for float32 input: the intensity transform works in place, the caller's image stays.
-  const data = take<Float32Array>('model-grid.data', 'float32', count);
-  data.set(orientedData);
-  return { dims: reoriented.dims, affine: reoriented.affine, data, transform, reoriented, resampled };
+  const data = scratch.array<Float32Array>('model-grid.data', 'float32', volume.data.length);
+  data.set(oriented.data);
+  return { dims: oriented.dims, affine: oriented.affine, data, transform, reoriented, resampled };
 }
 
 /**
@@ -68,13 +63,13 @@ export function toModelGrid(volume: Volume, orientation: Orientation, spacing: V
  * grid covers the input's extent up to rounding of its size, and an input voxel in that sliver takes
  * the edge label rather than 255.
  */
-export function labelsToInput(labels: Uint8Array, grid: ModelGrid, scratch?: ScratchBuffers): Uint8Array {
+export function labelsToInput(labels: Uint8Array, grid: ModelGrid, scratch = new ScratchBuffers(0)): Uint8Array {
   const identity = grid.transform.isIdentity;
   let onReoriented = labels;
   if (grid.resampled) {
     const source = createVolume(grid.dims, labels, grid.affine);
     // Kept memory only where the inverse permutation follows: the caller gets a new array either way.
-    const into = scratch && !identity ? scratch.array<Uint8Array>('model-grid.labels-reoriented', 'uint8', voxelCount(grid.reoriented.dims)) : undefined;
+    const into = identity ? undefined : scratch.array<Uint8Array>('model-grid.labels-reoriented', 'uint8', voxelCount(grid.reoriented.dims));
     onReoriented = resampleToGrid(source, grid.reoriented, { interpolation: 'nearest', into }).data as Uint8Array;
   }
   return identity ? onReoriented : grid.transform.invert(onReoriented);
