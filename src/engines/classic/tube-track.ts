@@ -12,6 +12,7 @@ import type { Circle, PlaneGeometry } from './circle-hough.js';
 import { houghCircles, planeWindow } from './circle-hough.js';
 import type { Grid } from './grid.js';
 import { spacingOf, stridesOf, superiorAxis } from './grid.js';
+import { quantileSorted } from './intensity.js';
 import { planeAxes } from './slices.js';
 
 /** Axial slices of a grid: planes across the array axis closest to superior. */
@@ -106,7 +107,7 @@ export function followTube(data: VoxelArray, body: Uint8Array, frame: AxialFrame
   let gap = 0;
   for (let s = start.s + step; s >= lo && s <= hi; s += step) {
     const plane = frame.plane(s);
-    const prior = median(recent);
+    const prior = quantileSorted([...recent].sort((a, b) => a - b), 0.5);
     const rMin = Math.max(options.rMin, 0.75 * prior);
     const rMax = Math.min(options.rMax, 1.3 * prior);
     const reach = options.maxStepMm * (gap + 1);
@@ -136,9 +137,3 @@ export function followTube(data: VoxelArray, body: Uint8Array, frame: AxialFrame
 }
 
 const RECENT = 10;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const m = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
-}
