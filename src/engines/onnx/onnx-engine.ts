@@ -20,7 +20,7 @@ import os from 'node:os';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { VoxgateError } from '../../errors.js';
 import type { LabelVolume, Volume } from '../../volume/volume.js';
-import { createLabelVolume } from '../../volume/volume.js';
+import { createLabelVolume, voxelCount } from '../../volume/volume.js';
 import type { Engine, EngineInfo, ProgressCallback, SegmentationPrompts } from '../engine.js';
 import type { LabelSinkOptions } from './activation.js';
 import { labelSink } from './activation.js';
@@ -156,15 +156,19 @@ export class OnnxEngine implements Engine {
     const pkg = this.#pkg;
     const { spec } = pkg;
     progress?.(0, 'preprocess');
-    const grid = toModelGrid(volume, pkg.orientation, pkg.spacing, scratch);
     // With a stitching thread, the label map is shared with it (stitch-thread.ts).
     const thread = threaded && scratch === this.#scratch ? this.#stitchThread() : undefined;
+    // The result is new memory (the caller keeps it): the thread faults its pages in while this
+    // thread builds the model grid, rather than this thread in the last step.
+    const result = thread ? new Uint8Array(new SharedArrayBuffer(voxelCount(volume.dims))) : undefined;
+    const resultReady = result && thread?.prepare(result);
+    // The foreground box is found on raw intensities: the transform comes after it.
+    const grid = toModelGrid(volume, pkg.orientation, pkg.spacing, scratch, spec.foreground_crop ? undefined : spec.input.intensity);
     const labels = scratch.array<Uint8Array>('labels', 'uint8', grid.data.length, thread !== undefined).fill(0);
-    const finish = (): LabelVolume => {
+    const finish = async (): Promise<LabelVolume> => {
       progress?.(0.97, 'postprocess');
-      const back = labelsToInput(labels, grid, scratch);
-      // The caller keeps the result: never the kept label array itself.
-      const out = createLabelVolume(volume, back === labels ? labels.slice() : back);
+      await resultReady;
+      const out = createLabelVolume(volume, labelsToInput(labels, grid, result));
       this.lastRun = { windows, batches, networkMs, totalMs: performance.now() - started };
       progress?.(1, 'done');
       return out;
@@ -186,7 +190,7 @@ export class OnnxEngine implements Engine {
     // Softmax needs every channel for its argmax; sigmoid channels are independent.
     const channels = spec.activation === 'softmax' ? all : all.filter(wanted);
     if (!all.some(wanted)) return finish();
-    applyIntensity(grid.data, spec.input.intensity);
+    if (spec.foreground_crop) applyIntensity(grid.data, spec.input.intensity);
 
     const t = spec.threshold;
     const sinkOptions: LabelSinkOptions = {

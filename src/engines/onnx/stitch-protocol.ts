@@ -27,9 +27,16 @@ export interface StitchFinish {
   readonly kind: 'finish';
 }
 
-export type StitchRequest = StitchStart | StitchBatch | StitchFinish;
+/** Memory the engine will write soon (its result, a view of a SharedArrayBuffer): fault its pages in now. */
+export interface StitchPrepare {
+  readonly kind: 'prepare';
+  readonly memory: Uint8Array;
+}
+
+export type StitchRequest = StitchStart | StitchBatch | StitchFinish | StitchPrepare;
 
 export type StitchReply =
+  | { readonly kind: 'prepared' }
   | { readonly kind: 'blended' }
   | { readonly kind: 'finished' }
   | { readonly kind: 'failed'; readonly message: string };

@@ -31,6 +31,8 @@ export class StitchThread {
   #inFlight = 0;
   #waitingForRoom?: () => void;
   #finishing?: { readonly resolve: () => void; readonly reject: (err: Error) => void };
+  /** Resolvers of `prepare` calls not yet answered, in the order the thread answers them. */
+  readonly #preparing: (() => void)[] = [];
   #dead?: StitchThreadFailure;
   #finished = 0;
 
@@ -51,6 +53,22 @@ export class StitchThread {
   /** Segmentations it finished: 0 means it never worked here (a worker that cannot even load). */
   get finished(): number {
     return this.#finished;
+  }
+
+  /**
+   * Has the thread fault in the pages of `memory` (a view of a SharedArrayBuffer, all zeros) while it
+   * has nothing else to do: on these machines the first write to fresh memory costs ~2.6 ms per MB,
+   * paid here on an idle core instead of in the engine's last step. Resolves when done, or when the
+   * thread died (it writes nothing more then); write into `memory` only after that.
+   */
+  prepare(memory: Uint8Array): Promise<void> {
+    if (!(memory.buffer instanceof SharedArrayBuffer)) throw new TypeError('The stitching thread prepares SharedArrayBuffer memory only.');
+    if (this.#dead) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#preparing.push(resolve);
+      this.#worker.ref();
+      this.#post({ kind: 'prepare', memory });
+    });
   }
 
   /** Begins a segmentation's stitching. */
@@ -109,6 +127,10 @@ export class StitchThread {
 
   #onReply(message: StitchReply): void {
     switch (message.kind) {
+      case 'prepared':
+        this.#preparing.shift()?.();
+        this.#unrefWhenIdle();
+        return;
       case 'blended':
         this.#inFlight--;
         this.#wake();
@@ -118,7 +140,7 @@ export class StitchThread {
         const finishing = this.#finishing;
         this.#finishing = undefined;
         this.#inFlight = 0;
-        this.#worker.unref();
+        this.#unrefWhenIdle();
         if (message.kind === 'finished') {
           this.#finished++;
           finishing?.resolve();
@@ -130,8 +152,14 @@ export class StitchThread {
     }
   }
 
+  #unrefWhenIdle(): void {
+    if (!this.#started && !this.#finishing && this.#preparing.length === 0) this.#worker.unref();
+  }
+
   #die(err: StitchThreadFailure): void {
     this.#dead ??= err;
+    // A dead thread writes nothing more: the memory it was preparing is the caller's now.
+    for (const resolve of this.#preparing.splice(0)) resolve();
     this.#finishing?.reject(this.#dead);
     this.#finishing = undefined;
     this.#wake();

@@ -30,8 +30,19 @@ const attempt = (work: () => void): void => {
   }
 };
 
+/** Bytes between two writes that fault in every page (4 KiB, the smallest page size). */
+const PAGE = 4096;
+
 port.on('message', (message: StitchRequest) => {
   switch (message.kind) {
+    case 'prepare': {
+      // A write, not a read: reading an untouched page maps the shared zero page, and the engine's
+      // first write would still fault. The memory is still all zeros: writing 0 changes nothing.
+      const { memory } = message;
+      for (let n = 0; n < memory.length; n += PAGE) memory[n] = 0;
+      reply({ kind: 'prepared' });
+      return;
+    }
     case 'start':
       failure = undefined;
       attempt(() => {
