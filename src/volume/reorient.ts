@@ -107,11 +107,13 @@ export class OrientationTransform {
   /**
    * Voxels in output layout (e.g. a Uint8Array label map computed on the reoriented grid) → input
    * layout: a new array of the type given, or `into` filled and returned (as for `apply`).
+   * `slices` [k0, k1): only the voxels of output slices k0 ≤ k < k1 move (the rest of `into` is
+   * untouched), to share the work between threads.
    * @example
    * const labelsOnInput = transform.invert(labelsOnRas);
    */
-  invert<T extends VoxelArray>(data: T, into?: T): T {
-    return this.#move(data, this.outputDims, true, into);
+  invert<T extends VoxelArray>(data: T, into?: T, slices?: readonly [number, number]): T {
+    return this.#move(data, this.outputDims, true, into, slices);
   }
 
   /** Input voxel index (i, j, k) → output voxel index; continuous indices map the same way. */
@@ -134,7 +136,7 @@ export class OrientationTransform {
     return p;
   }
 
-  #move<T extends VoxelArray>(data: T, expected: Dims, scatter: boolean, into?: T): T {
+  #move<T extends VoxelArray>(data: T, expected: Dims, scatter: boolean, into?: T, slices: readonly [number, number] = [0, this.outputDims[2]]): T {
     if (data.length !== voxelCount(expected)) {
       throw new VoxgateError(
         'VXG_ERR_VOLUME_GRID_MISMATCH',
@@ -144,9 +146,14 @@ export class OrientationTransform {
     if (into && (into.length !== data.length || dataTypeOf(into) !== dataTypeOf(data) || into.buffer === data.buffer)) {
       throw new RangeError(`The array to reorient into must be a separate ${dataTypeOf(data)} array of ${data.length} voxels.`);
     }
+    const [k0, k1] = slices;
+    if (!(Number.isInteger(k0) && Number.isInteger(k1) && k0 >= 0 && k1 <= this.outputDims[2])) {
+      throw new RangeError(`Output slices ${k0}..${k1} are not within the grid's ${this.outputDims[2]}.`);
+    }
     const out = into ?? (new VoxelArrayOf[dataTypeOf(data)](data.length) as T);
     if (this.isIdentity) {
-      out.set(data);
+      const plane = this.outputDims[0] * this.outputDims[1];
+      if (k1 > k0) out.set(data.subarray(k0 * plane, k1 * plane), k0 * plane);
       return out;
     }
     // Walk the output grid in memory order; the input index moves by a fixed step per output axis.
@@ -162,7 +169,7 @@ export class OrientationTransform {
     const from = bitsOf(data);
     const to = bitsOf(out);
     const lanes = data.BYTES_PER_ELEMENT === 8 ? 2 : 1;
-    moveBits(from, to, lanes, this.outputDims, base, steps, scatter);
+    moveBits(from, to, lanes, this.outputDims, [k0, k1], base, steps, scatter);
     return out;
   }
 }
@@ -248,13 +255,14 @@ function bitsOf(a: VoxelArray): Bits {
 
 /**
  * For every output voxel o (in memory order), input index = base + Σ steps[a]·o[a]; copies input →
- * output (gather) or, with `scatter`, output → input. `lanes` 32-bit words per voxel (2 for float64).
+ * output (gather) or, with `scatter`, output → input, for output slices k0 ≤ k < k1. `lanes` 32-bit
+ * words per voxel (2 for float64).
  */
-function moveBits(from: Bits, to: Bits, lanes: number, outDims: Dims, base: number, steps: readonly number[], scatter: boolean): void {
-  const [m0, m1, m2] = outDims;
+function moveBits(from: Bits, to: Bits, lanes: number, outDims: Dims, [k0, k1]: readonly [number, number], base: number, steps: readonly number[], scatter: boolean): void {
+  const [m0, m1] = outDims;
   const [s0, s1, s2] = steps;
-  let o = 0;
-  for (let k = 0; k < m2; k++) {
+  let o = k0 * m0 * m1;
+  for (let k = k0; k < k1; k++) {
     for (let j = 0; j < m1; j++, o += m0) {
       const start = base + s1 * j + s2 * k;
       if (s0 === 1) {

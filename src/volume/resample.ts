@@ -153,6 +153,8 @@ export interface ResampleToGridOptions {
   readonly dataType?: 'float32' | 'float64';
   /** The array to write into instead of a new one (see {@link ResampleOptions.into}). */
   readonly into?: VoxelArray;
+  /** Only target slices k0 ≤ k < k1, the rest of `into` untouched (to share a grid between threads). */
+  readonly slices?: readonly [number, number];
 }
 
 /**
@@ -174,6 +176,7 @@ export function resampleToGrid(volume: Volume, target: Grid, options: ResampleTo
     outDims: target.dims,
     interpolation: options.interpolation,
     fill: options.fill,
+    slices: options.slices,
   });
   return createVolume(target.dims, out, target.affine, derivedSource(volume.source));
 }

@@ -50,6 +50,11 @@ export interface SampleSpec {
   readonly interpolation: Interpolation;
   /** Written where the position is outside the source; omitted: clamp to the edge. */
   readonly fill?: number;
+  /**
+   * Only output slices k0 ≤ k < k1 (the rest of `out` untouched), e.g. to share one grid between
+   * threads; the values are those of the whole-grid call. Default: all.
+   */
+  readonly slices?: readonly [number, number];
 }
 
 /**
@@ -70,10 +75,16 @@ export function sampleInto(spec: SampleSpec): void {
     throw new VoxgateError('VXG_ERR_VOLUME_TOO_LARGE', `A ${sourceDims.join('×')} image is too large to resample (at most ${MAX_SAMPLED_VOXELS} voxels).`);
   }
   if (spec.fill !== undefined) assertFits(spec.fill, out);
+  const [k0, k1] = spec.slices ?? [0, outDims[2]];
+  if (!(Number.isInteger(k0) && Number.isInteger(k1) && k0 >= 0 && k1 <= outDims[2])) {
+    throw new RangeError(`Output slices ${k0}..${k1} are not within the grid's ${outDims[2]}.`);
+  }
+  if (k1 <= k0) return;
+  const range: Range = [k0, k1];
   const axes = separableAxes(spec.map, outDims);
   if (axes === undefined) {
-    if (spec.interpolation === 'nearest') sampleNearestGeneral(spec);
-    else sampleLinearGeneral(spec, isIntegerArray(out));
+    if (spec.interpolation === 'nearest') sampleNearestGeneral(spec, range);
+    else sampleLinearGeneral(spec, range, isIntegerArray(out));
     return;
   }
   const clamp = spec.fill === undefined;
@@ -81,13 +92,16 @@ export function sampleInto(spec: SampleSpec): void {
     const tables = axes.map((r, c) => linearTable(spec.map, r, c, outDims[c], sourceDims, clamp));
     // Every position on a voxel centre (same spacing, whole-voxel shifts): linear is a copy.
     if (tables.some((t) => t.weight.some((w) => w !== 0))) {
-      linearSeparable(source, out, outDims, tables, spec.fill ?? 0, isIntegerArray(out));
+      linearSeparable(source, out, outDims, range, tables, spec.fill ?? 0, isIntegerArray(out));
       return;
     }
   }
   const tables = axes.map((r, c) => nearestTable(spec.map, r, c, outDims[c], sourceDims, clamp));
-  nearestSeparable(source, out, outDims, tables, spec.fill ?? 0);
+  nearestSeparable(source, out, outDims, range, tables, spec.fill ?? 0);
 }
+
+/** The output slices a loop covers, [k0, k1). */
+type Range = readonly [number, number];
 
 /** Throws VXG_ERR_VOLUME_DATATYPE unless `value` is stored exactly in `out`'s type. */
 export function assertFits(value: number, out: VoxelArray): void {
@@ -190,13 +204,13 @@ function linearTable(map: Affine, r: number, c: number, m: number, sourceDims: D
   return { lower, upper, weight };
 }
 
-function nearestSeparable(source: VoxelArray, out: VoxelArray, outDims: Dims, tables: NearestTable[], fill: number): void {
-  const [m0, m1, m2] = outDims;
+function nearestSeparable(source: VoxelArray, out: VoxelArray, outDims: Dims, [k0, k1]: Range, tables: NearestTable[], fill: number): void {
+  const [m0, m1] = outDims;
   const tx = tables[0].offset;
   const ty = tables[1].offset;
   const tz = tables[2].offset;
-  let o = 0;
-  for (let k = 0; k < m2; k++) {
+  let o = k0 * m0 * m1;
+  for (let k = k0; k < k1; k++) {
     const z = tz[k];
     for (let j = 0; j < m1; j++) {
       const y = ty[j];
@@ -214,13 +228,13 @@ function nearestSeparable(source: VoxelArray, out: VoxelArray, outDims: Dims, ta
   }
 }
 
-function linearSeparable(source: VoxelArray, out: VoxelArray, outDims: Dims, tables: LinearTable[], fill: number, round: boolean): void {
-  const [m0, m1, m2] = outDims;
+function linearSeparable(source: VoxelArray, out: VoxelArray, outDims: Dims, [k0, k1]: Range, tables: LinearTable[], fill: number, round: boolean): void {
+  const [m0, m1] = outDims;
   const { lower: xa, upper: xb, weight: xw } = tables[0];
   const { lower: ya, upper: yb, weight: yw } = tables[1];
   const { lower: za, upper: zb, weight: zw } = tables[2];
-  let o = 0;
-  for (let k = 0; k < m2; k++) {
+  let o = k0 * m0 * m1;
+  for (let k = k0; k < k1; k++) {
     const z0 = za[k];
     const z1 = zb[k];
     const wz = zw[k];
@@ -262,18 +276,18 @@ function linearSeparable(source: VoxelArray, out: VoxelArray, outDims: Dims, tab
   }
 }
 
-function sampleNearestGeneral(spec: SampleSpec): void {
+function sampleNearestGeneral(spec: SampleSpec, [k0, k1]: Range): void {
   const { source, sourceDims, map: M, out, outDims } = spec;
   const [nx, ny, nz] = sourceDims;
-  const [m0, m1, m2] = outDims;
+  const [m0, m1] = outDims;
   const sy = nx;
   const sz = nx * ny;
   const clamp = spec.fill === undefined;
   const fill = spec.fill ?? 0;
   const half = 0.5 + TIE_TOLERANCE;
   const [dx, dy, dz] = [M[0], M[4], M[8]];
-  let o = 0;
-  for (let k = 0; k < m2; k++) {
+  let o = k0 * m0 * m1;
+  for (let k = k0; k < k1; k++) {
     for (let j = 0; j < m1; j++) {
       const bx = M[1] * j + M[2] * k + M[3] + half;
       const by = M[5] * j + M[6] * k + M[7] + half;
@@ -297,18 +311,18 @@ function sampleNearestGeneral(spec: SampleSpec): void {
   }
 }
 
-function sampleLinearGeneral(spec: SampleSpec, round: boolean): void {
+function sampleLinearGeneral(spec: SampleSpec, [k0, k1]: Range, round: boolean): void {
   const { source, sourceDims, map: M, out, outDims } = spec;
   const [nx, ny, nz] = sourceDims;
-  const [m0, m1, m2] = outDims;
+  const [m0, m1] = outDims;
   const sy = nx;
   const sz = nx * ny;
   const clamp = spec.fill === undefined;
   const fill = spec.fill ?? 0;
   const half = 0.5 + TIE_TOLERANCE;
   const [dx, dy, dz] = [M[0], M[4], M[8]];
-  let o = 0;
-  for (let k = 0; k < m2; k++) {
+  let o = k0 * m0 * m1;
+  for (let k = k0; k < k1; k++) {
     for (let j = 0; j < m1; j++) {
       const bx = M[1] * j + M[2] * k + M[3];
       const by = M[5] * j + M[6] * k + M[7];

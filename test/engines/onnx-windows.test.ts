@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { labelSink } from '../../src/engines/onnx/activation.js';
-import { applyIntensity } from '../../src/engines/onnx/intensity.js';
+import { applyIntensity, toModelIntensities } from '../../src/engines/onnx/intensity.js';
+import type { IntensitySpec } from '../../src/engines/onnx/model-package.js';
+import { labelsToInput, toModelGrid } from '../../src/engines/onnx/model-grid.js';
+import { createVolume } from '../../src/volume/volume.js';
 import { createKernelMemory } from '../../src/engines/onnx/simd-kernel.js';
 import { WindowStitcher, sinkWholeWindow } from '../../src/engines/onnx/stitcher.js';
 import type { Triple } from '../../src/engines/onnx/windows.js';
@@ -270,4 +273,69 @@ describe('intensity transforms', () => {
     applyIntensity(c, { type: 'min-max' });
     assert.deepEqual([...c], [0, 0]);
   });
+
+  const SPECS: readonly IntensitySpec[] = [
+    { type: 'scale-intensity-range', a_min: -1000, a_max: 1000, b_min: 0, b_max: 1, clip: true },
+    { type: 'scale-intensity-range', a_min: -160, a_max: 240, b_min: -1, b_max: 1, clip: true },
+    { type: 'scale-intensity-range', a_min: -57, a_max: 164, b_min: 0, b_max: 1, clip: false },
+    { type: 'ct-zscore', clip: [-958, 327], mean: 82.9, std: 136.7 },
+    { type: 'min-max' },
+  ];
+
+  test('the branch-free clip lands exactly on both bounds, and on noisy air around a_min', () => {
+    const x = Float32Array.from([-1000.5, -200, -160, 40, 240, 240.25, 3000]);
+    applyIntensity(x, SPECS[1]);
+    assert.deepEqual([...x], [-1, -1, -1, 0, 1, 1, 1]);
+    const air = Float32Array.from({ length: 64 }, (_, n) => -1032 + n);
+    applyIntensity(air, SPECS[0]);
+    assert.deepEqual([...air], Array.from({ length: 64 }, (_, n) => (n <= 32 ? 0 : Math.fround((n - 32) / 2000))));
+  });
+
+  test('toModelIntensities gives set + applyIntensity bit for bit: int16 and uint8 through a table, float32 and int32 directly', () => {
+    const random = seededRandom(17);
+    const int16 = Int16Array.from({ length: 5000 }, () => Math.floor(random() * 4000) - 2000);
+    const sources = [int16, Uint8Array.from(int16, (v) => v & 255), Float32Array.from(int16, (v) => v / 3), Int32Array.from(int16, (v) => v * 1000)];
+    for (const source of sources) {
+      for (const spec of SPECS) {
+        const expected = new Float32Array(source.length);
+        expected.set(source);
+        applyIntensity(expected, spec);
+        const out = new Float32Array(source.length);
+        toModelIntensities(source, spec, out);
+        assert.deepEqual(out, expected, `${source.constructor.name} ${spec.type}`);
+      }
+    }
+    // A constant image: min-max gives 0 by the table too.
+    const flat = new Float32Array(4);
+    toModelIntensities(new Int16Array(4).fill(-7), { type: 'min-max' }, flat);
+    assert.deepEqual([...flat], [0, 0, 0, 0]);
+  });
 });
+
+describe('model grid', () => {
+  const random = seededRandom(3);
+  const dims = [13, 11, 9] as const;
+  const data = Int16Array.from({ length: 13 * 11 * 9 }, () => Math.floor(random() * 2400) - 1200);
+  // LPS with anisotropic voxels: reoriented (i and j flipped) and, with a spacing, resampled too.
+  const lps = createVolume([...dims], data, [-0.8, 0, 0, 40, 0, -0.9, 0, 30, 0, 0, 2.5, -10, 0, 0, 0, 1]);
+  const spec: IntensitySpec = { type: 'scale-intensity-range', a_min: -1000, a_max: 1000, b_min: 0, b_max: 1, clip: true };
+
+  for (const spacing of [null, [1.1, 0.7, 1.9]] as const) {
+    test(`${spacing ? 'resampled' : 'reoriented'}: the intensity applied on the way equals it applied after; shares of the way back make up the whole`, () => {
+      const raw = toModelGrid(lps, ['R', 'A', 'S'], spacing);
+      const expected = raw.data.slice();
+      applyIntensity(expected, spec);
+      const transformed = toModelGrid(lps, ['R', 'A', 'S'], spacing, undefined, spec);
+      assert.deepEqual(transformed.data, expected);
+      assert.equal(transformed.resampled, spacing !== null);
+      const labels = Uint8Array.from(raw.data, (v) => (v > 300 ? 2 : v > 0 ? 1 : 0));
+      const whole = labelsToInput(labels, raw);
+      assert.equal(whole.length, data.length);
+      if (!spacing) assert.deepEqual(whole, Uint8Array.from(data, (v) => (v > 300 ? 2 : v > 0 ? 1 : 0)));
+      const shared = new Uint8Array(data.length).fill(9);
+      for (const index of [2, 0, 1]) labelsToInput(labels, raw, shared, [index, 3]);
+      assert.deepEqual(shared, whole);
+    });
+  }
+});
+

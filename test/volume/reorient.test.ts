@@ -277,3 +277,21 @@ describe('reorienting into a given array', () => {
     assert.throws(() => reorient(lps, undefined, { into: new Uint8Array(data.length) }), RangeError);
   });
 });
+
+describe('inverting by slices', () => {
+  test('shares of the reoriented slices, each inverted alone, give the whole inverse (permuted and flipped, identity, float64)', () => {
+    for (const transform of [new OrientationTransform([2, 0, 1], [true, false, true], [4, 3, 5]), new OrientationTransform([0, 1, 2], [false, false, false], [4, 3, 5])]) {
+      for (const Type of [Uint8Array, Float64Array]) {
+        const data = new Type(60).map((_, p) => p + 1);
+        const whole = transform.invert(data);
+        const into = new Type(60);
+        const k = transform.outputDims[2];
+        transform.invert(data, into, [2, k]);
+        assert.equal(into.filter((v) => v === 0).length, 60 - (60 / k) * (k - 2));
+        transform.invert(data, into, [0, 2]);
+        assert.deepEqual(into, whole);
+      }
+    }
+    assert.throws(() => new OrientationTransform([2, 0, 1], [true, false, true], [4, 3, 5]).invert(new Uint8Array(60), undefined, [0, 4]), /Output slices 0\.\.4 are not within the grid's 3/);
+  });
+});

@@ -241,6 +241,26 @@ void describe('resampleLabelsTo', () => {
     assert.deepEqual(resampleToGrid(input, ras, { interpolation: 'linear' }).data, transform.apply(input.data));
   });
 
+  void test('slices: shares of the target grid, each written alone, make up the whole-grid result (separable and oblique, nearest and linear)', () => {
+    const source = createVolume([9, 7, 6], new Int16Array(378).map((_, v) => (v * 37) % 1000 - 500), [0, 0, 1.5, -4, -0.8, 0, 0, 6, 0, 1.1, 0, 2, 0, 0, 0, 1]);
+    const parallel: Grid = { dims: [8, 9, 5], affine: [0.7, 0, 0, -3.9, 0, 0.9, 0, -4.1, 0, 0, 1.3, -5.2, 0, 0, 0, 1] };
+    const oblique: Grid = { dims: [8, 9, 5], affine: [0.42, -0.56, 0, -1, 0.56, 0.42, 0, -4, 0, 0, 1.3, -5, 0, 0, 0, 1] };
+    for (const target of [parallel, oblique]) {
+      for (const interpolation of ['nearest', 'linear'] as const) {
+        for (const fill of [undefined, -1000]) {
+          const whole = resampleToGrid(source, target, { interpolation, fill, dataType: 'float32' }).data;
+          const into = new Float32Array(whole.length).fill(77);
+          resampleToGrid(source, target, { interpolation, fill, dataType: 'float32', into, slices: [2, 5] });
+          // Slices 0 and 1 are untouched until their share is written.
+          assert.equal(into.subarray(0, 2 * 72).every((v) => v === 77), true);
+          resampleToGrid(source, target, { interpolation, fill, dataType: 'float32', into, slices: [0, 2] });
+          assert.deepEqual(into, whole, `${interpolation}, fill ${fill}`);
+        }
+      }
+    }
+    assert.throws(() => resampleToGrid(source, parallel, { interpolation: 'nearest', slices: [3, 6] }), /Output slices 3\.\.6 are not within the grid's 5/);
+  });
+
   void test('maps onto an oblique grid exactly as a per-voxel world-coordinate reference does', () => {
     // Source: axis-aligned 1 mm; target rotated about z (cos 0.6, sin 0.8), 0.8 mm, shifted.
     const sourceDims: Dims = [12, 10, 6];

@@ -79,17 +79,34 @@ export function toModelGrid(volume: Volume, orientation: Orientation, spacing: V
   return { ...reoriented, data, input, transform, reoriented, resampled };
 }
 
+/** What mapping labels back needs of a ModelGrid: plain fields, so it can be sent to another thread. */
+export type LabelGrid = Pick<ModelGrid, 'dims' | 'affine' | 'input' | 'resampled' | 'transform'>;
+
+/** A share of the work: part `index` of `count` (0 ≤ index < count), split along slices. */
+export type WorkShare = readonly [index: number, count: number];
+
 /**
  * Labels computed on `grid` (model grid, i fastest) → labels in the input volume's layout, in
- * `into` (the input's voxel count) or a new array; never `labels` itself.
+ * `into` (the input's voxel count) or a new array; never `labels` itself. With `share`, only that
+ * part of the result is written (into `into`): threads that each do one share write disjoint
+ * slices, together the whole result.
  * Resampled grids map back by nearest neighbour in world coordinates, clamped at the edge: the model
  * grid covers the input's extent up to rounding of its size, and an input voxel in that sliver takes
  * the edge label rather than 255.
  */
-export function labelsToInput(labels: Uint8Array, grid: ModelGrid, into?: Uint8Array): Uint8Array {
-  if (grid.resampled) return resampleToGrid(createVolume(grid.dims, labels, grid.affine), grid.input, { interpolation: 'nearest', into }).data as Uint8Array;
-  if (!grid.transform.isIdentity) return grid.transform.invert(labels, into);
-  const out = into ?? new Uint8Array(labels.length);
-  out.set(labels);
-  return out;
+export function labelsToInput(labels: Uint8Array, grid: LabelGrid, into?: Uint8Array, share: WorkShare = [0, 1]): Uint8Array {
+  const out = into ?? new Uint8Array(voxelCount(grid.input.dims));
+  if (grid.resampled) {
+    // Split along the input grid's k: each share writes whole planes of the result.
+    const slices = shareOf(grid.input.dims[2], share);
+    resampleToGrid(createVolume(grid.dims, labels, grid.affine), grid.input, { interpolation: 'nearest', into: out, slices });
+    return out;
+  }
+  // Split along the model grid's k (the one the permutation walks), whatever input axis it is.
+  return grid.transform.invert(labels, out, shareOf(grid.dims[2], share));
+}
+
+/** Slices [k0, k1) of `n` for `share`, as even as whole slices allow. */
+function shareOf(n: number, [index, count]: WorkShare): [number, number] {
+  return [Math.floor((n * index) / count), Math.floor((n * (index + 1)) / count)];
 }

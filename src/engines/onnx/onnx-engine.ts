@@ -168,7 +168,16 @@ export class OnnxEngine implements Engine {
     const finish = async (): Promise<LabelVolume> => {
       progress?.(0.97, 'postprocess');
       await resultReady;
-      const out = createLabelVolume(volume, labelsToInput(labels, grid, result));
+      let back: Uint8Array;
+      if (thread && result) {
+        // Both threads are idle now: each maps half of the result.
+        const other = thread.mapBack(labels, result, grid, [1, 2]);
+        back = labelsToInput(labels, grid, result, [0, 2]);
+        if (!(await other)) labelsToInput(labels, grid, result, [1, 2]);
+      } else {
+        back = labelsToInput(labels, grid);
+      }
+      const out = createLabelVolume(volume, back);
       this.lastRun = { windows, batches, networkMs, totalMs: performance.now() - started };
       progress?.(1, 'done');
       return out;

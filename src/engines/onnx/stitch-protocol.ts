@@ -3,6 +3,7 @@
  * @module
  */
 import type { LabelSinkOptions } from './activation.js';
+import type { LabelGrid, WorkShare } from './model-grid.js';
 import type { StitcherOptions } from './stitcher.js';
 import type { Triple } from './windows.js';
 
@@ -33,10 +34,25 @@ export interface StitchPrepare {
   readonly memory: Uint8Array;
 }
 
-export type StitchRequest = StitchStart | StitchBatch | StitchFinish | StitchPrepare;
+/**
+ * One share of mapping the finished label map back onto the input grid (model-grid.ts
+ * labelsToInput), both arrays views of SharedArrayBuffers. The transform's fields arrive without
+ * their class: the thread rebuilds it.
+ */
+export interface StitchMapBack {
+  readonly kind: 'map-back';
+  readonly labels: Uint8Array;
+  readonly result: Uint8Array;
+  readonly grid: LabelGrid;
+  readonly share: WorkShare;
+}
+
+export type StitchRequest = StitchStart | StitchBatch | StitchFinish | StitchPrepare | StitchMapBack;
 
 export type StitchReply =
   | { readonly kind: 'prepared' }
+  | { readonly kind: 'mapped' }
+  | { readonly kind: 'map-failed'; readonly message: string }
   | { readonly kind: 'blended' }
   | { readonly kind: 'finished' }
   | { readonly kind: 'failed'; readonly message: string };

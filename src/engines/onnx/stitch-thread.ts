@@ -13,6 +13,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { MODULE_EXTENSION, workerScript } from '../worker-engine.js';
+import type { LabelGrid, WorkShare } from './model-grid.js';
 import type { StitchReply, StitchRequest, StitchRun } from './stitch-protocol.js';
 import type { Triple } from './windows.js';
 
@@ -33,6 +34,8 @@ export class StitchThread {
   #finishing?: { readonly resolve: () => void; readonly reject: (err: Error) => void };
   /** Resolvers of `prepare` calls not yet answered, in the order the thread answers them. */
   readonly #preparing: (() => void)[] = [];
+  /** The `mapBack` call not yet answered. */
+  #mapping?: (done: boolean) => void;
   #dead?: StitchThreadFailure;
   #finished = 0;
 
@@ -68,6 +71,21 @@ export class StitchThread {
       this.#preparing.push(resolve);
       this.#worker.ref();
       this.#post({ kind: 'prepare', memory });
+    });
+  }
+
+  /**
+   * Has the thread write its share of the label map on the input grid (model-grid.ts
+   * labelsToInput; `labels` and `result` views of SharedArrayBuffers). Resolves true when written,
+   * false when the thread failed or died before (the caller writes that share itself then).
+   */
+  mapBack(labels: Uint8Array, result: Uint8Array, grid: LabelGrid, share: WorkShare): Promise<boolean> {
+    if (this.#dead || this.#mapping) return Promise.resolve(false);
+    const { dims, affine, input, resampled, transform } = grid;
+    return new Promise<boolean>((resolve) => {
+      this.#mapping = resolve;
+      this.#worker.ref();
+      this.#post({ kind: 'map-back', labels, result, grid: { dims, affine, input, resampled, transform }, share });
     });
   }
 
@@ -131,6 +149,10 @@ export class StitchThread {
         this.#preparing.shift()?.();
         this.#unrefWhenIdle();
         return;
+      case 'mapped':
+      case 'map-failed':
+        this.#doneMapping(message.kind === 'mapped');
+        return;
       case 'blended':
         this.#inFlight--;
         this.#wake();
@@ -152,14 +174,22 @@ export class StitchThread {
     }
   }
 
+  #doneMapping(done: boolean): void {
+    const resolve = this.#mapping;
+    this.#mapping = undefined;
+    this.#unrefWhenIdle();
+    resolve?.(done);
+  }
+
   #unrefWhenIdle(): void {
-    if (!this.#started && !this.#finishing && this.#preparing.length === 0) this.#worker.unref();
+    if (!this.#started && !this.#finishing && !this.#mapping && this.#preparing.length === 0) this.#worker.unref();
   }
 
   #die(err: StitchThreadFailure): void {
     this.#dead ??= err;
     // A dead thread writes nothing more: the memory it was preparing is the caller's now.
     for (const resolve of this.#preparing.splice(0)) resolve();
+    this.#doneMapping(false);
     this.#finishing?.reject(this.#dead);
     this.#finishing = undefined;
     this.#wake();

@@ -7,6 +7,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { labelSink } from './activation.js';
+import { labelsToInput } from './model-grid.js';
+import { OrientationTransform } from '../../volume/reorient.js';
 import { ScratchBuffers } from '../../volume/scratch-buffers.js';
 import type { StitchReply, StitchRequest } from './stitch-protocol.js';
 import { WindowStitcher } from './stitcher.js';
@@ -50,6 +52,17 @@ port.on('message', (message: StitchRequest) => {
         stitcher = new WindowStitcher({ region, roi, channels, totalChannels, weights, weightSum, scratch }, labelSink(message.sink));
       });
       return;
+    case 'map-back': {
+      const { labels, result, grid, share } = message;
+      try {
+        const { permutation, flips, inputDims } = grid.transform;
+        labelsToInput(labels, { ...grid, transform: new OrientationTransform(permutation, flips, inputDims) }, result, share);
+        reply({ kind: 'mapped' });
+      } catch (err) {
+        reply({ kind: 'map-failed', message: (err as Error).message });
+      }
+      return;
+    }
     case 'batch':
       attempt(() => message.origins.forEach((origin, b) => stitcher?.add(message.output, b, origin)));
       reply({ kind: 'blended' });
