@@ -6,6 +6,7 @@ import type { IntensitySpec } from '../../src/engines/onnx/model-package.js';
 import { labelsToInput, toModelGrid } from '../../src/engines/onnx/model-grid.js';
 import { createVolume } from '../../src/volume/volume.js';
 import { createKernelMemory } from '../../src/engines/onnx/simd-kernel.js';
+import type { SliceSink } from '../../src/engines/onnx/stitcher.js';
 import { WindowStitcher, sinkWholeWindow } from '../../src/engines/onnx/stitcher.js';
 import type { Triple } from '../../src/engines/onnx/windows.js';
 import { centredBox, copyWindow, fillOutside, foregroundBox, importanceMap, padBox, scanStarts, wholeBox, windowOrigins } from '../../src/engines/onnx/windows.js';
@@ -82,7 +83,7 @@ describe('stitching', () => {
   const roiVoxels = roi[0] * roi[1] * roi[2];
 
   /** Runs a stitcher over every window with `score(channel, global voxel)` as the "network". */
-  function stitch(weights: Float32Array | undefined, score: (c: number, p: Triple) => number, onSlice: (k: number, channels: readonly Float32Array[], ws: Float32Array | undefined) => void): void {
+  function stitch(weights: Float32Array | undefined, score: (c: number, p: Triple) => number, onSlice: SliceSink): void {
     const stitcher = new WindowStitcher({ region, roi, channels: [0, 1], totalChannels: 2, weights, weightSum: true }, onSlice);
     const output = new Float32Array(2 * roiVoxels);
     for (const origin of windowOrigins(region, roi, 0.3)) {
@@ -103,25 +104,26 @@ describe('stitching', () => {
       let n = 0;
       for (let k = 0; k < roi[2]; k++) for (let j = 0; j < roi[1]; j++) for (let i = 0; i < roi[0]; i++, n++) expectedSum[((z + k) * region[1] + y + j) * region[0] + x + i] += weights[n];
     }
-    const slices: number[] = [];
+    // Every row of every slice reaches the sink exactly once.
+    const seen = new Uint8Array(region[1] * region[2]);
     let worst = 0;
-    stitch(weights, (c) => (c === 0 ? 0.7 : -2.5), (k, channels, ws) => {
-      slices.push(k);
+    stitch(weights, (c) => (c === 0 ? 0.7 : -2.5), (k, channels, ws, rows = [0, region[1]]) => {
+      for (let j = rows[0]; j < rows[1]; j++) seen[k * region[1] + j]++;
       assert.ok(ws);
-      for (let p = 0; p < ws.length; p++) {
+      for (let p = rows[0] * region[0]; p < rows[1] * region[0]; p++) {
         const sum = expectedSum[k * region[0] * region[1] + p];
         assert.ok(Math.abs(ws[p] - sum) <= 1e-5 * sum, `Σw at slice ${k}, voxel ${p}: ${ws[p]} vs ${sum}`);
         worst = Math.max(worst, Math.abs(channels[0][p] / ws[p] - 0.7), Math.abs(channels[1][p] / ws[p] + 2.5));
       }
     });
-    assert.deepEqual(slices, Array.from({ length: region[2] }, (_, k) => k));
+    assert.ok(seen.every((n) => n === 1));
     assert.ok(worst < 1e-5, `blended value off by ${worst}`);
   });
 
   test('each voxel gets its own windows’ scores through the k ring (position-dependent scores)', () => {
     const f = (c: number, [i, j, k]: Triple) => (c + 1) * (i + 100 * j + 10_000 * k);
-    stitch(undefined, f, (k, channels, ws) => {
-      for (let j = 0; j < region[1]; j++) {
+    stitch(undefined, f, (k, channels, ws, rows = [0, region[1]]) => {
+      for (let j = rows[0]; j < rows[1]; j++) {
         for (let i = 0; i < region[0]; i++) {
           const p = j * region[0] + i;
           for (let c = 0; c < 2; c++) {
@@ -144,8 +146,9 @@ describe('stitching', () => {
     for (const weights of [undefined, importanceMap(oddRoi, 'gaussian')]) {
       const slices = (simd: boolean): Float32Array[] => {
         const got: Float32Array[] = [];
-        const stitcher = new WindowStitcher({ region, roi: oddRoi, channels: [2, 0], totalChannels: 3, weights, weightSum: true, simd }, (_k, channels, ws) => {
-          got.push(...channels.map((c) => c.slice()), (ws as Float32Array).slice());
+        const stitcher = new WindowStitcher({ region, roi: oddRoi, channels: [2, 0], totalChannels: 3, weights, weightSum: true, simd }, (_k, channels, ws, rows = [0, region[1]]) => {
+          const final = (a: Float32Array): Float32Array => a.slice(rows[0] * region[0], rows[1] * region[0]);
+          got.push(...channels.map(final), final(ws as Float32Array));
         });
         origins.forEach((origin, w) => stitcher.add(outputs[w], w % 2, origin));
         stitcher.finish();
@@ -153,7 +156,8 @@ describe('stitching', () => {
       };
       const simd = slices(true);
       const js = slices(false);
-      assert.equal(simd.length, 3 * region[2]);
+      assert.equal(simd.length, js.length);
+      assert.equal(simd.reduce((n, rows) => n + rows.length, 0), 3 * region[0] * region[1] * region[2]);
       simd.forEach((slice, s) => assert.ok(Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength).equals(Buffer.from(js[s].buffer)), `slice ${s} differs (${weights ? 'gaussian' : 'constant'})`));
     }
   });
@@ -203,6 +207,34 @@ describe('activation', () => {
     const strict = labelSink({ labels, grid, region: wholeBox(grid), activation: 'sigmoid', channelLabels: [5, 7], threshold: Math.log(0.8 / 0.2) });
     strict(1, [bone, soft], Float32Array.from({ length: 12 }, () => 2));
     assert.deepEqual([...labels.subarray(12, 18)], [0, 0, 7, 0, 0, 0]);
+  });
+
+  test('final rows only: the sink reads and writes just the rows it is given (softmax and sigmoid)', () => {
+    for (const activation of ['softmax', 'sigmoid'] as const) {
+      const labels = new Uint8Array(24).fill(99);
+      const sink = labelSink({ labels, grid, region: wholeBox(grid), activation, channelLabels: [4, 6], threshold: 0 });
+      const a = Float32Array.from([1, 1, 1, 1, 1, 1, 1, 1, NaN, NaN, NaN, NaN]);
+      const b = Float32Array.from([NaN, NaN, NaN, NaN, 2, 0, 2, 0, NaN, NaN, NaN, NaN]);
+      sink(1, [a, b], Float32Array.from({ length: 12 }, () => 1), [1, 2]);
+      assert.deepEqual([...labels], [...Array(16).fill(99), 6, 4, 6, 4, 99, 99, 99, 99], activation);
+    }
+  });
+
+  test('the last k row of windows goes to the sink j row by j row, before finish', () => {
+    const region: Dims = [10, 20, 12];
+    const roi: Dims = [10, 8, 8];
+    const calls: string[] = [];
+    const stitcher = new WindowStitcher({ region, roi, channels: [0], totalChannels: 1, weightSum: false }, (k, _c, _w, rows = [0, region[1]]) => calls.push(`${k}:${rows.join('-')}`));
+    const origins = windowOrigins(region, roi, 0.5);
+    assert.deepEqual(origins.map((o) => o.join(',')), ['0,0,0', '0,4,0', '0,8,0', '0,12,0', '0,0,4', '0,4,4', '0,8,4', '0,12,4']);
+    for (const origin of origins) stitcher.add(new Float32Array(640), 0, origin);
+    const beforeFinish = calls.length;
+    stitcher.finish();
+    // Slices 0–3 whole when the last k row starts; then slices 4–11 rows 0–3, 4–7, 8–11 as each j
+    // row of windows starts; finish sends rows 12–19.
+    const slices = (from: number, rows: string) => Array.from({ length: 12 - from }, (_, n) => `${from + n}:${rows}`);
+    assert.deepEqual(calls.slice(0, beforeFinish), [...[0, 1, 2, 3].map((k) => `${k}:0-20`), ...slices(4, '0-4'), ...slices(4, '4-8'), ...slices(4, '8-12')]);
+    assert.deepEqual(calls.slice(beforeFinish), slices(4, '12-20'));
   });
 
   test('a padded region writes only the voxels inside the grid', () => {

@@ -47,16 +47,21 @@ export function labelSink(options: LabelSinkOptions): SliceSink {
   const x1 = Math.min(bx, grid[0] - region.start[0]);
   const y0 = Math.max(0, -region.start[1]);
   const y1 = Math.min(by, grid[1] - region.start[1]);
-  return (k, channels, weightSum) => {
+  return (k, channels, weightSum, rows = [0, by]) => {
     const gz = region.start[2] + k;
-    if (gz < 0 || gz >= grid[2] || x1 <= x0 || y1 <= y0) return;
+    // Rows that are both final and inside the grid.
+    const r0 = Math.max(y0, rows[0]);
+    const r1 = Math.min(y1, rows[1]);
+    if (gz < 0 || gz >= grid[2] || x1 <= x0 || r1 <= r0) return;
+    const first = r0 * bx;
+    const end = r1 * bx;
     if (sigmoid) {
-      best.fill(-Infinity);
-      winner.fill(0);
+      best.fill(-Infinity, first, end);
+      winner.fill(0, first, end);
       for (let c = 0; c < channels.length; c++) {
         const v = channels[c];
         const label = lut[c];
-        for (let p = 0; p < plane; p++) {
+        for (let p = first; p < end; p++) {
           const s = v[p];
           const bound = weightSum ? threshold * weightSum[p] : threshold;
           if (s > bound && s > best[p]) {
@@ -66,12 +71,12 @@ export function labelSink(options: LabelSinkOptions): SliceSink {
         }
       }
     } else {
-      best.set(channels[0]);
-      winner.fill(lut[0]);
+      best.set(channels[0].subarray(first, end), first);
+      winner.fill(lut[0], first, end);
       for (let c = 1; c < channels.length; c++) {
         const v = channels[c];
         const label = lut[c];
-        for (let p = 0; p < plane; p++) {
+        for (let p = first; p < end; p++) {
           if (v[p] > best[p]) {
             best[p] = v[p];
             winner[p] = label;
@@ -80,7 +85,7 @@ export function labelSink(options: LabelSinkOptions): SliceSink {
       }
     }
     const [nx, ny] = grid;
-    for (let y = y0; y < y1; y++) {
+    for (let y = r0; y < r1; y++) {
       const to = (gz * ny + region.start[1] + y) * nx + region.start[0];
       labels.set(winner.subarray(y * bx + x0, y * bx + x1), to + x0);
     }

@@ -24,8 +24,9 @@ import type { Triple } from './windows.js';
 /**
  * Receives one final slice k of the region (region-relative): per accumulated channel the blended
  * sum Σ w·score over region i × j (i fastest), and Σ w when kept (undefined means "all 1").
+ * `rows` [j0, j1): only those region rows are final (and read); default all.
  */
-export type SliceSink = (k: number, channels: readonly Float32Array[], weightSum: Float32Array | undefined) => void;
+export type SliceSink = (k: number, channels: readonly Float32Array[], weightSum: Float32Array | undefined, rows?: readonly [number, number]) => void;
 
 export interface StitcherOptions {
   /** Region size (i, j, k) the windows tile. */
@@ -60,6 +61,8 @@ export class WindowStitcher {
   readonly #simd?: SimdLayout;
   /** Slices below this are final and have gone to the sink. */
   #done = 0;
+  /** In the last k row of windows: rows below this, of every slice from #done on, have gone to the sink. */
+  #rowsDone = 0;
 
   constructor(options: StitcherOptions, sink: SliceSink) {
     const [rx, ry, rz] = options.roi;
@@ -104,6 +107,13 @@ export class WindowStitcher {
     const [x0, y0, z0] = origin;
     if (z0 < this.#done) throw new RangeError(`Window at k ${z0} comes after slice ${this.#done} was finished.`);
     this.#flush(z0);
+    // The last k row of windows (it ends at the region's end): no window after it, so once a window
+    // starts a new j row, the rows above that are final in every slice left. Sending them now
+    // leaves less for `finish`, the part of the work nothing overlaps.
+    if (z0 + this.#options.roi[2] === this.#options.region[2] && y0 > this.#rowsDone) {
+      this.#sendRows(this.#rowsDone, y0);
+      this.#rowsDone = y0;
+    }
     if (this.#simd) {
       this.#addSimd(this.#simd, output, b, origin);
       return;
@@ -146,7 +156,22 @@ export class WindowStitcher {
 
   /** Sends every slice not yet final to the sink; call after the last window. */
   finish(): void {
-    this.#flush(this.#options.region[2]);
+    // Nothing is blended into the bands after this: no need to zero them (kernel memory is zeroed
+    // when it is handed out again).
+    this.#sendRows(this.#rowsDone, this.#options.region[1]);
+    this.#done = this.#options.region[2];
+  }
+
+  /** Rows [j0, j1) of every slice from #done to the region's end, to the sink. */
+  #sendRows(j0: number, j1: number): void {
+    if (j1 <= j0) return;
+    const rz = this.#options.roi[2];
+    const plane = this.#plane;
+    const rows = [j0, j1] as const;
+    for (let z = this.#done; z < this.#options.region[2]; z++) {
+      const from = (z % rz) * plane;
+      this.#sink(z, this.#bands.map((band) => band.subarray(from, from + plane)), this.#weightSum?.subarray(from, from + plane), rows);
+    }
   }
 
   #flush(until: number): void {
