@@ -32,7 +32,22 @@ const POOL_MAX_HU = 700;
 const BRANCH_STD_FACTOR = 2.5;
 const BRANCH_MM = 60;
 
+export interface BloodPool {
+  readonly mask: Uint8Array;
+  /** Whether any contrast-filled blood was found (when not, `mask` is empty and was never written). */
+  readonly contrast: boolean;
+}
+
+/** The contrast-filled blood (an empty mask on a CT without contrast). */
 export function contrastBloodPool(data: VoxelArray, grid: Grid, body: Uint8Array): Uint8Array {
+  return findBloodPool(data, grid, body).mask;
+}
+
+/**
+ * The contrast-filled blood and whether there is any: a caller that asks the mask instead (a scan of
+ * it) makes all its pages resident, even on a CT without contrast where it is empty.
+ */
+export function findBloodPool(data: VoxelArray, grid: Grid, body: Uint8Array): BloodPool {
   const cg = coarseGrid(grid, CELL_MM);
   const [nx, ny, nz] = grid.dims;
   const [cx, cy, cz] = cg.dims;
@@ -104,7 +119,7 @@ export function contrastBloodPool(data: VoxelArray, grid: Grid, body: Uint8Array
     for (let t = comp.offset; t < comp.offset + comp.size; t++) pool[comps.voxels[t]!] = 1;
   }
   const mask = new Uint8Array(data.length);
-  if (!any) return mask;
+  if (!any) return { mask, contrast: false };
 
   // The pools' cells and their 26 neighbours: the lumen reaches the wall, beyond the cores.
   const near = new Uint8Array(cells);
@@ -148,6 +163,6 @@ export function contrastBloodPool(data: VoxelArray, grid: Grid, body: Uint8Array
   // narrow for a core: voxels above the blood's mean − 2.5σ (above cancellous bone) and below
   // cortical bone, up to BRANCH_MM along the path.
   const minHu = Math.max(POOL_MIN_HU, mean - BRANCH_STD_FACTOR * std);
-  return growInto(mask, grid, BRANCH_MM, (q) => body[q] !== 0 && data[q]! >= minHu && data[q]! < POOL_MAX_HU);
+  return { mask: growInto(mask, grid, BRANCH_MM, (q) => body[q] !== 0 && data[q]! >= minHu && data[q]! < POOL_MAX_HU), contrast: true };
 }
 

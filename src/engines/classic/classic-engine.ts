@@ -19,14 +19,14 @@ import type { Engine, EngineInfo, ProgressCallback, SegmentationPrompts } from '
 import { VoxgateError } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import type { LabelVolume, Volume } from '../../volume/volume.js';
-import { createLabelVolume, voxelCount } from '../../volume/volume.js';
+import { createLabelVolume } from '../../volume/volume.js';
 import { segmentAirway } from './airway.js';
 import { segmentAorta } from './aorta.js';
-import { contrastBloodPool } from './blood-pool.js';
-import { bodyMask } from './body-mask.js';
+import { findBloodPool } from './blood-pool.js';
+import { bodyInBox } from './body-mask.js';
 import { segmentBone } from './bone.js';
 import type { Grid } from './grid.js';
-import { boundingBox, boxDims, cropArray, cropGrid, padBox, pasteLabel } from './grid.js';
+import { cropArray, cropGrid, pasteLabel } from './grid.js';
 import { assertCtHounsfield } from './intensity.js';
 import { segmentLungs } from './lung.js';
 import { segmentFromPoints } from './point-prompt.js';
@@ -100,34 +100,30 @@ export function segmentClassic(volume: Volume, prompts: SegmentationPrompts, pro
   if (classes.size > 0) {
     assertCtHounsfield(data);
     progress(0, 'body');
-    const body = bodyMask(data, grid);
-    const bounds = boundingBox(body, dims);
-    if (bounds) {
-      // Everything else runs on the body's box: a chest CT's air around the patient is skipped. A box
-      // that is most of the image is not worth a copy of the image (peak memory): then the whole grid.
-      const padded = padBox(bounds, [1, 1, 1], dims);
-      const whole = voxelCount(boxDims(padded)) >= WHOLE_GRID_SHARE * data.length;
-      const box = whole ? { min: [0, 0, 0] as const, max: [dims[0] - 1, dims[1] - 1, dims[2] - 1] as const } : padded;
+    // Everything else runs on the body's box: a chest CT's air around the patient is skipped. A box
+    // that is most of the image is not worth a copy of the image (peak memory): then the whole grid.
+    const found = bodyInBox(data, grid, WHOLE_GRID_SHARE);
+    if (found) {
+      const { box, whole, mask: subBody } = found;
       const sub = whole ? grid : cropGrid(grid, box);
       const subData = whole ? data : cropArray(data, dims, box);
-      const subBody = whole ? body : cropArray(body, dims, box);
       const write = (mask: Uint8Array, label: number): void => pasteLabel(mask, labels, dims, box, label);
       const wantAirway = classes.has(CLASSIC_LABELS.airway) || classes.has(CLASSIC_LABELS.trachea) || classes.has(CLASSIC_LABELS.lung);
       if (wantAirway) {
         progress(0.2, 'airway');
         const airway = segmentAirway(subData, sub, subBody);
-        if (classes.has(CLASSIC_LABELS.trachea)) write(airway.trachea, CLASSIC_LABELS.trachea);
-        if (classes.has(CLASSIC_LABELS.airway)) write(airway.airway, CLASSIC_LABELS.airway);
+        // Without an airway its masks are empty and were never written: reading them would only make their pages resident.
+        if (airway.found && classes.has(CLASSIC_LABELS.trachea)) write(airway.trachea, CLASSIC_LABELS.trachea);
+        if (airway.found && classes.has(CLASSIC_LABELS.airway)) write(airway.airway, CLASSIC_LABELS.airway);
         if (classes.has(CLASSIC_LABELS.lung)) {
           progress(0.4, 'lung');
-          write(segmentLungs(subData, sub, subBody, airway.airway), CLASSIC_LABELS.lung);
+          write(segmentLungs(subData, sub, subBody, airway.found ? airway.airway : undefined), CLASSIC_LABELS.lung);
         }
       }
       const wantAorta = classes.has(CLASSIC_LABELS.aorta);
       if (wantAorta || classes.has(CLASSIC_LABELS.bone)) {
         progress(0.6, 'blood');
-        const pool = contrastBloodPool(subData, sub, subBody);
-        const contrast = pool.indexOf(1) >= 0;
+        const { mask: pool, contrast } = findBloodPool(subData, sub, subBody);
         if (wantAorta && !contrast && !everything) throw noContrast();
         progress(0.7, 'bone');
         // The aorta's seeds must not sit on the spine: bone is found first (and written after it).

@@ -124,9 +124,13 @@ export function listComponents<T = undefined>(
   return { list, voxels };
 }
 
-/** A mask of the chosen components. */
-export function componentMask<T>(components: Components<T>, chosen: readonly ComponentInfo<T>[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
+/**
+ * A mask of the chosen components; written over `into` (cleared first) when given: the mask the
+ * components were listed from can take them, its pages already resident.
+ */
+export function componentMask<T>(components: Components<T>, chosen: readonly ComponentInfo<T>[], length: number, into?: Uint8Array): Uint8Array {
+  if (into && into.length !== length) throw new RangeError(`componentMask: the mask to write into must hold ${length} voxels, not ${into.length}.`);
+  const out = into ? into.fill(0) : new Uint8Array(length);
   const { voxels } = components;
   for (const c of chosen) for (let t = c.offset, end = c.offset + c.size; t < end; t++) out[voxels[t]] = 1;
   return out;

@@ -9,7 +9,8 @@
  */
 import type { Dims } from '../../volume/volume.js';
 import { selectComponents } from './components.js';
-import { boundingBox, boxDims, cropArray, padBox, pasteArray, stridesOf } from './grid.js';
+import type { Box } from './grid.js';
+import { boundingBox, boxDims, copyBox, cropArray, padBox, pasteArray, stridesOf } from './grid.js';
 
 /** Fills every 3D cavity of `mask` (returns a new mask). */
 export function fillHoles3d(mask: Uint8Array, dims: Dims): Uint8Array {
@@ -48,9 +49,26 @@ export interface SliceFillOptions {
 
 /** Fills holes in each plane across `axis` (returns a new mask). */
 export function fillHolesSlicewise(mask: Uint8Array, dims: Dims, axis: 0 | 1 | 2, options: SliceFillOptions = {}): Uint8Array {
-  const out = mask.slice();
   const bounds = boundingBox(mask, dims);
+  const out = new Uint8Array(mask.length);
   if (!bounds) return out;
+  // Only the rows of the bounds are copied (the rest is 0): a full copy would make every page of the
+  // new mask resident.
+  copyBox(mask, out, dims, bounds);
+  return fillInPlace(out, dims, axis, bounds, options);
+}
+
+/**
+ * Fills holes in each plane across `axis` of `mask` itself, and returns it: for a mask its caller
+ * owns, without the copy. Gives what `fillHolesSlicewise` gives, since each plane's holes are found
+ * from that plane alone before any of its voxels is written.
+ */
+export function fillHolesSlicewiseInPlace(mask: Uint8Array, dims: Dims, axis: 0 | 1 | 2, options: SliceFillOptions = {}): Uint8Array {
+  const bounds = boundingBox(mask, dims);
+  return bounds ? fillInPlace(mask, dims, axis, bounds, options) : mask;
+}
+
+function fillInPlace(mask: Uint8Array, dims: Dims, axis: 0 | 1 | 2, bounds: Box, options: SliceFillOptions): Uint8Array {
   const box = padBox(bounds, [1, 1, 1], dims);
   const strides = stridesOf(dims);
   const [ua, va] = ([0, 1, 2] as const).filter((a) => a !== axis);
@@ -112,10 +130,10 @@ export function fillHolesSlicewise(mask: Uint8Array, dims: Dims, axis: 0 | 1 | 2
       }
       const hole = voxels.subarray(0, size);
       if (options.accept && !options.accept(hole)) continue;
-      for (let t = 0; t < size; t++) out[hole[t]] = 1;
+      for (let t = 0; t < size; t++) mask[hole[t]] = 1;
     }
   }
-  return out;
+  return mask;
 }
 
 /** 4-connected flood of state-0 pixels from queue[head..tail); returns the queue's end. */

@@ -133,6 +133,21 @@ export function pasteArray(src: Uint8Array, dest: Uint8Array, dims: Dims, box: B
 }
 
 /**
+ * Copies the voxels of `box` from `src` to `dest` (both full-grid): the rest of `dest` is not
+ * touched, so its pages outside the box stay unallocated.
+ */
+export function copyBox(src: Uint8Array, dest: Uint8Array, dims: Dims, box: Box): void {
+  const [bx] = boxDims(box);
+  const [, sy, sz] = stridesOf(dims);
+  for (let k = box.min[2]; k <= box.max[2]; k++) {
+    for (let j = box.min[1]; j <= box.max[1]; j++) {
+      const start = box.min[0] + j * sy + k * sz;
+      dest.set(src.subarray(start, start + bx), start);
+    }
+  }
+}
+
+/**
  * Writes `label` into `labels` (full grid) where the box-shaped `mask` is set and `labels` is still 0
  * — or over any label with `overwrite` (a clicked object is the most specific thing a request says).
  */

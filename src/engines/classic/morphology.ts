@@ -17,7 +17,7 @@
  */
 import type { Dims } from '../../volume/volume.js';
 import type { Box } from './grid.js';
-import { boundingBox, padBox } from './grid.js';
+import { boundingBox, cropArray, padBox } from './grid.js';
 
 export type Spacing = readonly [number, number, number];
 
@@ -38,21 +38,91 @@ export function voxelRadii(spacing: Spacing, radiusMm: number): [number, number,
 export function dilate(mask: Uint8Array, dims: Dims, spacing: Spacing, radiusMm: number): Uint8Array {
   const radii = voxelRadii(spacing, radiusMm);
   if (radii[0] + radii[1] + radii[2] === 0) return mask.slice();
-  const bounds = boundingBox(mask, dims);
-  const out = new Uint8Array(mask.length);
-  if (!bounds) return out;
-  const box = padBox(bounds, radii, dims);
-  const q = squaredDistances(mask, dims, spacing, radiusMm, radii, box, false, [false, false, false, false, false, false]);
-  writeThreshold(q, out, dims, box, false);
-  return out;
+  return dilateInto(mask, new Uint8Array(mask.length), dims, spacing, radiusMm, {});
 }
 
 /** X ⊖ B(r): voxels whose whole ball lies inside the mask. */
 export function erode(mask: Uint8Array, dims: Dims, spacing: Spacing, radiusMm: number, options: MorphologyOptions = {}): Uint8Array {
   const radii = voxelRadii(spacing, radiusMm);
   if (radii[0] + radii[1] + radii[2] === 0) return mask.slice();
+  return erodeInto(mask, new Uint8Array(mask.length), dims, spacing, radiusMm, options, {});
+}
+
+/** Opening (erode then dilate): removes parts thinner than 2r, smooths convex corners. */
+export function open(mask: Uint8Array, dims: Dims, spacing: Spacing, radiusMm: number): Uint8Array {
+  const radii = voxelRadii(spacing, radiusMm);
+  if (radii[0] + radii[1] + radii[2] === 0) return mask.slice();
+  // The dilation is written over the erosion it reads (see dilateInto), with the erosion's distances' memory.
+  const work: Work = {};
+  const eroded = erodeInto(mask, new Uint8Array(mask.length), dims, spacing, radiusMm, { outside: 1 }, work);
+  return dilateInto(eroded, eroded, dims, spacing, radiusMm, work);
+}
+
+/** Closing (dilate then erode): fills gaps and dents narrower than 2r. Never removes a voxel. */
+export function close(mask: Uint8Array, dims: Dims, spacing: Spacing, radiusMm: number): Uint8Array {
+  const radii = voxelRadii(spacing, radiusMm);
+  if (radii[0] + radii[1] + radii[2] === 0) return mask.slice();
   const bounds = boundingBox(mask, dims);
-  const out = new Uint8Array(mask.length);
+  if (!bounds) return new Uint8Array(mask.length);
+  // The erosion's box is at most the dilation's grown by one voxel: one distance array serves both.
+  const work: Work = { q: new Uint16Array(voxelCount(padBox(padBox(bounds, radii, dims), [1, 1, 1], dims))) };
+  const dilated = dilateInto(mask, new Uint8Array(mask.length), dims, spacing, radiusMm, work);
+  const closed = erodeInto(dilated, dilated, dims, spacing, radiusMm, { outside: 1 }, work);
+  // Only where the mask is set: writing every voxel would make every page of `closed` resident.
+  for (let p = mask.indexOf(1); p >= 0; p = mask.indexOf(1, p + 1)) closed[p] = 1;
+  return closed;
+}
+
+/**
+ * The closing of `mask` written over it (the mask is returned): as `close`, without a second
+ * full-grid mask. Only the mask's bounds are copied, for the final union with the original.
+ */
+export function closeInPlace(mask: Uint8Array, dims: Dims, spacing: Spacing, radiusMm: number): Uint8Array {
+  const radii = voxelRadii(spacing, radiusMm);
+  const bounds = boundingBox(mask, dims);
+  if (radii[0] + radii[1] + radii[2] === 0 || !bounds) return mask;
+  const original = cropArray(mask, dims, bounds);
+  const work: Work = { q: new Uint16Array(voxelCount(padBox(padBox(bounds, radii, dims), [1, 1, 1], dims))) };
+  dilateInto(mask, mask, dims, spacing, radiusMm, work);
+  erodeInto(mask, mask, dims, spacing, radiusMm, { outside: 1 }, work);
+  const [bx, by, bz] = [0, 1, 2].map((a) => bounds.max[a] - bounds.min[a] + 1);
+  const [nx, ny] = dims;
+  for (let k = 0, o = 0; k < bz; k++) {
+    for (let j = 0; j < by; j++) {
+      const row = bounds.min[0] + (bounds.min[1] + j) * nx + (bounds.min[2] + k) * nx * ny;
+      for (let i = 0; i < bx; i++, o++) if (original[o] !== 0) mask[row + i] = 1;
+    }
+  }
+  return mask;
+}
+
+/** Memory one morphology call hands to the next: the squared distances (any length that is large enough). */
+interface Work {
+  q?: Uint16Array;
+}
+
+function voxelCount(box: Box): number {
+  return (box.max[0] - box.min[0] + 1) * (box.max[1] - box.min[1] + 1) * (box.max[2] - box.min[2] + 1);
+}
+
+/**
+ * The dilation of `mask` written into `out` (zero outside the mask's bounds; `out` may be `mask`
+ * itself, since the distances are computed before anything is written). Radii must not all be 0.
+ */
+function dilateInto(mask: Uint8Array, out: Uint8Array, dims: Dims, spacing: Spacing, radiusMm: number, work: Work): Uint8Array {
+  const radii = voxelRadii(spacing, radiusMm);
+  const bounds = boundingBox(mask, dims);
+  if (!bounds) return out;
+  const box = padBox(bounds, radii, dims);
+  const q = squaredDistances(mask, dims, spacing, radiusMm, radii, box, false, [false, false, false, false, false, false], work);
+  writeThreshold(q, out, dims, box, false);
+  return out;
+}
+
+/** The erosion of `mask` written into `out`, as dilateInto. */
+function erodeInto(mask: Uint8Array, out: Uint8Array, dims: Dims, spacing: Spacing, radiusMm: number, options: MorphologyOptions, work: Work): Uint8Array {
+  const radii = voxelRadii(spacing, radiusMm);
+  const bounds = boundingBox(mask, dims);
   if (!bounds) return out;
   // One voxel of margin so the box edge is background unless it is the grid's edge.
   const box = padBox(bounds, [1, 1, 1], dims);
@@ -61,21 +131,9 @@ export function erode(mask: Uint8Array, dims: Dims, spacing: Spacing, radiusMm: 
     box.min[a] > 0 || outsideFg,
     box.max[a] < dims[a] - 1 || outsideFg,
   ]);
-  const q = squaredDistances(mask, dims, spacing, radiusMm, radii, box, true, edges);
+  const q = squaredDistances(mask, dims, spacing, radiusMm, radii, box, true, edges, work);
   writeThreshold(q, out, dims, box, true);
   return out;
-}
-
-/** Opening (erode then dilate): removes parts thinner than 2r, smooths convex corners. */
-export function open(mask: Uint8Array, dims: Dims, spacing: Spacing, radiusMm: number): Uint8Array {
-  return dilate(erode(mask, dims, spacing, radiusMm, { outside: 1 }), dims, spacing, radiusMm);
-}
-
-/** Closing (dilate then erode): fills gaps and dents narrower than 2r. Never removes a voxel. */
-export function close(mask: Uint8Array, dims: Dims, spacing: Spacing, radiusMm: number): Uint8Array {
-  const closed = erode(dilate(mask, dims, spacing, radiusMm), dims, spacing, radiusMm, { outside: 1 });
-  for (let p = 0; p < closed.length; p++) closed[p] |= mask[p];
-  return closed;
 }
 
 /**
@@ -92,6 +150,7 @@ function squaredDistances(
   box: Box,
   invert: boolean,
   edges: readonly boolean[],
+  work: Work,
 ): Uint16Array {
   const [nx, ny] = dims;
   const nxy = nx * ny;
@@ -108,7 +167,9 @@ function squaredDistances(
   const [q0, q1, q2] = [table(0), table(1), table(2)];
   const [r0, r1, r2v] = radii;
   const want = invert ? 0 : 1;
-  const q = new Uint16Array(bx * by * bz);
+  // Every element of the box is written by the first pass: kept memory needs no clearing.
+  if (!work.q || work.q.length < bx * by * bz) work.q = new Uint16Array(bx * by * bz);
+  const q = work.q.subarray(0, bx * by * bz);
   const left = new Int32Array(bx);
 
   // Pass 1 (axis 0): two sweeps per row give the distance in voxels to the nearest feature.

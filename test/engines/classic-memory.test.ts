@@ -1,0 +1,118 @@
+/**
+ * The classic engine's memory-saving variants (written in place, or on a crop of the mask's box)
+ * must give the voxels of the full-grid operations they replace: the engine's class outputs stay
+ * what they were.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { bodyInBox, bodyMask } from '../../src/engines/classic/body-mask.js';
+import { componentMask, listComponents } from '../../src/engines/classic/components.js';
+import { fillHolesSlicewise, fillHolesSlicewiseInPlace } from '../../src/engines/classic/fill-holes.js';
+import { growInto } from '../../src/engines/classic/geodesic.js';
+import type { Grid } from '../../src/engines/classic/grid.js';
+import { boundingBox, boxDims, cropArray, padBox } from '../../src/engines/classic/grid.js';
+import { growIntoCropped } from '../../src/engines/classic/grow-cropped.js';
+import { close, closeInPlace, dilate, erode, open } from '../../src/engines/classic/morphology.js';
+import type { Dims } from '../../src/volume/volume.js';
+import { voxelCount } from '../../src/volume/volume.js';
+import { noise } from '../../bench/fixtures/synthetic-ct.js';
+import { buildPhantom, countOf } from '../helpers/phantoms.js';
+
+const DIMS: Dims = [40, 36, 30];
+const SPACING = [0.8, 0.8, 1.5] as const;
+const GRID: Grid = { dims: DIMS, affine: [0.8, 0, 0, 0, 0, 0.8, 0, 0, 0, 0, 1.5, 0, 0, 0, 0, 1] };
+
+/** Random balls (deterministic), one of them cut by the grid's low i face and high k face. */
+function blobs(seed: number): Uint8Array {
+  const rand = noise(seed);
+  const m = new Uint8Array(voxelCount(DIMS));
+  const centres: [number, number, number, number][] = [[1, 18, 28, 4]];
+  for (let n = 0; n < 6; n++) centres.push([8 + (rand() % 24), 8 + (rand() % 20), 6 + (rand() % 18), 2 + (rand() % 4)]);
+  for (let k = 0, p = 0; k < DIMS[2]; k++) {
+    for (let j = 0; j < DIMS[1]; j++) {
+      for (let i = 0; i < DIMS[0]; i++, p++) {
+        // Speckle and holes, so filling, closing and growth all have something to do.
+        const inBall = centres.some(([ci, cj, ck, r]) => (i - ci) ** 2 + (j - cj) ** 2 + ((k - ck) * 1.5) ** 2 <= r * r);
+        m[p] = inBall ? (rand() % 13 === 0 ? 0 : 1) : rand() % 97 === 0 ? 1 : 0;
+      }
+    }
+  }
+  return m;
+}
+
+describe('classic engine memory-saving variants', () => {
+  test('closeInPlace writes exactly the closing over the mask', () => {
+    for (const seed of [1, 2, 3]) {
+      const mask = blobs(seed);
+      const want = close(mask, DIMS, SPACING, 2);
+      const got = mask.slice();
+      assert.equal(closeInPlace(got, DIMS, SPACING, 2), got);
+      assert.deepEqual(got, want);
+      assert.ok(countOf(want) > countOf(mask));
+    }
+  });
+
+  test('open and close equal erosion and dilation composed, as before they shared memory', () => {
+    const mask = blobs(4);
+    assert.deepEqual(open(mask, DIMS, SPACING, 1.7), dilate(erode(mask, DIMS, SPACING, 1.7, { outside: 1 }), DIMS, SPACING, 1.7));
+    const closed = erode(dilate(mask, DIMS, SPACING, 1.7), DIMS, SPACING, 1.7, { outside: 1 });
+    for (let p = 0; p < mask.length; p++) closed[p] |= mask[p];
+    assert.deepEqual(close(mask, DIMS, SPACING, 1.7), closed);
+  });
+
+  test('slice-wise hole filling in place fills what the copying version fills', () => {
+    const mask = blobs(5);
+    for (const options of [{}, { maxArea: 3 }, { accept: (voxels: Int32Array) => voxels[0] % 2 === 0 }]) {
+      const want = fillHolesSlicewise(mask, DIMS, 2, options);
+      assert.ok(countOf(want) > countOf(mask));
+      const got = mask.slice();
+      assert.equal(fillHolesSlicewiseInPlace(got, DIMS, 2, options), got);
+      assert.deepEqual(got, want);
+    }
+  });
+
+  test('growth on the crop of the mask\'s box gives the whole-grid growth, also where it meets the grid\'s faces', () => {
+    const inside = blobs(6);
+    for (const [seedVoxel, mm] of [[2 + 40 * (18 + 36 * 28), 3], [20 + 40 * (18 + 36 * 15), 6], [39 + 40 * 34, 2.5]] as const) {
+      const mask = new Uint8Array(voxelCount(DIMS));
+      mask[seedVoxel] = 1;
+      const accept = (p: number): boolean => inside[p] !== 0 || p % 3 === 0;
+      const want = growInto(mask, GRID, mm, accept);
+      assert.ok(countOf(want) > 1);
+      assert.deepEqual(growIntoCropped(mask, GRID, mm, accept), want);
+    }
+  });
+
+  test('componentMask written into the listed mask equals a new one', () => {
+    const mask = blobs(7);
+    const comps = listComponents(mask, DIMS, 6);
+    const chosen = comps.list.slice(0, 3);
+    const want = componentMask(comps, chosen, mask.length);
+    assert.deepEqual(componentMask(comps, chosen, mask.length, mask), want);
+    assert.throws(() => componentMask(comps, chosen, mask.length, new Uint8Array(5)), RangeError);
+  });
+
+  test('bodyInBox gives the full-grid body cropped to its box, or the whole grid past the share', () => {
+    const { volume } = buildPhantom({ masks: false });
+    const grid: Grid = { dims: volume.dims, affine: volume.affine };
+    const full = bodyMask(volume.data, grid);
+    const bounds = boundingBox(full, volume.dims);
+    assert.ok(bounds);
+    const padded = padBox(bounds, [1, 1, 1], volume.dims);
+    const share = voxelCount(boxDims(padded)) / full.length;
+    // Shares above, just above and below the padded box's: the crop from the body's coarse region,
+    // the crop from the full-grid body, and the whole grid.
+    for (const wholeShare of [1.01, share + 1e-9, share]) {
+      const found = bodyInBox(volume.data, grid, wholeShare);
+      assert.ok(found);
+      if (wholeShare === share) {
+        assert.equal(found.whole, true);
+        assert.deepEqual(found.mask, full);
+      } else {
+        assert.equal(found.whole, false);
+        assert.deepEqual(found.box, padded);
+        assert.deepEqual(found.mask, cropArray(full, volume.dims, padded));
+      }
+    }
+  });
+});
