@@ -97,6 +97,28 @@ void describe('linear resampling', () => {
     assert.equal(volume.data[voxelIndex(volume.dims, 15, 2, 2)], 21 + 22.5 + 21 + 1);
   });
 
+  void test('float32 along the source axes (the SIMD kernel) equals float64 (JavaScript loops) up to float32 rounding, flipped axes and slices included', () => {
+    const sourceDims: Dims = [23, 17, 11];
+    const source = Int16Array.from({ length: 23 * 17 * 11 }, (_, v) => ((v * 7919) % 3001) - 1500);
+    const outDims: Dims = [19, 21, 14];
+    // Output voxel → source continuous index: scaled, shifted, i and k flipped; beyond the edges too.
+    const map: Affine = [-1.17, 0, 0, 22.3, 0, 0.83, 0, -0.6, 0, 0, -0.77, 10.4, 0, 0, 0, 1];
+    const f64 = new Float64Array(voxelCount(outDims));
+    sampleInto({ source, sourceDims, map, out: f64, outDims, interpolation: 'linear' });
+    const f32 = new Float32Array(f64.length).fill(-7);
+    sampleInto({ source, sourceDims, map, out: f32, outDims, interpolation: 'linear', slices: [5, 14] });
+    assert.ok(f32.subarray(0, 5 * 19 * 21).every((v) => v === -7));
+    sampleInto({ source, sourceDims, map, out: f32, outDims, interpolation: 'linear', slices: [0, 5] });
+    // Float32 weights and blends: errors of a few float32 steps of the image's range (1500).
+    let worst = 0;
+    for (let n = 0; n < f64.length; n++) worst = Math.max(worst, Math.abs(f32[n] - f64[n]));
+    assert.ok(worst < 4 * 1500 * 2 ** -23, `largest difference ${worst}`);
+    // A constant image stays exactly constant.
+    const flat = new Float32Array(f64.length);
+    sampleInto({ source: new Int16Array(source.length).fill(-1024), sourceDims, map, out: flat, outDims, interpolation: 'linear' });
+    assert.ok(flat.every((v) => v === -1024));
+  });
+
   void test('keeps int16 and rounds half up; float32 on request', () => {
     // Output x = −0.25, 0.25, 0.75, 1.25 → clamped 0, 0.25, 0.75, 1 → −3, −2.25, −0.75, 0.
     const input = createVolume([2, 1, 1], Int16Array.of(-3, 0), [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);

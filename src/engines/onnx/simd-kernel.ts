@@ -5,7 +5,7 @@
  * compiles to scalar code with a float64 round trip per element; the stitching was the largest
  * part of the onnx engine's overhead (bench/onnx.ts).
  *
- * The module is 267 bytes, assembled below from its instructions rather than shipped as a
+ * The module is under 300 bytes, assembled below from its instructions rather than shipped as a
  * binary, so it reads and reviews like code. Every buffer it touches lives in one
  * WebAssembly.Memory that the caller sizes once (bump-allocated, 16-byte aligned).
  *
@@ -14,6 +14,7 @@
  * @module
  */
 import type { ScratchBuffers } from '../../volume/scratch-buffers.js';
+import { I32, MEM, bump, f32x4add, f32x4mul, get, i32, moduleBytes, op, set, v128load, v128store } from '../../volume/wasm-assembler.js';
 
 /** Largest memory asked of WebAssembly (the JavaScript path takes over above it): 2 GiB. */
 const MAX_BYTES = 2 ** 31;
@@ -99,55 +100,14 @@ function simdModule(): WebAssembly.Module | null {
   return compiled;
 }
 
-// ---- The module, assembled. Opcodes from the WebAssembly core spec (§5.4) and its SIMD proposal.
-
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-};
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) return [...out, byte];
-    out.push(byte | 0x80);
-  }
-};
-const vector = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const name = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-
-const I32 = 0x7f;
-const op = {
-  block: [0x02, 0x40], loop: [0x03, 0x40], end: 0x0b, br: 0x0c, brIf: 0x0d,
-  get: 0x20, set: 0x21, i32const: 0x41, eqz: 0x45, geU: 0x4f, add: 0x6a, sub: 0x6b, and: 0x71, shl: 0x74,
-  f32load: 0x2a, f32store: 0x38, f32add: 0x92, f32mul: 0x94,
-} as const;
-// Memory immediates: alignment hint 2^2 (float32), offset 0.
-const MEM = [2, 0];
-const v128load = [0xfd, ...uleb(0x00), ...MEM];
-const v128store = [0xfd, ...uleb(0x0b), ...MEM];
-const f32x4add = [0xfd, ...uleb(0xe4)];
-const f32x4mul = [0xfd, ...uleb(0xe6)];
+// ---- The module, assembled (src/volume/wasm-assembler.ts).
 
 /** madd(dst, src, w, cols, rows, dstStride): byte addresses and stride, element counts. */
 function maddModuleBytes(): Uint8Array {
   // Parameters 0–5, then locals 6–10.
   const [DST, SRC, W, COLS, ROWS, STRIDE, ROW_END, VEC_END, D, S, WW] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const get = (i: number): number[] => [op.get, i];
-  const set = (i: number): number[] => [op.set, i];
-  const i32 = (n: number): number[] => [op.i32const, ...sleb(n)];
-  const bump = (i: number, n: number): number[] => [...get(i), ...i32(n), op.add, ...set(i)];
   const rowBytes = [...get(COLS), ...i32(2), op.shl];
   const body = [
-    ...vector([[5, I32]]),
     ...op.block, ...op.loop, // rows
     ...get(ROWS), op.eqz, op.brIf, 1,
     ...get(DST), ...set(D), ...get(SRC), ...set(S), ...get(W), ...set(WW),
@@ -170,14 +130,7 @@ function maddModuleBytes(): Uint8Array {
     ...get(W), ...rowBytes, op.add, ...set(W),
     ...get(ROWS), ...i32(1), op.sub, ...set(ROWS),
     op.br, 0,
-    op.end, op.end, op.end,
+    op.end, op.end,
   ];
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([[0x60, ...vector([[I32], [I32], [I32], [I32], [I32], [I32]]), 0]])), // type: (i32 ×6) → ()
-    ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, 1]])), // import env.memory, min 1 page
-    ...section(3, vector([[0]])), // one function of type 0
-    ...section(7, vector([[...name('madd'), 0x00, 0]])), // export it
-    ...section(10, vector([[...uleb(body.length), ...body]])),
-  ]);
+  return moduleBytes([{ name: 'madd', params: [I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32, I32, I32], body }]);
 }
