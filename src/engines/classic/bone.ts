@@ -23,14 +23,18 @@ const MARROW_MEAN_HU = 100;
 const MARROW_MIN_HU = 100;
 const MARROW_GROW_MM = 3;
 
-/** `pool`: the contrast-filled blood when the caller has it already (the aorta needs it too). */
-export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array, pool: Uint8Array = contrastBloodPool(data, grid, body)): Uint8Array {
+/**
+ * `pool`: the contrast-filled blood when the caller has it already (the aorta needs it too).
+ * `spare`: a mask of the grid's size the caller is done with (any content): the bone is built in it,
+ * its pages already resident, instead of in a new one.
+ */
+export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array, pool: Uint8Array = contrastBloodPool(data, grid, body), spare?: Uint8Array): Uint8Array {
   const { dims } = grid;
   const spacing = spacingOf(grid);
+  if (spare && spare.length !== data.length) throw new RangeError(`segmentBone: the spare mask must hold ${data.length} voxels, not ${spare.length}.`);
   // Contrast-filled blood reaches bone's HU; it is taken out before anything joins it to the skeleton.
-  const candidate = new Uint8Array(data.length);
-  // Only the candidates are written: the pages of a mask stay unallocated where it holds nothing.
-  for (let p = 0; p < data.length; p++) if (data[p] >= BONE_HU && body[p] !== 0 && pool[p] === 0) candidate[p] = 1;
+  const candidate = spare ?? new Uint8Array(data.length);
+  for (let p = 0; p < data.length; p++) candidate[p] = data[p] >= BONE_HU && body[p] !== 0 && pool[p] === 0 ? 1 : 0;
   const minVoxels = 100 / voxelVolume(grid); // 0.1 mL
   const comps = listComponents(candidate, dims, 6, (voxels) => {
     let bright = 0;

@@ -108,6 +108,9 @@ export function segmentClassic(volume: Volume, prompts: SegmentationPrompts, pro
       const sub = whole ? grid : cropGrid(grid, box);
       const subData = whole ? data : cropArray(data, dims, box);
       const write = (mask: Uint8Array, label: number): void => pasteLabel(mask, labels, dims, box, label);
+      // A box-sized mask already written into the labels: the next step builds its mask in it (its
+      // pages are resident already; V8 does not free the old one during this synchronous call).
+      let spare: Uint8Array | undefined;
       const wantAirway = classes.has(CLASSIC_LABELS.airway) || classes.has(CLASSIC_LABELS.trachea) || classes.has(CLASSIC_LABELS.lung);
       if (wantAirway) {
         progress(0.2, 'airway');
@@ -117,7 +120,9 @@ export function segmentClassic(volume: Volume, prompts: SegmentationPrompts, pro
         if (airway.found && classes.has(CLASSIC_LABELS.airway)) write(airway.airway, CLASSIC_LABELS.airway);
         if (classes.has(CLASSIC_LABELS.lung)) {
           progress(0.4, 'lung');
-          write(segmentLungs(subData, sub, subBody, airway.found ? airway.airway : undefined), CLASSIC_LABELS.lung);
+          const lung = segmentLungs(subData, sub, subBody, airway.found ? airway.airway : undefined);
+          write(lung, CLASSIC_LABELS.lung);
+          spare = lung;
         }
       }
       const wantAorta = classes.has(CLASSIC_LABELS.aorta);
@@ -127,7 +132,7 @@ export function segmentClassic(volume: Volume, prompts: SegmentationPrompts, pro
         if (wantAorta && !contrast && !everything) throw noContrast();
         progress(0.7, 'bone');
         // The aorta's seeds must not sit on the spine: bone is found first (and written after it).
-        const bone = segmentBone(subData, sub, subBody, pool);
+        const bone = segmentBone(subData, sub, subBody, pool, spare);
         if (wantAorta && contrast) {
           progress(0.8, 'aorta');
           write(segmentAorta(subData, sub, subBody, bone).mask, CLASSIC_LABELS.aorta);
