@@ -18,7 +18,7 @@
 import type { VoxelArray } from './datatype.js';
 import type { Dims } from './volume.js';
 import type { WasmFunction } from './wasm-assembler.js';
-import { F32, I32, MEM, bump, f32x4add, f32x4mul, f32x4splat, f32x4sub, get, i32, moduleBytes, op, set, v128load, v128store } from './wasm-assembler.js';
+import { F32, I32, MEM, V128, bump, f32x4add, f32x4mul, f32x4splat, f32x4sub, get, i32, moduleBytes, op, set, v128load, v128store } from './wasm-assembler.js';
 
 /** Per axis: source offsets (in that axis' stride) of the lower and upper neighbour, and the weight. */
 export interface LinearAxisTable {
@@ -128,9 +128,7 @@ function linearModule(): WebAssembly.Module | null {
   return compiled;
 }
 
-const V128 = 0x7b;
-const i32load = [0x28, ...MEM];
-const teeLocal = 0x22;
+const i32load = [op.i32load, ...MEM];
 
 /** lerp(dst, a, b, w, n): dst[x] = a[x] + w·(b[x] − a[x]) for x < n (byte addresses, element count). */
 function lerpFunction(): WasmFunction {
@@ -179,7 +177,7 @@ function gatherFunction(): WasmFunction {
       ...op.block, ...op.loop,
       ...get(DST), ...get(END), op.geU, op.brIf, 1,
       ...get(DST),
-      ...get(ROW), ...get(LO), ...i32load, op.add, op.f32load, ...MEM, teeLocal, A,
+      ...get(ROW), ...get(LO), ...i32load, op.add, op.f32load, ...MEM, op.tee, A,
       ...get(WT), op.f32load, ...MEM,
       ...get(ROW), ...get(HI), ...i32load, op.add, op.f32load, ...MEM, ...get(A), op.f32sub,
       op.f32mul, op.f32add, op.f32store, ...MEM,

@@ -34,11 +34,12 @@ const section = (id: number, body: number[]): number[] => [id, ...uleb(body.leng
 /** Value types. */
 export const I32 = 0x7f;
 export const F32 = 0x7d;
+export const V128 = 0x7b;
 
 export const op = {
   block: [0x02, 0x40], loop: [0x03, 0x40], end: 0x0b, br: 0x0c, brIf: 0x0d,
-  get: 0x20, set: 0x21, i32const: 0x41, eqz: 0x45, geU: 0x4f, add: 0x6a, sub: 0x6b, and: 0x71, shl: 0x74,
-  f32load: 0x2a, f32store: 0x38, f32add: 0x92, f32sub: 0x93, f32mul: 0x94,
+  get: 0x20, set: 0x21, tee: 0x22, select: 0x1b, i32const: 0x41, eqz: 0x45, geU: 0x4f, add: 0x6a, sub: 0x6b, and: 0x71, shl: 0x74,
+  i32load: 0x28, f32load: 0x2a, f32store: 0x38, f32gt: 0x5e, f32add: 0x92, f32sub: 0x93, f32mul: 0x94,
 } as const;
 
 /** Memory immediates: alignment hint 2^2 (float32), offset 0. */
@@ -50,6 +51,9 @@ export const f32x4splat = simd(0x13);
 export const f32x4add = simd(0xe4);
 export const f32x4sub = simd(0xe5);
 export const f32x4mul = simd(0xe6);
+export const f32x4gt = simd(0x44);
+/** (a, b, mask) → a where mask bits are set, b elsewhere. */
+export const v128bitselect = simd(0x52);
 
 /** Local variable access and small arithmetic, as instruction bytes. */
 export const get = (i: number): number[] => [op.get, i];

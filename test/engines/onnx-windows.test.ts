@@ -209,6 +209,29 @@ describe('activation', () => {
     assert.deepEqual([...labels.subarray(12, 18)], [0, 0, 7, 0, 0, 0]);
   });
 
+  test('softmax argmax in kernel memory (SIMD) gives the JavaScript loop\'s labels: ties to the lower channel, NaN never wins, odd widths', () => {
+    const memory = createKernelMemory(4096);
+    assert.ok(memory, 'WebAssembly SIMD is available');
+    const random = seededRandom(5);
+    const wide: Dims = [7, 5, 2];
+    const plane = 35;
+    // Scores from a few values so that ties are common; some NaN.
+    const channels = [0, 1, 2].map(() => {
+      const at = memory.alloc(plane);
+      for (let p = 0; p < plane; p++) memory.f32[at + p] = random() < 0.1 ? NaN : Math.floor(random() * 3);
+      return memory.f32.subarray(at, at + plane);
+    });
+    const kernel = { memory, best: memory.alloc(plane), winner: memory.alloc(plane) };
+    for (const rows of [undefined, [1, 4] as const]) {
+      const simd = new Uint8Array(70);
+      const js = new Uint8Array(70);
+      labelSink({ labels: simd, grid: wide, region: wholeBox(wide), activation: 'softmax', channelLabels: [3, 0, 8] })(1, channels, undefined, rows, kernel);
+      labelSink({ labels: js, grid: wide, region: wholeBox(wide), activation: 'softmax', channelLabels: [3, 0, 8] })(1, channels.map((c) => c.slice()), undefined, rows);
+      assert.deepEqual(simd, js);
+      assert.ok(simd.subarray(35).some((v) => v === 8) && simd.subarray(35).some((v) => v === 3));
+    }
+  });
+
   test('final rows only: the sink reads and writes just the rows it is given (softmax and sigmoid)', () => {
     for (const activation of ['softmax', 'sigmoid'] as const) {
       const labels = new Uint8Array(24).fill(99);

@@ -47,7 +47,7 @@ export function labelSink(options: LabelSinkOptions): SliceSink {
   const x1 = Math.min(bx, grid[0] - region.start[0]);
   const y0 = Math.max(0, -region.start[1]);
   const y1 = Math.min(by, grid[1] - region.start[1]);
-  return (k, channels, weightSum, rows = [0, by]) => {
+  return (k, channels, weightSum, rows = [0, by], kernel) => {
     const gz = region.start[2] + k;
     // Rows that are both final and inside the grid.
     const r0 = Math.max(y0, rows[0]);
@@ -70,6 +70,22 @@ export function labelSink(options: LabelSinkOptions): SliceSink {
           }
         }
       }
+    } else if (kernel && channels.every((v) => v.buffer === kernel.memory.f32.buffer)) {
+      // The channels are in kernel memory: the argmax there, four voxels at a time, same result.
+      const { memory } = kernel;
+      const f32 = memory.f32;
+      const at = (v: Float32Array): number => v.byteOffset / 4;
+      f32.copyWithin(kernel.best + first, at(channels[0]) + first, at(channels[0]) + end);
+      f32.fill(lut[0], kernel.winner + first, kernel.winner + end);
+      for (let c = 1; c < channels.length; c++) memory.argmaxStep(kernel.best + first, kernel.winner + first, at(channels[c]) + first, lut[c], end - first);
+      const [nx, ny] = grid;
+      for (let y = r0; y < r1; y++) {
+        const to = (gz * ny + region.start[1] + y) * nx + region.start[0];
+        const from = kernel.winner + y * bx;
+        // Float32 labels (0–255, exact) into the uint8 map: the copy converts.
+        labels.set(f32.subarray(from + x0, from + x1), to + x0);
+      }
+      return;
     } else {
       best.set(channels[0].subarray(first, end), first);
       winner.fill(lut[0], first, end);

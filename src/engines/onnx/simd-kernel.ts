@@ -14,7 +14,8 @@
  * @module
  */
 import type { ScratchBuffers } from '../../volume/scratch-buffers.js';
-import { I32, MEM, bump, f32x4add, f32x4mul, get, i32, moduleBytes, op, set, v128load, v128store } from '../../volume/wasm-assembler.js';
+import type { WasmFunction } from '../../volume/wasm-assembler.js';
+import { F32, I32, MEM, V128, bump, f32x4add, f32x4gt, f32x4mul, f32x4splat, get, i32, moduleBytes, op, set, v128bitselect, v128load, v128store } from '../../volume/wasm-assembler.js';
 
 /** Largest memory asked of WebAssembly (the JavaScript path takes over above it): 2 GiB. */
 const MAX_BYTES = 2 ** 31;
@@ -32,6 +33,11 @@ export interface KernelMemory {
    * Indices are in float32 elements.
    */
   madd(dst: number, src: number, w: number, cols: number, rows: number, dstStride: number): void;
+  /**
+   * One channel of an argmax, for x < n: where f32[src + x] > f32[best + x] (strictly: ties keep the
+   * earlier channel; NaN never wins), best takes it and f32[winner + x] = label. Indices in float32s.
+   */
+  argmaxStep(best: number, winner: number, src: number, label: number, n: number): void;
 }
 
 /**
@@ -53,6 +59,7 @@ export function createKernelMemory(floats: number): KernelMemory | undefined {
   }
   const f32 = new Float32Array(memory.buffer);
   const kernel = instance.exports.madd as (dst: number, src: number, w: number, cols: number, rows: number, dstStride: number) => void;
+  const argmax = instance.exports.argmax as (best: number, winner: number, src: number, label: number, n: number) => void;
   let next = 0;
   // Below this index the memory was handed out before and may hold old values; above it, it is
   // still the zeros WebAssembly gave it.
@@ -73,6 +80,9 @@ export function createKernelMemory(floats: number): KernelMemory | undefined {
     madd(dst, src, w, cols, rows, dstStride) {
       kernel(dst * 4, src * 4, w * 4, cols, rows, dstStride * 4);
     },
+    argmaxStep(best, winner, src, label, n) {
+      argmax(best * 4, winner * 4, src * 4, label, n);
+    },
   };
 }
 
@@ -92,7 +102,7 @@ let compiled: WebAssembly.Module | null | undefined;
 function simdModule(): WebAssembly.Module | null {
   if (compiled === undefined) {
     try {
-      compiled = new WebAssembly.Module(maddModuleBytes());
+      compiled = new WebAssembly.Module(moduleBytes([maddFunction(), argmaxFunction()]));
     } catch {
       compiled = null;
     }
@@ -103,7 +113,7 @@ function simdModule(): WebAssembly.Module | null {
 // ---- The module, assembled (src/volume/wasm-assembler.ts).
 
 /** madd(dst, src, w, cols, rows, dstStride): byte addresses and stride, element counts. */
-function maddModuleBytes(): Uint8Array {
+function maddFunction(): WasmFunction {
   // Parameters 0–5, then locals 6–10.
   const [DST, SRC, W, COLS, ROWS, STRIDE, ROW_END, VEC_END, D, S, WW] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const rowBytes = [...get(COLS), ...i32(2), op.shl];
@@ -132,5 +142,34 @@ function maddModuleBytes(): Uint8Array {
     op.br, 0,
     op.end, op.end,
   ];
-  return moduleBytes([{ name: 'madd', params: [I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32, I32, I32], body }]);
+  return { name: 'madd', params: [I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32, I32, I32], body };
+}
+
+/** argmax(best, winner, src, label, n): byte addresses, the label as float32, an element count. */
+function argmaxFunction(): WasmFunction {
+  const [BEST, WIN, SRC, LABEL, N, END, VEND, LV, S, B, M] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const f32load = [op.f32load, ...MEM];
+  const body = [
+    ...get(BEST), ...get(N), ...i32(2), op.shl, op.add, ...set(END),
+    ...get(BEST), ...get(N), ...i32(-4), op.and, ...i32(2), op.shl, op.add, ...set(VEND),
+    ...get(LABEL), ...f32x4splat, ...set(LV),
+    // Four lanes at a time: mask = src > best, then both planes select by it (no branch).
+    ...op.block, ...op.loop,
+    ...get(BEST), ...get(VEND), op.geU, op.brIf, 1,
+    ...get(SRC), ...v128load, ...set(S),
+    ...get(BEST), ...v128load, ...set(B),
+    ...get(S), ...get(B), ...f32x4gt, ...set(M),
+    ...get(BEST), ...get(S), ...get(B), ...get(M), ...v128bitselect, ...v128store,
+    ...get(WIN), ...get(LV), ...get(WIN), ...v128load, ...get(M), ...v128bitselect, ...v128store,
+    ...bump(BEST, 16), ...bump(WIN, 16), ...bump(SRC, 16), op.br, 0,
+    op.end, op.end,
+    // The last n mod 4 one by one, with `select`.
+    ...op.block, ...op.loop,
+    ...get(BEST), ...get(END), op.geU, op.brIf, 1,
+    ...get(WIN), ...get(LABEL), ...get(WIN), ...f32load, ...get(SRC), ...f32load, ...get(BEST), ...f32load, op.f32gt, op.select, op.f32store, ...MEM,
+    ...get(BEST), ...get(SRC), ...f32load, ...get(BEST), ...f32load, ...get(SRC), ...f32load, ...get(BEST), ...f32load, op.f32gt, op.select, op.f32store, ...MEM,
+    ...bump(BEST, 4), ...bump(WIN, 4), ...bump(SRC, 4), op.br, 0,
+    op.end, op.end,
+  ];
+  return { name: 'argmax', params: [I32, I32, I32, F32, I32], locals: [I32, I32, V128, V128, V128, V128], body };
 }

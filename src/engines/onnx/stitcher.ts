@@ -24,9 +24,17 @@ import type { Triple } from './windows.js';
 /**
  * Receives one final slice k of the region (region-relative): per accumulated channel the blended
  * sum Σ w·score over region i × j (i fastest), and Σ w when kept (undefined means "all 1").
- * `rows` [j0, j1): only those region rows are final (and read); default all.
+ * `rows` [j0, j1): only those region rows are final (and read); default all. `kernel`: where the
+ * channels live in kernel memory (SIMD path), two planes there the sink may use for an argmax.
  */
-export type SliceSink = (k: number, channels: readonly Float32Array[], weightSum: Float32Array | undefined, rows?: readonly [number, number]) => void;
+export type SliceSink = (k: number, channels: readonly Float32Array[], weightSum: Float32Array | undefined, rows?: readonly [number, number], kernel?: SinkKernel) => void;
+
+/** Kernel memory holding the channel planes, and two free planes of region i × j in it (float32 indices). */
+export interface SinkKernel {
+  readonly memory: KernelMemory;
+  readonly best: number;
+  readonly winner: number;
+}
 
 export interface StitcherOptions {
   /** Region size (i, j, k) the windows tile. */
@@ -59,6 +67,7 @@ export class WindowStitcher {
   readonly #weightSum?: Float32Array;
   readonly #plane: number;
   readonly #simd?: SimdLayout;
+  readonly #sinkKernel?: SinkKernel;
   /** Slices below this are final and have gone to the sink. */
   #done = 0;
   /** In the last k row of windows: rows below this, of every slice from #done on, have gone to the sink. */
@@ -80,7 +89,8 @@ export class WindowStitcher {
     // Each alloc may round up by 3 floats to 16 bytes: room for that is asked too.
     const bands = channels.length + (options.weightSum ? 1 : 0);
     const kernelMemory = (floats: number): KernelMemory | undefined => (options.scratch ? keptKernelMemory(options.scratch, floats) : createKernelMemory(floats));
-    const memory = options.simd === false ? undefined : kernelMemory(bands * bandFloats + channels.length * roiVoxels + (weights ? roiVoxels : 0) + rx * ry + 4 * (bands + 3));
+    // Plus two planes for the sink's argmax.
+    const memory = options.simd === false ? undefined : kernelMemory(bands * bandFloats + channels.length * roiVoxels + (weights ? roiVoxels : 0) + rx * ry + 2 * plane + 4 * (bands + 5));
     if (memory) {
       const view = (at: number, length: number): Float32Array => memory.f32.subarray(at, at + length);
       const bandAt = channels.map(() => memory.alloc(bandFloats));
@@ -91,6 +101,7 @@ export class WindowStitcher {
       if (weights) memory.f32.set(weights, weightsAt);
       memory.f32.fill(1, onesAt, onesAt + rx * ry);
       this.#simd = { memory, bandAt, sumAt, stagingAt, weightsAt, onesAt };
+      this.#sinkKernel = { memory, best: memory.alloc(plane), winner: memory.alloc(plane) };
       this.#bands = bandAt.map((at) => view(at, bandFloats));
       if (options.weightSum) this.#weightSum = view(sumAt, bandFloats);
     } else {
@@ -170,7 +181,7 @@ export class WindowStitcher {
     const rows = [j0, j1] as const;
     for (let z = this.#done; z < this.#options.region[2]; z++) {
       const from = (z % rz) * plane;
-      this.#sink(z, this.#bands.map((band) => band.subarray(from, from + plane)), this.#weightSum?.subarray(from, from + plane), rows);
+      this.#sink(z, this.#bands.map((band) => band.subarray(from, from + plane)), this.#weightSum?.subarray(from, from + plane), rows, this.#sinkKernel);
     }
   }
 
@@ -181,7 +192,7 @@ export class WindowStitcher {
       const from = (z % rz) * plane;
       const views = this.#bands.map((band) => band.subarray(from, from + plane));
       const sum = this.#weightSum?.subarray(from, from + plane);
-      this.#sink(z, views, sum);
+      this.#sink(z, views, sum, undefined, this.#sinkKernel);
       for (const view of views) view.fill(0);
       sum?.fill(0);
     }
