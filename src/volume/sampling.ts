@@ -22,7 +22,7 @@
  *   exactly constant; integer outputs are rounded with `Math.round` (half up). A convex combination
  *   never leaves the input's range, so an integer output of the input's type cannot overflow.
  *   Float32 outputs along the source's own axes (flips allowed), clamped, go through a WebAssembly
- *   SIMD kernel in float32 arithmetic instead (linear-simd.ts; ~3× faster, same up to float32
+ *   SIMD kernel in float32 arithmetic instead (sampling-simd.ts; ~3× faster, same up to float32
  *   rounding), where the runtime has one.
  * @module
  */
@@ -31,7 +31,7 @@ import type { Affine } from './affine.js';
 import type { VoxelArray } from './datatype.js';
 import { dataTypeOf, valueRange } from './datatype.js';
 import type { Dims } from './volume.js';
-import { linearSimd } from './linear-simd.js';
+import { linearSimd, nearestBytesSimd } from './sampling-simd.js';
 
 export type Interpolation = 'linear' | 'nearest';
 
@@ -96,7 +96,7 @@ export function sampleInto(spec: SampleSpec): void {
     const tables = axes.map((r, c) => linearTable(spec.map, r, c, outDims[c], sourceDims, clamp));
     // Every position on a voxel centre (same spacing, whole-voxel shifts): linear is a copy.
     if (tables.some((t) => t.weight.some((w) => w !== 0))) {
-      // Float32 out along the source's own axes, clamped: the SIMD kernel (linear-simd.ts).
+      // Float32 out along the source's own axes, clamped: the SIMD kernel (sampling-simd.ts).
       const ownAxes = axes[0] === 0 && axes[1] === 1 && axes[2] === 2;
       if (ownAxes && clamp && out instanceof Float32Array && linearSimd(source, sourceDims, out, outDims, range, tables)) return;
       linearSeparable(source, out, outDims, range, tables, spec.fill ?? 0, isIntegerArray(out));
@@ -104,6 +104,8 @@ export function sampleInto(spec: SampleSpec): void {
     }
   }
   const tables = axes.map((r, c) => nearestTable(spec.map, r, c, outDims[c], sourceDims, clamp));
+  const ownAxes = axes[0] === 0 && axes[1] === 1 && axes[2] === 2;
+  if (ownAxes && clamp && source instanceof Uint8Array && out instanceof Uint8Array && nearestBytesSimd(source, sourceDims, out, outDims, range, tables.map((t) => t.offset))) return;
   nearestSeparable(source, out, outDims, range, tables, spec.fill ?? 0);
 }
 

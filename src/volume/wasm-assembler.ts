@@ -1,6 +1,6 @@
 /**
  * A few lines of WebAssembly assembler for the SIMD kernels (src/engines/onnx/simd-kernel.ts,
- * linear-simd.ts): encodings, opcodes and a module of functions over one imported memory, so a
+ * sampling-simd.ts): encodings, opcodes and a module of functions over one imported memory, so a
  * kernel reads and reviews as its instructions instead of shipping as a binary.
  * Opcodes from the WebAssembly core spec (§5.4) and its fixed-width SIMD extension.
  * @module
@@ -39,7 +39,7 @@ export const V128 = 0x7b;
 export const op = {
   block: [0x02, 0x40], loop: [0x03, 0x40], end: 0x0b, br: 0x0c, brIf: 0x0d,
   get: 0x20, set: 0x21, tee: 0x22, select: 0x1b, i32const: 0x41, eqz: 0x45, geU: 0x4f, add: 0x6a, sub: 0x6b, and: 0x71, shl: 0x74,
-  i32load: 0x28, f32load: 0x2a, f32store: 0x38, f32gt: 0x5e, f32add: 0x92, f32sub: 0x93, f32mul: 0x94,
+  i32load: 0x28, f32load: 0x2a, i32load8u: 0x2d, i32store8: 0x3a, f32store: 0x38, f32gt: 0x5e, f32add: 0x92, f32sub: 0x93, f32mul: 0x94,
 } as const;
 
 /** Memory immediates: alignment hint 2^2 (float32), offset 0. */

@@ -1,4 +1,4 @@
-// The few WebAssembly JS API declarations the SIMD kernels (simd-kernel.ts, linear-simd.ts) use. TypeScript has them only in its DOM
+// The few WebAssembly JS API declarations the SIMD kernels (simd-kernel.ts, sampling-simd.ts) use. TypeScript has them only in its DOM
 // library, which this Node project does not load.
 declare global {
   namespace WebAssembly {

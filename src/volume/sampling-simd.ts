@@ -1,8 +1,13 @@
 /**
- * Trilinear resampling to float32 with a WebAssembly SIMD kernel, for the common case: output axes
- * along the source's own axes (flips allowed, no permutation), clamped at the edge, float32 out —
- * how an engine brings a CT to its model's spacing. V8 runs the JavaScript loops of sampling.ts at
- * ~2.5–3 ns per element (a float64 round trip and bounds checks per load); here, per output slice:
+ * WebAssembly kernels for the common cases of sampling.ts, output axes along the source's own axes
+ * (flips allowed, no permutation), clamped at the edge. V8 runs the JavaScript loops of sampling.ts
+ * at ~2.5–3 ns per element (a float64 round trip and bounds checks per load).
+ *
+ * Nearest neighbour of uint8 label maps (an engine's labels back onto the input grid): per output
+ * slice, the source slice is copied into kernel memory (once while consecutive slices need it) and
+ * each output row gathered from its source row through the offset table (~1 ns per voxel).
+ *
+ * Trilinear to float32 (how an engine brings a CT to its model's spacing), per output slice:
  *
  * 1. the two source slices it lies between are converted to float32 into kernel memory (each
  *    source slice once for consecutive output slices) and blended in k, four lanes at a time;
@@ -35,11 +40,11 @@ const PAGE = 65536;
  * False where WebAssembly SIMD is not available: the caller uses its own loop then.
  */
 export function linearSimd(source: VoxelArray, sourceDims: Dims, out: Float32Array, outDims: Dims, [k0, k1]: readonly [number, number], tables: readonly LinearAxisTable[]): boolean {
-  const kernel = instantiate(sourceDims, outDims);
-  if (!kernel) return false;
   const [nx, ny] = sourceDims;
   const [m0, m1] = outDims;
   const plane = nx * ny;
+  const kernel = instantiate(3 * plane + nx + m0 * m1 + 3 * m0);
+  if (!kernel) return false;
   const { f32, i32v, lerp, gather } = kernel;
   // Float32 indices into the kernel memory.
   const slotAt = [0, plane];
@@ -81,20 +86,48 @@ export function linearSimd(source: VoxelArray, sourceDims: Dims, out: Float32Arr
   return true;
 }
 
+/**
+ * Fills `out` (uint8, outDims; output slices k0 ≤ k < k1) from the uint8 `source` by nearest
+ * neighbour, `offsets` per axis the source offsets (in that axis' stride, none negative), axis a of
+ * the output along axis a of the source. False where WebAssembly is not available.
+ */
+export function nearestBytesSimd(source: Uint8Array, sourceDims: Dims, out: Uint8Array, outDims: Dims, [k0, k1]: readonly [number, number], offsets: readonly Int32Array[]): boolean {
+  const [nx, ny] = sourceDims;
+  const [m0, m1] = outDims;
+  const plane = nx * ny;
+  // Bytes: the source slice, the output slice, then the i offsets (int32, 4-aligned).
+  const outAt = plane;
+  const tableAt = Math.ceil((outAt + m0 * m1) / 4) * 4;
+  const kernel = instantiate(Math.ceil((tableAt + 4 * m0) / 4));
+  if (!kernel) return false;
+  const bytes = new Uint8Array(kernel.f32.buffer);
+  kernel.i32v.set(offsets[0], tableAt / 4);
+  let held = -1;
+  for (let k = k0; k < k1; k++) {
+    const z = offsets[2][k] / plane;
+    if (z !== held) {
+      bytes.set(source.subarray(z * plane, (z + 1) * plane), 0);
+      held = z;
+    }
+    for (let j = 0; j < m1; j++) kernel.gatherBytes(outAt + j * m0, offsets[1][j], tableAt, m0);
+    out.set(bytes.subarray(outAt, outAt + m0 * m1), k * m0 * m1);
+  }
+  return true;
+}
+
 interface Kernel {
   readonly f32: Float32Array;
   readonly i32v: Int32Array;
   readonly lerp: (dst: number, a: number, b: number, w: number, n: number) => void;
   readonly gather: (dst: number, row: number, lower: number, upper: number, weight: number, m: number) => void;
+  readonly gatherBytes: (dst: number, row: number, offsets: number, m: number) => void;
 }
 
 /** The last instance, reused while its memory is large enough (one per thread: module state). */
 let kept: { readonly kernel: Kernel; readonly floats: number } | undefined;
 
-function instantiate(sourceDims: Dims, outDims: Dims): Kernel | undefined {
-  const [nx, ny] = sourceDims;
-  const [m0, m1] = outDims;
-  const floats = 3 * nx * ny + nx + m0 * m1 + 3 * m0;
+/** Kernel memory of at least `floats` float32s (the kept one when large enough). */
+function instantiate(floats: number): Kernel | undefined {
   if (kept && kept.floats >= floats) return kept.kernel;
   const module = linearModule();
   if (!module) return undefined;
@@ -106,6 +139,7 @@ function instantiate(sourceDims: Dims, outDims: Dims): Kernel | undefined {
       i32v: new Int32Array(memory.buffer),
       lerp: instance.exports.lerp as Kernel['lerp'],
       gather: instance.exports.gather as Kernel['gather'],
+      gatherBytes: instance.exports.gatherBytes as Kernel['gatherBytes'],
     };
     kept = { kernel, floats };
     return kernel;
@@ -120,7 +154,7 @@ let compiled: WebAssembly.Module | null | undefined;
 function linearModule(): WebAssembly.Module | null {
   if (compiled === undefined) {
     try {
-      compiled = new WebAssembly.Module(moduleBytes([lerpFunction(), gatherFunction()]));
+      compiled = new WebAssembly.Module(moduleBytes([lerpFunction(), gatherFunction(), gatherBytesFunction()]));
     } catch {
       compiled = null;
     }
@@ -182,6 +216,24 @@ function gatherFunction(): WasmFunction {
       ...get(ROW), ...get(HI), ...i32load, op.add, op.f32load, ...MEM, ...get(A), op.f32sub,
       op.f32mul, op.f32add, op.f32store, ...MEM,
       ...bump(DST, 4), ...bump(LO, 4), ...bump(HI, 4), ...bump(WT, 4), op.br, 0,
+      op.end, op.end,
+    ],
+  };
+}
+
+/** gatherBytes(dst, row, offsets, m): dst[x] = row[i32 offsets[x]] for x < m, bytes (addresses in bytes). */
+function gatherBytesFunction(): WasmFunction {
+  const [DST, ROW, OFF, M, END] = [0, 1, 2, 3, 4];
+  return {
+    name: 'gatherBytes',
+    params: [I32, I32, I32, I32],
+    locals: [I32],
+    body: [
+      ...get(DST), ...get(M), op.add, ...set(END),
+      ...op.block, ...op.loop,
+      ...get(DST), ...get(END), op.geU, op.brIf, 1,
+      ...get(DST), ...get(ROW), ...get(OFF), ...i32load, op.add, op.i32load8u, 0, 0, op.i32store8, 0, 0,
+      ...bump(DST, 1), ...bump(OFF, 4), op.br, 0,
       op.end, op.end,
     ],
   };
