@@ -119,6 +119,21 @@ void describe('linear resampling', () => {
     assert.ok(flat.every((v) => v === -1024));
   });
 
+  void test('nearest uint8 along the source axes (the WebAssembly kernel) equals the JavaScript loop, flipped axes and slices included', () => {
+    const sourceDims: Dims = [23, 17, 11];
+    const labels = Uint8Array.from({ length: 23 * 17 * 11 }, (_, v) => (v * 7919) % 251);
+    const outDims: Dims = [29, 13, 15];
+    const map: Affine = [-0.81, 0, 0, 22.4, 0, 1.3, 0, -0.6, 0, 0, -0.74, 10.5, 0, 0, 0, 1];
+    // Uint16 out takes the JavaScript loop: the reference.
+    const reference = new Uint16Array(voxelCount(outDims));
+    sampleInto({ source: Uint16Array.from(labels), sourceDims, map, out: reference, outDims, interpolation: 'nearest' });
+    const out = new Uint8Array(reference.length).fill(255);
+    sampleInto({ source: labels, sourceDims, map, out, outDims, interpolation: 'nearest', slices: [4, 15] });
+    assert.ok(out.subarray(0, 4 * 29 * 13).every((v) => v === 255));
+    sampleInto({ source: labels, sourceDims, map, out, outDims, interpolation: 'nearest', slices: [0, 4] });
+    assert.deepEqual([...out], [...reference]);
+  });
+
   void test('keeps int16 and rounds half up; float32 on request', () => {
     // Output x = −0.25, 0.25, 0.75, 1.25 → clamped 0, 0.25, 0.75, 1 → −3, −2.25, −0.75, 0.
     const input = createVolume([2, 1, 1], Int16Array.of(-3, 0), [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
