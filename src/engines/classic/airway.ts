@@ -22,7 +22,7 @@ import { fillHolesSlicewise } from './fill-holes.js';
 import type { Grid } from './grid.js';
 import { spacingOf, stridesOf, superiorAxis, voxelVolume } from './grid.js';
 import type { SliceLabels } from './slices.js';
-import { labelSlice, planeAxes } from './slices.js';
+import { labelSlice, planeAxes, SliceScratch } from './slices.js';
 
 export interface AirwayResult {
   readonly airway: Uint8Array;
@@ -75,12 +75,17 @@ function findTracheaSeed(data: VoxelArray, grid: Grid, body: Uint8Array): Seed |
   const pixelMm2 = spacing[ua] * spacing[va];
   const persistSlices = Math.max(2, Math.ceil(20 / spacing[axis]));
   const cache = new Map<number, SliceLabels>();
+  const scratch = new SliceScratch();
   const air = (s: number): SliceLabels => {
     let l = cache.get(s);
     if (!l) {
-      l = labelSlice(grid, axis, s, (p) => body[p] !== 0 && data[p] < SEED_AIR_HU);
+      l = labelSlice(grid, axis, s, (p) => body[p] !== 0 && data[p] < SEED_AIR_HU, scratch);
       cache.set(s, l);
-      if (cache.size > persistSlices + 4) cache.delete(cache.keys().next().value as number);
+      if (cache.size > persistSlices + 4) {
+        const oldest = cache.keys().next().value as number;
+        scratch.release(cache.get(oldest)!);
+        cache.delete(oldest);
+      }
     }
     return l;
   };
@@ -259,8 +264,11 @@ function splitTrachea(airway: Uint8Array, grid: Grid, axis: 0 | 1 | 2, sign: 1 |
   let lastSingle = seedSlice;
   let run = 0;
   let carina = false;
+  const scratch = new SliceScratch();
   for (const s of downwards(dims[axis], sign, seedSlice)) {
-    const pieces = labelSlice(grid, axis, s, (p) => airway[p] !== 0).components.filter((c) => c.area >= minArea).length;
+    const slice = labelSlice(grid, axis, s, (p) => airway[p] !== 0, scratch);
+    scratch.release(slice);
+    const pieces = slice.components.filter((c) => c.area >= minArea).length;
     if (pieces === 0) break;
     if (pieces === 1) {
       run = 0;

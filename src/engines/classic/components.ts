@@ -7,6 +7,8 @@
  * @module
  */
 import type { Dims } from '../../volume/volume.js';
+import { boundingBox, boxDims } from './grid.js';
+import { boxRuns, rootOf } from './runs.js';
 
 export type Connectivity = 6 | 26;
 
@@ -143,6 +145,7 @@ export function selectComponents(
   seeds: Iterable<number>,
   connectivity: Connectivity = 6,
 ): Uint8Array {
+  if (connectivity === 6) return selectByRuns(mask, dims, seeds);
   const nb = neighbourhood(dims, connectivity);
   const visited = new Uint8Array(mask.length);
   let count = 0;
@@ -155,6 +158,40 @@ export function selectComponents(
     flood(mask, dims, nb, visited, queue, 1);
   }
   return visited;
+}
+
+/** selectComponents for 6-connectivity, by runs (runs.ts) over the mask's bounds instead of a flood. */
+function selectByRuns(mask: Uint8Array, dims: Dims, seeds: Iterable<number>): Uint8Array {
+  const out = new Uint8Array(mask.length);
+  const box = boundingBox(mask, dims);
+  if (!box) return out;
+  const [, by, bz] = boxDims(box);
+  const [nx, ny] = dims;
+  const { start, end, rowFirst, parent } = boxRuns(mask, dims, box, true);
+  const chosen = new Uint8Array(parent.length);
+  let any = false;
+  for (const s of seeds) {
+    if (mask[s] === 0) continue;
+    const k = Math.floor(s / (nx * ny));
+    const j = Math.floor((s - k * nx * ny) / nx);
+    const i = s - k * nx * ny - j * nx - box.min[0];
+    const r = j - box.min[1] + by * (k - box.min[2]);
+    for (let t = rowFirst[r]; t < rowFirst[r + 1]; t++) {
+      if (start[t] <= i && i < end[t]) {
+        chosen[rootOf(parent, t)] = 1;
+        any = true;
+        break;
+      }
+    }
+  }
+  if (!any) return out;
+  for (let k = 0, r = 0; k < bz; k++) {
+    for (let j = 0; j < by; j++, r++) {
+      const base = box.min[0] + (box.min[1] + j) * nx + (box.min[2] + k) * nx * ny;
+      for (let t = rowFirst[r]; t < rowFirst[r + 1]; t++) if (chosen[rootOf(parent, t)] !== 0) out.fill(1, base + start[t], base + end[t]);
+    }
+  }
+  return out;
 }
 
 /** The `count` largest components (ties broken by position). */

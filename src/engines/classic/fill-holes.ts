@@ -8,9 +8,9 @@
  * @module
  */
 import type { Dims } from '../../volume/volume.js';
-import { selectComponents } from './components.js';
 import type { Box } from './grid.js';
-import { boundingBox, boxDims, copyBox, cropArray, padBox, pasteArray, stridesOf } from './grid.js';
+import { boundingBox, boxDims, copyBox, padBox, stridesOf } from './grid.js';
+import { boxRuns, rootOf } from './runs.js';
 
 /** Fills every 3D cavity of `mask` (returns a new mask). */
 export function fillHoles3d(mask: Uint8Array, dims: Dims): Uint8Array {
@@ -18,25 +18,24 @@ export function fillHoles3d(mask: Uint8Array, dims: Dims): Uint8Array {
   const bounds = boundingBox(mask, dims);
   if (!bounds) return out;
   const box = padBox(bounds, [1, 1, 1], dims);
-  const sub = cropArray(mask, dims, box);
-  const subDims = boxDims(box);
-  const [bx, by, bz] = subDims;
-  const background = new Uint8Array(sub.length);
-  for (let p = 0; p < sub.length; p++) background[p] = sub[p] === 0 ? 1 : 0;
-  const seeds: number[] = [];
-  for (let k = 0; k < bz; k++) {
-    for (let j = 0; j < by; j++) {
-      for (let i = 0; i < bx; i++) {
-        if (i === 0 || j === 0 || k === 0 || i === bx - 1 || j === by - 1 || k === bz - 1) {
-          const p = i + bx * (j + by * k);
-          if (background[p]) seeds.push(p);
-        }
-      }
+  const [bx, by, bz] = boxDims(box);
+  const [, sy, sz] = stridesOf(dims);
+  // The background's runs and their 6-connected components: those with a run on a face of the box
+  // are outside, the others are cavities.
+  const { start, end, rowFirst, parent } = boxRuns(mask, dims, box, false);
+  const outside = new Uint8Array(parent.length);
+  for (let k = 0, r = 0; k < bz; k++) {
+    for (let j = 0; j < by; j++, r++) {
+      const face = j === 0 || k === 0 || j === by - 1 || k === bz - 1;
+      for (let t = rowFirst[r]; t < rowFirst[r + 1]; t++) if (face || start[t] === 0 || end[t] === bx) outside[rootOf(parent, t)] = 1;
     }
   }
-  const outside = selectComponents(background, subDims, seeds, 6);
-  for (let p = 0; p < sub.length; p++) sub[p] = outside[p] === 0 ? 1 : 0;
-  pasteArray(sub, out, dims, box);
+  for (let k = 0, r = 0; k < bz; k++) {
+    for (let j = 0; j < by; j++, r++) {
+      const base = box.min[0] + (box.min[1] + j) * sy + (box.min[2] + k) * sz;
+      for (let t = rowFirst[r]; t < rowFirst[r + 1]; t++) if (outside[rootOf(parent, t)] === 0) out.fill(1, base + start[t], base + end[t]);
+    }
+  }
   return out;
 }
 

@@ -148,19 +148,26 @@ export function copyBox(src: Uint8Array, dest: Uint8Array, dims: Dims, box: Box)
 }
 
 /**
- * Writes `label` into `labels` (full grid) where the box-shaped `mask` is set and `labels` is still 0
+ * Writes `label` into `labels` (full grid) where the box-shaped `mask` is 1 and `labels` is still 0
  * — or over any label with `overwrite` (a clicked object is the most specific thing a request says).
  */
 export function pasteLabel(mask: Uint8Array, labels: Uint8Array, dims: Dims, box: Box, label: number, overwrite = false): void {
-  const [bx] = boxDims(box);
+  const [bx, by] = boxDims(box);
   const [, sy, sz] = stridesOf(dims);
-  let o = 0;
-  for (let k = box.min[2]; k <= box.max[2]; k++) {
-    for (let j = box.min[1]; j <= box.max[1]; j++) {
-      const d = box.min[0] + j * sy + k * sz;
-      if (overwrite) for (let i = 0; i < bx; i++, o++) labels[d + i] = mask[o] !== 0 ? label : labels[d + i];
-      else for (let i = 0; i < bx; i++, o++) if (mask[o] !== 0 && labels[d + i] === 0) labels[d + i] = label;
+  // Row by row where the mask holds something, found with the native indexOf: most rows of a
+  // structure's mask are empty, and `labels` is touched only where the mask is set.
+  for (let p = mask.indexOf(1); p >= 0; ) {
+    const o = p - (p % bx);
+    const row = o / bx;
+    const k = Math.floor(row / by);
+    const d = box.min[0] + (box.min[1] + row - k * by) * sy + (box.min[2] + k) * sz - o;
+    const end = o + bx;
+    if (overwrite) {
+      for (let q = p; q < end; q++) if (mask[q] !== 0) labels[d + q] = label;
+    } else {
+      for (let q = p; q < end; q++) if (mask[q] !== 0 && labels[d + q] === 0) labels[d + q] = label;
     }
+    p = mask.indexOf(1, end);
   }
 }
 

@@ -32,8 +32,30 @@ export function planeAxes(axis: 0 | 1 | 2): [0 | 1 | 2, 0 | 1 | 2] {
   return ([0, 1, 2] as const).filter((a) => a !== axis) as [0 | 1 | 2, 0 | 1 | 2];
 }
 
+/**
+ * Memory `labelSlice` reuses from call to call: fresh memory costs a page fault per 4 KiB on first
+ * touch, which for a walk through every slice of a CT is more than the labelling.
+ */
+export class SliceScratch {
+  fg = new Uint8Array(0);
+  queue = new Int32Array(0);
+  /** Label arrays the caller is done with (`release`). */
+  readonly #spare: Int32Array[] = [];
+
+  /** Lets a result's label array be reused by a later call. */
+  release(labels: SliceLabels): void {
+    this.#spare.push(labels.labels);
+  }
+
+  /** A zeroed label array of `n` pixels. */
+  labels(n: number): Int32Array {
+    const kept = this.#spare.pop();
+    return kept && kept.length === n ? kept.fill(0) : new Int32Array(n);
+  }
+}
+
 /** Labels the pixels of slice `s` where `inside(flatIndex)` holds. */
-export function labelSlice(grid: Grid, axis: 0 | 1 | 2, s: number, inside: (p: number) => boolean): SliceLabels {
+export function labelSlice(grid: Grid, axis: 0 | 1 | 2, s: number, inside: (p: number) => boolean, scratch = new SliceScratch()): SliceLabels {
   const dims = grid.dims;
   const st = stridesOf(dims);
   const [ua, va] = planeAxes(axis);
@@ -42,10 +64,11 @@ export function labelSlice(grid: Grid, axis: 0 | 1 | 2, s: number, inside: (p: n
   const base = s * st[axis];
   const su = st[ua];
   const sv = st[va];
-  const labels = new Int32Array(nu * nv);
-  const fg = new Uint8Array(nu * nv);
+  const labels = scratch.labels(nu * nv);
+  if (scratch.fg.length < nu * nv) scratch.fg = new Uint8Array(nu * nv);
+  if (scratch.queue.length < nu * nv) scratch.queue = new Int32Array(nu * nv);
+  const { fg, queue } = scratch;
   for (let v = 0, n = 0; v < nv; v++) for (let u = 0; u < nu; u++, n++) fg[n] = inside(base + u * su + v * sv) ? 1 : 0;
-  const queue = new Int32Array(nu * nv);
   const components: SliceComponent[] = [];
   for (let n0 = 0; n0 < nu * nv; n0++) {
     if (fg[n0] === 0 || labels[n0] !== 0) continue;
