@@ -173,3 +173,53 @@ describe('classic engine components by runs', () => {
     }
   });
 });
+
+/**
+ * Reference morphology by definition: the ball is the offsets whose quantised per-axis squared
+ * distances (4096 = r²) sum to at most r²; beyond the grid is background, or foreground for an
+ * erosion with `outside: 1`.
+ */
+function byDefinition(mask: Uint8Array, dims: Dims, spacing: readonly number[], r: number, erosion: boolean, outside: 0 | 1): Uint8Array {
+  const radii = spacing.map((s) => Math.floor(r / s + 1e-9));
+  const term = (d: number, a: number): number => Math.round((((d * spacing[a]) ** 2) / (r * r)) * 4096);
+  const ball: number[] = [];
+  for (let dk = -radii[2]; dk <= radii[2]; dk++) {
+    for (let dj = -radii[1]; dj <= radii[1]; dj++) {
+      for (let di = -radii[0]; di <= radii[0]; di++) if (term(di, 0) + term(dj, 1) + term(dk, 2) <= 4096) ball.push(di, dj, dk);
+    }
+  }
+  const [nx, ny, nz] = dims;
+  const out = new Uint8Array(mask.length);
+  for (let k = 0, p = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, p++) {
+        // Dilation: some feature voxel in the ball; erosion: no background voxel in it.
+        let hit = false;
+        for (let t = 0; t < ball.length && !hit; t += 3) {
+          const x = i + ball[t], y = j + ball[t + 1], z = k + ball[t + 2];
+          const v = x < 0 || y < 0 || z < 0 || x >= nx || y >= ny || z >= nz ? (erosion ? outside : 0) : mask[x + nx * (y + ny * z)];
+          hit = erosion ? v === 0 : v !== 0;
+        }
+        out[p] = hit !== erosion ? 1 : 0;
+      }
+    }
+  }
+  return out;
+}
+
+describe('classic engine morphology by rows of the ball', () => {
+  test('dilation and erosion equal their definition, by rows (small balls) and by distances (large)', () => {
+    const small: Dims = [23, 19, 14];
+    for (const [dims, r] of [[DIMS, 2], [DIMS, 1], [small, 7.2]] as const) {
+      const rand = noise(12 + r);
+      const mask = new Uint8Array(voxelCount(dims));
+      // Random voxels, with a slab along the low i face and the high k face of the grid.
+      for (let p = 0; p < mask.length; p++) mask[p] = rand() % 5 === 0 || p % dims[0] === 0 || p >= mask.length - dims[0] * dims[1] ? 1 : 0;
+      assert.deepEqual(dilate(mask, dims, SPACING, r), byDefinition(mask, dims, SPACING, r, false, 0), `dilation, r = ${r}`);
+      const dense = dilate(mask, dims, SPACING, 1);
+      for (const outside of [0, 1] as const) {
+        assert.deepEqual(erode(dense, dims, SPACING, r, { outside }), byDefinition(dense, dims, SPACING, r, true, outside), `erosion, r = ${r}, outside ${outside}`);
+      }
+    }
+  });
+});

@@ -114,7 +114,9 @@ function dilateInto(mask: Uint8Array, out: Uint8Array, dims: Dims, spacing: Spac
   const bounds = boundingBox(mask, dims);
   if (!bounds) return out;
   const box = padBox(bounds, radii, dims);
-  const q = squaredDistances(mask, dims, spacing, radiusMm, radii, box, false, [false, false, false, false, false, false], work);
+  const edges = [false, false, false, false, false, false];
+  if (byRows(mask, out, dims, spacing, radiusMm, radii, box, false, edges)) return out;
+  const q = squaredDistances(mask, dims, spacing, radiusMm, radii, box, false, edges, work);
   writeThreshold(q, out, dims, box, false);
   return out;
 }
@@ -131,9 +133,142 @@ function erodeInto(mask: Uint8Array, out: Uint8Array, dims: Dims, spacing: Spaci
     box.min[a] > 0 || outsideFg,
     box.max[a] < dims[a] - 1 || outsideFg,
   ]);
+  if (byRows(mask, out, dims, spacing, radiusMm, radii, box, true, edges)) return out;
   const q = squaredDistances(mask, dims, spacing, radiusMm, radii, box, true, edges, work);
   writeThreshold(q, out, dims, box, true);
   return out;
+}
+
+/** A ball with more rows than this (along axes 1 and 2) goes by squared distances instead of by rows. */
+const MAX_BALL_ROWS = 96;
+
+/** The quantised squared distance of offset d (voxels) along one axis, as the distance passes use it. */
+function axisTable(spacing: number, radiusMm: number, radius: number): Uint16Array {
+  const t = new Uint16Array(radius + 2);
+  for (let d = 0; d <= radius; d++) t[d] = Math.min(INF, Math.round(((d * spacing) ** 2 / (radiusMm * radiusMm)) * SCALE));
+  t[radius + 1] = INF;
+  return t;
+}
+
+/**
+ * Dilation (or, with `invert`, erosion) of `mask` over `box` into `out`, by the rows of the ball:
+ * the ball of the quantised distances (the offsets whose per-axis terms sum to at most r²) is, for
+ * each row offset (dj, dk), an interval of i offsets ±a. Rows of the box are packed 32 voxels to a
+ * word, dilated along i by each a that occurs, and OR-ed over the ball's rows: the voxels the
+ * squared-distance passes give, at a fraction of their work. False when the ball has too many rows
+ * (the caller then takes the distance passes).
+ *
+ * The feature set is mask = 1 (mask = 0 for `invert`); beyond a box face the voxels are feature
+ * where `edges` says so (as in squaredDistances), and a row outside the box is feature when a face
+ * it lies beyond is. The result is feature-within-the-ball for a dilation, its complement for an
+ * erosion.
+ */
+function byRows(
+  mask: Uint8Array,
+  out: Uint8Array,
+  dims: Dims,
+  spacing: Spacing,
+  radiusMm: number,
+  radii: readonly [number, number, number],
+  box: Box,
+  invert: boolean,
+  edges: readonly boolean[],
+): boolean {
+  const [t0, t1, t2] = [0, 1, 2].map((a) => axisTable(spacing[a], radiusMm, radii[a]));
+  const ball: { dj: number; dk: number; a: number }[] = [];
+  for (let dk = -radii[2]; dk <= radii[2]; dk++) {
+    for (let dj = -radii[1]; dj <= radii[1]; dj++) {
+      const base = t1[Math.abs(dj)] + t2[Math.abs(dk)];
+      if (base > SCALE) continue;
+      let a = 0;
+      while (a < radii[0] && base + t0[a + 1] <= SCALE) a++;
+      ball.push({ dj, dk, a });
+    }
+  }
+  if (ball.length > MAX_BALL_ROWS) return false;
+  const [nx, ny] = dims;
+  const bx = box.max[0] - box.min[0] + 1;
+  const by = box.max[1] - box.min[1] + 1;
+  const bz = box.max[2] - box.min[2] + 1;
+  const words = (bx + 31) >>> 5;
+  const rows = by * bz;
+  const want = invert ? 0 : 1;
+  // Bits of the last word beyond the box: what lies beyond the high i face.
+  const tail = bx & 31 ? ~0 << (bx & 31) : 0;
+  const lowFill = edges[0] ? ~0 : 0;
+  const highFill = edges[1] ? ~0 : 0;
+  const packed = new Int32Array(rows * words);
+  for (let k = 0, r = 0; k < bz; k++) {
+    for (let j = 0; j < by; j++, r++) {
+      const src = box.min[0] + (box.min[1] + j) * nx + (box.min[2] + k) * nx * ny;
+      const w0 = r * words;
+      for (let w = 0; w < words; w++) {
+        let bits = 0;
+        const i0 = w << 5;
+        const n = Math.min(32, bx - i0);
+        for (let b = 0; b < n; b++) if (mask[src + i0 + b] === want) bits |= 1 << b;
+        packed[w0 + w] = bits;
+      }
+      packed[w0 + words - 1] = (packed[w0 + words - 1] & ~tail) | (highFill & tail);
+    }
+  }
+  // Each row dilated along i by every a the ball uses, one step (±1) at a time.
+  const maxA = Math.max(...ball.map((b) => b.a));
+  const byA: Int32Array[] = [packed];
+  const row = new Int32Array(words);
+  for (let a = 1; a <= maxA; a++) {
+    const prev = byA[a - 1];
+    const next = new Int32Array(rows * words);
+    for (let r = 0; r < rows; r++) {
+      const w0 = r * words;
+      for (let w = 0; w < words; w++) row[w] = prev[w0 + w];
+      for (let w = 0; w < words; w++) {
+        const x = row[w];
+        const lower = w > 0 ? row[w - 1] : lowFill;
+        const upper = w < words - 1 ? row[w + 1] : highFill;
+        next[w0 + w] = x | (x << 1) | (lower >>> 31) | (x >>> 1) | (upper << 31);
+      }
+      next[w0 + words - 1] = (next[w0 + words - 1] & ~tail) | (highFill & tail);
+    }
+    byA.push(next);
+  }
+  const inside = invert ? 0 : 1;
+  const outside = 1 - inside;
+  const acc = new Int32Array(words);
+  for (let k = 0, r = 0; k < bz; k++) {
+    for (let j = 0; j < by; j++, r++) {
+      acc.fill(0);
+      let all = false;
+      for (const { dj, dk, a } of ball) {
+        const jj = j + dj;
+        const kk = k + dk;
+        if (jj < 0 || jj >= by || kk < 0 || kk >= bz) {
+          if ((jj < 0 && edges[2]) || (jj >= by && edges[3]) || (kk < 0 && edges[4]) || (kk >= bz && edges[5])) {
+            all = true;
+            break;
+          }
+          continue;
+        }
+        const src = byA[a];
+        const s0 = (kk * by + jj) * words;
+        for (let w = 0; w < words; w++) acc[w] |= src[s0 + w];
+      }
+      const d = box.min[0] + (box.min[1] + j) * nx + (box.min[2] + k) * nx * ny;
+      if (all) {
+        out.fill(inside, d, d + bx);
+        continue;
+      }
+      for (let w = 0; w < words; w++) {
+        const bits = acc[w];
+        const i0 = w << 5;
+        const n = Math.min(32, bx - i0);
+        if (bits === 0) out.fill(outside, d + i0, d + i0 + n);
+        else if (bits === ~0) out.fill(inside, d + i0, d + i0 + n);
+        else for (let b = 0; b < n; b++) out[d + i0 + b] = (bits >>> b) & 1 ? inside : outside;
+      }
+    }
+  }
+  return true;
 }
 
 /**
