@@ -151,6 +151,25 @@ describe('classic engine components by runs', () => {
     assert.equal(countOf(selectComponents(new Uint8Array(voxelCount(DIMS)), DIMS, [5], 6)), 0);
   });
 
+  test('listComponents finds the components a flood finds: sizes, seeds, order and voxels', () => {
+    const mask = blobs(12);
+    const seen = new Uint8Array(mask.length);
+    const want: { seed: number; voxels: number[] }[] = [];
+    for (let p = 0; p < mask.length; p++) {
+      if (mask[p] === 0 || seen[p] !== 0) continue;
+      const comp = floodFrom(DIMS, [p], (q) => mask[q] !== 0);
+      const voxels: number[] = [];
+      for (let q = 0; q < comp.length; q++) if (comp[q] !== 0) voxels.push(q);
+      for (const q of voxels) seen[q] = 1;
+      want.push({ seed: p, voxels });
+    }
+    want.sort((a, b) => b.voxels.length - a.voxels.length || a.seed - b.seed);
+    assert.ok(want.length > 10);
+    const got = listComponents(mask, DIMS, 6, (voxels) => Array.from(voxels).sort((a, b) => a - b));
+    assert.deepEqual(got.list.map((c) => ({ seed: c.seed, voxels: c.stats })), want);
+    assert.deepEqual(got.list.map((c) => c.size), want.map((c) => c.voxels.length));
+  });
+
   test('fillHoles3d fills the background the box\'s faces do not reach', () => {
     for (const seed of [10, 11]) {
       const mask = blobs(seed);

@@ -163,7 +163,14 @@ export function pasteLabel(mask: Uint8Array, labels: Uint8Array, dims: Dims, box
     const d = box.min[0] + (box.min[1] + row - k * by) * sy + (box.min[2] + k) * sz - o;
     const end = o + bx;
     if (overwrite) {
-      for (let q = p; q < end; q++) if (mask[q] !== 0) labels[d + q] = label;
+      // Runs of 1 are filled natively (a clicked object's rows are mostly one or two runs).
+      for (let q = p; q >= 0 && q < end; q = mask.indexOf(1, q)) {
+        let stop = mask.indexOf(0, q);
+        if (stop < 0 || stop > end) stop = end;
+        labels.fill(label, d + q, d + stop);
+        q = stop;
+        if (q >= end) break;
+      }
     } else {
       for (let q = p; q < end; q++) if (mask[q] !== 0 && labels[d + q] === 0) labels[d + q] = label;
     }
