@@ -50,6 +50,15 @@ export interface OnnxEngineOptions {
   readonly stitchWorker?: URL;
 }
 
+/**
+ * onnxruntime's intra-op threads spin-wait for work after each parallel section and after each run
+ * by default. With as many of them as cores, that spinning takes the cores the engine's own thread
+ * (cutting the next batch) and its stitching thread need between and beside runs: measured on the
+ * 2-core benchmark machine, the engine's overhead and the network's own time both drop without it
+ * (bench/onnx.ts uses the same setting for its raw session).
+ */
+export const ENGINE_SESSION_EXTRA = { extra: { session: { intra_op: { allow_spinning: '0' } } } } as const;
+
 /** The label written where a fixed-shape input cropped the image away. */
 const NOT_COMPUTED = 255;
 
@@ -70,6 +79,7 @@ export async function createOnnxEngine(options: OnnxEngineOptions): Promise<Onnx
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      ...ENGINE_SESSION_EXTRA,
     });
   } catch (err) {
     throw new VoxgateError('VXG_ERR_MODEL_LOAD', `onnxruntime cannot load ${pkg.modelPath} (model "${pkg.spec.name}"): ${(err as Error).message}`, { cause: err });
