@@ -11,7 +11,7 @@
  * 4 GiB (accumulating all channels is unavoidable for softmax, whose argmax needs every channel).
  *
  * The bands live in one WebAssembly memory with a SIMD multiply-add (simd-kernel.ts; plus one
- * window's channels staged there, and the weights) where it fits in 2 GiB; plain arrays and the
+ * window slice of each channel staged there, and the weights) where it fits in 2 GiB; plain arrays and the
  * JavaScript loops below otherwise. Both round the same way, so the labels do not depend on which ran.
  * @module
  */
@@ -90,12 +90,12 @@ export class WindowStitcher {
     const bands = channels.length + (options.weightSum ? 1 : 0);
     const kernelMemory = (floats: number): KernelMemory | undefined => (options.scratch ? keptKernelMemory(options.scratch, floats) : createKernelMemory(floats));
     // Plus two planes for the sink's argmax.
-    const memory = options.simd === false ? undefined : kernelMemory(bands * bandFloats + channels.length * roiVoxels + (weights ? roiVoxels : 0) + rx * ry + 2 * plane + 4 * (bands + 5));
+    const memory = options.simd === false ? undefined : kernelMemory(bands * bandFloats + channels.length * rx * ry + (weights ? roiVoxels : 0) + rx * ry + 2 * plane + 4 * (bands + 5));
     if (memory) {
       const view = (at: number, length: number): Float32Array => memory.f32.subarray(at, at + length);
       const bandAt = channels.map(() => memory.alloc(bandFloats));
       const sumAt = options.weightSum ? memory.alloc(bandFloats) : -1;
-      const stagingAt = memory.alloc(channels.length * roiVoxels);
+      const stagingAt = memory.alloc(channels.length * rx * ry);
       const weightsAt = weights ? memory.alloc(roiVoxels) : -1;
       const onesAt = memory.alloc(rx * ry);
       if (weights) memory.f32.set(weights, weightsAt);
@@ -153,14 +153,17 @@ export class WindowStitcher {
     const { memory, bandAt, sumAt, stagingAt, weightsAt, onesAt } = simd;
     const slice = rx * ry;
     const roiVoxels = slice * rz;
-    for (let c = 0; c < channels.length; c++) {
-      const from = (b * totalChannels + channels[c]) * roiVoxels;
-      memory.f32.set(output.subarray(from, from + roiVoxels), stagingAt + c * roiVoxels);
-    }
+    // Slice by slice: each channel's slice is copied in and blended while it is still in cache.
+    // (Copying whole windows first had the multiply-add read them back from memory: per voxel and
+    // channel 24 bytes of traffic instead of 12, on a loop bound by memory.)
     for (let z = 0; z < rz; z++) {
       const to = (((z0 + z) % rz) * by + y0) * bx + x0;
       const w = weights ? weightsAt + z * slice : onesAt;
-      for (let c = 0; c < channels.length; c++) memory.madd(bandAt[c] + to, stagingAt + c * roiVoxels + z * slice, w, rx, ry, bx);
+      for (let c = 0; c < channels.length; c++) {
+        const from = (b * totalChannels + channels[c]) * roiVoxels + z * slice;
+        memory.f32.set(output.subarray(from, from + slice), stagingAt + c * slice);
+        memory.madd(bandAt[c] + to, stagingAt + c * slice, w, rx, ry, bx);
+      }
       if (sumAt >= 0) memory.madd(sumAt + to, w, onesAt, rx, ry, bx);
     }
   }
@@ -206,7 +209,7 @@ interface SimdLayout {
   readonly bandAt: readonly number[];
   /** Σ w band; −1 when not kept. */
   readonly sumAt: number;
-  /** One window's accumulated channels, copied out of the output tensor. */
+  /** One window slice of each accumulated channel, copied out of the output tensor. */
   readonly stagingAt: number;
   /** The window's weights; −1 for constant blending (then the row of ones serves). */
   readonly weightsAt: number;
