@@ -45,6 +45,8 @@ export function contrastCut(
 ): number {
   const [nx, ny, nz] = dims;
   const nxy = nx * ny;
+  /** The six face neighbours, as index offsets. */
+  const steps = [-1, 1, -nx, nx, -nxy, nxy];
   const sumG = new Float64Array(levels + 1);
   const count = new Float64Array(levels + 1);
   const hx = 1 / (2 * spacing[0]);
@@ -63,24 +65,11 @@ export function contrastCut(
         if (i === 0 || j === 0 || k === 0 || i === nx - 1 || j === ny - 1 || k === nz - 1) m = levels;
         else {
           m = l;
-          let q = p - 1;
-          let lq = owner[q] === 1 ? level[q] : levels;
-          if (lq > m) m = lq;
-          q = p + 1;
-          lq = owner[q] === 1 ? level[q] : levels;
-          if (lq > m) m = lq;
-          q = p - nx;
-          lq = owner[q] === 1 ? level[q] : levels;
-          if (lq > m) m = lq;
-          q = p + nx;
-          lq = owner[q] === 1 ? level[q] : levels;
-          if (lq > m) m = lq;
-          q = p - nxy;
-          lq = owner[q] === 1 ? level[q] : levels;
-          if (lq > m) m = lq;
-          q = p + nxy;
-          lq = owner[q] === 1 ? level[q] : levels;
-          if (lq > m) m = lq;
+          for (const step of steps) {
+            const q = p + step;
+            const lq = owner[q] === 1 ? level[q] : levels;
+            if (lq > m) m = lq;
+          }
           if (m <= l) continue;
           const gx = (data[p + 1] - data[p - 1]) * hx;
           const gy = (data[p + nx] - data[p - nx]) * hy;
