@@ -12,10 +12,9 @@
  * @module
  */
 import type { Vec3 } from '../../volume/affine.js';
-import { columnNorms } from '../../volume/affine.js';
+import { columnNorms, multiply } from '../../volume/affine.js';
 import type { Grid } from '../../volume/resample.js';
 import { resampleGrid, resampleToGrid } from '../../volume/resample.js';
-import { multiply } from '../../volume/affine.js';
 import { sampleInto } from '../../volume/sampling.js';
 import type { Orientation, OrientationTransform } from '../../volume/reorient.js';
 import { orientationTransform } from '../../volume/reorient.js';
@@ -69,7 +68,7 @@ export function toModelGrid(volume: Volume, orientation: Orientation, spacing: V
     if (intensity) applyIntensity(data, intensity);
     return { dims: grid.dims, affine: grid.affine, data, input, transform, reoriented, resampled };
   }
-  // Kept memory for the reoriented voxels only where they move (reorient returns the input otherwise).
+  // Kept memory for the reoriented voxels only where they move; an identity reads the input as it is.
   const into = transform.isIdentity ? undefined : scratch.array('model-grid.oriented', volume.dataType, volume.data.length);
   const oriented = into ? transform.apply(volume.data, into) : volume.data;
   // A copy even for float32 input: the intensity transform works in place, the caller's image stays.
