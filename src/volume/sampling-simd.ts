@@ -16,21 +16,16 @@
  * 3. the finished plane is copied out.
  *
  * Arithmetic is float32 (weights rounded to float32), blends as a + w·(b − a), so a constant region
- * stays exactly constant; results differ from sampling.ts's float64 path by float32 rounding
- * (≤ ~1e-7 relative). The kernel memory is a few planes: it stays in cache.
+ * stays exactly constant; results differ from sampling.ts's float64 path by float32 rounding (a
+ * few float32 steps of the image's range: a weight's rounding times a neighbour difference). The
+ * kernel memory is a few planes: it stays in cache.
  * @module
  */
 import type { VoxelArray } from './datatype.js';
+import type { LinearTable } from './sampling.js';
 import type { Dims } from './volume.js';
 import type { WasmFunction } from './wasm-assembler.js';
 import { F32, I32, MEM, V128, bump, f32x4add, f32x4mul, f32x4splat, f32x4sub, get, i32, moduleBytes, op, set, v128load, v128store } from './wasm-assembler.js';
-
-/** Per axis: source offsets (in that axis' stride) of the lower and upper neighbour, and the weight. */
-export interface LinearAxisTable {
-  readonly lower: Int32Array;
-  readonly upper: Int32Array;
-  readonly weight: Float64Array;
-}
 
 const PAGE = 65536;
 
@@ -39,7 +34,7 @@ const PAGE = 65536;
  * given tables (clamped: no negative offsets), axis a of the output along axis a of the source.
  * False where WebAssembly SIMD is not available: the caller uses its own loop then.
  */
-export function linearSimd(source: VoxelArray, sourceDims: Dims, out: Float32Array, outDims: Dims, [k0, k1]: readonly [number, number], tables: readonly LinearAxisTable[]): boolean {
+export function linearSimd(source: VoxelArray, sourceDims: Dims, out: Float32Array, outDims: Dims, [k0, k1]: readonly [number, number], tables: readonly LinearTable[]): boolean {
   const [nx, ny] = sourceDims;
   const [m0, m1] = outDims;
   const plane = nx * ny;

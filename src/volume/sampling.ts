@@ -154,7 +154,7 @@ interface NearestTable {
   readonly offset: Int32Array;
 }
 
-interface LinearTable {
+export interface LinearTable {
   /** Offsets of the lower and upper neighbour, or lower = -1 outside (fill mode only). */
   readonly lower: Int32Array;
   readonly upper: Int32Array;
