@@ -55,6 +55,9 @@ export function labelSink(options: LabelSinkOptions): SliceSink {
     if (gz < 0 || gz >= grid[2] || x1 <= x0 || r1 <= r0) return;
     const first = r0 * bx;
     const end = r1 * bx;
+    // Where the winning labels of this plane end up: `winner`, or a plane in kernel memory.
+    let winners: Uint8Array | Float32Array = winner;
+    let at0 = 0;
     if (sigmoid) {
       best.fill(-Infinity, first, end);
       winner.fill(0, first, end);
@@ -78,14 +81,9 @@ export function labelSink(options: LabelSinkOptions): SliceSink {
       f32.copyWithin(kernel.best + first, at(channels[0]) + first, at(channels[0]) + end);
       f32.fill(lut[0], kernel.winner + first, kernel.winner + end);
       for (let c = 1; c < channels.length; c++) memory.argmaxStep(kernel.best + first, kernel.winner + first, at(channels[c]) + first, lut[c], end - first);
-      const [nx, ny] = grid;
-      for (let y = r0; y < r1; y++) {
-        const to = (gz * ny + region.start[1] + y) * nx + region.start[0];
-        const from = kernel.winner + y * bx;
-        // Float32 labels (0–255, exact) into the uint8 map: the copy converts.
-        labels.set(f32.subarray(from + x0, from + x1), to + x0);
-      }
-      return;
+      // Float32 labels (0–255, exact): the copy into the uint8 map below converts them.
+      winners = f32;
+      at0 = kernel.winner;
     } else {
       best.set(channels[0].subarray(first, end), first);
       winner.fill(lut[0], first, end);
@@ -103,7 +101,7 @@ export function labelSink(options: LabelSinkOptions): SliceSink {
     const [nx, ny] = grid;
     for (let y = r0; y < r1; y++) {
       const to = (gz * ny + region.start[1] + y) * nx + region.start[0];
-      labels.set(winner.subarray(y * bx + x0, y * bx + x1), to + x0);
+      labels.set(winners.subarray(at0 + y * bx + x0, at0 + y * bx + x1), to + x0);
     }
   };
 }
