@@ -14,7 +14,7 @@ import type { VoxelArray } from './datatype.js';
 import { VoxelArrayOf, dataTypeOf } from './datatype.js';
 import { VoxgateError } from '../errors.js';
 import type { Dims, Volume } from './volume.js';
-import { createVolume, voxelCount } from './volume.js';
+import { createVolume, sliceRange, voxelCount } from './volume.js';
 
 export type Orientation = readonly [AxisCode, AxisCode, AxisCode];
 
@@ -136,7 +136,7 @@ export class OrientationTransform {
     return p;
   }
 
-  #move<T extends VoxelArray>(data: T, expected: Dims, scatter: boolean, into?: T, slices: readonly [number, number] = [0, this.outputDims[2]]): T {
+  #move<T extends VoxelArray>(data: T, expected: Dims, scatter: boolean, into?: T, slices?: readonly [number, number]): T {
     if (data.length !== voxelCount(expected)) {
       throw new VoxgateError(
         'VXG_ERR_VOLUME_GRID_MISMATCH',
@@ -146,10 +146,7 @@ export class OrientationTransform {
     if (into && (into.length !== data.length || dataTypeOf(into) !== dataTypeOf(data) || into.buffer === data.buffer)) {
       throw new RangeError(`The array to reorient into must be a separate ${dataTypeOf(data)} array of ${data.length} voxels.`);
     }
-    const [k0, k1] = slices;
-    if (!(Number.isInteger(k0) && Number.isInteger(k1) && k0 >= 0 && k1 <= this.outputDims[2])) {
-      throw new RangeError(`Output slices ${k0}..${k1} are not within the grid's ${this.outputDims[2]}.`);
-    }
+    const [k0, k1] = sliceRange(slices, this.outputDims[2]);
     const out = into ?? (new VoxelArrayOf[dataTypeOf(data)](data.length) as T);
     if (this.isIdentity) {
       const plane = this.outputDims[0] * this.outputDims[1];

@@ -31,6 +31,7 @@ import type { Affine } from './affine.js';
 import type { VoxelArray } from './datatype.js';
 import { dataTypeOf, valueRange } from './datatype.js';
 import type { Dims } from './volume.js';
+import { sliceRange } from './volume.js';
 import { linearSimd, nearestBytesSimd } from './sampling-simd.js';
 
 export type Interpolation = 'linear' | 'nearest';
@@ -79,12 +80,8 @@ export function sampleInto(spec: SampleSpec): void {
     throw new VoxgateError('VXG_ERR_VOLUME_TOO_LARGE', `A ${sourceDims.join('×')} image is too large to resample (at most ${MAX_SAMPLED_VOXELS} voxels).`);
   }
   if (spec.fill !== undefined) assertFits(spec.fill, out);
-  const [k0, k1] = spec.slices ?? [0, outDims[2]];
-  if (!(Number.isInteger(k0) && Number.isInteger(k1) && k0 >= 0 && k1 <= outDims[2])) {
-    throw new RangeError(`Output slices ${k0}..${k1} are not within the grid's ${outDims[2]}.`);
-  }
-  if (k1 <= k0) return;
-  const range: Range = [k0, k1];
+  const range = sliceRange(spec.slices, outDims[2]);
+  if (range[1] <= range[0]) return;
   const axes = separableAxes(spec.map, outDims);
   if (axes === undefined) {
     if (spec.interpolation === 'nearest') sampleNearestGeneral(spec, range);
@@ -92,19 +89,18 @@ export function sampleInto(spec: SampleSpec): void {
     return;
   }
   const clamp = spec.fill === undefined;
+  // Output axis a along source axis a (flips allowed): the WebAssembly kernels' case (sampling-simd.ts).
+  const ownAxes = axes[0] === 0 && axes[1] === 1 && axes[2] === 2;
   if (spec.interpolation === 'linear') {
     const tables = axes.map((r, c) => linearTable(spec.map, r, c, outDims[c], sourceDims, clamp));
     // Every position on a voxel centre (same spacing, whole-voxel shifts): linear is a copy.
     if (tables.some((t) => t.weight.some((w) => w !== 0))) {
-      // Float32 out along the source's own axes, clamped: the SIMD kernel (sampling-simd.ts).
-      const ownAxes = axes[0] === 0 && axes[1] === 1 && axes[2] === 2;
       if (ownAxes && clamp && out instanceof Float32Array && linearSimd(source, sourceDims, out, outDims, range, tables)) return;
       linearSeparable(source, out, outDims, range, tables, spec.fill ?? 0, isIntegerArray(out));
       return;
     }
   }
   const tables = axes.map((r, c) => nearestTable(spec.map, r, c, outDims[c], sourceDims, clamp));
-  const ownAxes = axes[0] === 0 && axes[1] === 1 && axes[2] === 2;
   if (ownAxes && clamp && source instanceof Uint8Array && out instanceof Uint8Array && nearestBytesSimd(source, sourceDims, out, outDims, range, tables.map((t) => t.offset))) return;
   nearestSeparable(source, out, outDims, range, tables, spec.fill ?? 0);
 }

@@ -61,6 +61,18 @@ export function voxelCount(dims: Dims): number {
   return dims[0] * dims[1] * dims[2];
 }
 
+/**
+ * Slices [k0, k1) of a grid `n` slices deep, checked (default: all of them); for loops that write
+ * only part of a grid so that threads can share it.
+ */
+export function sliceRange(slices: readonly [number, number] | undefined, n: number): [number, number] {
+  const [k0, k1] = slices ?? [0, n];
+  if (!(Number.isInteger(k0) && Number.isInteger(k1) && k0 >= 0 && k1 <= n)) {
+    throw new RangeError(`Output slices ${k0}..${k1} are not within the grid's ${n}.`);
+  }
+  return [k0, k1];
+}
+
 /** Builds a volume, checking the data length and the affine. */
 export function createVolume<T extends VoxelArray>(
   dims: Dims,

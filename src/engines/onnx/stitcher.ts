@@ -179,22 +179,23 @@ export class WindowStitcher {
   /** Rows [j0, j1) of every slice from #done to the region's end, to the sink. */
   #sendRows(j0: number, j1: number): void {
     if (j1 <= j0) return;
-    const rz = this.#options.roi[2];
-    const plane = this.#plane;
     const rows = [j0, j1] as const;
     for (let z = this.#done; z < this.#options.region[2]; z++) {
-      const from = (z % rz) * plane;
-      this.#sink(z, this.#bands.map((band) => band.subarray(from, from + plane)), this.#weightSum?.subarray(from, from + plane), rows, this.#sinkKernel);
+      const { views, sum } = this.#slice(z);
+      this.#sink(z, views, sum, rows, this.#sinkKernel);
     }
   }
 
-  #flush(until: number): void {
-    const rz = this.#options.roi[2];
+  /** Slice z's planes in the k ring: each band's, and Σ w's when kept. */
+  #slice(z: number): { views: Float32Array[]; sum: Float32Array | undefined } {
     const plane = this.#plane;
+    const from = (z % this.#options.roi[2]) * plane;
+    return { views: this.#bands.map((band) => band.subarray(from, from + plane)), sum: this.#weightSum?.subarray(from, from + plane) };
+  }
+
+  #flush(until: number): void {
     for (let z = this.#done; z < until; z++) {
-      const from = (z % rz) * plane;
-      const views = this.#bands.map((band) => band.subarray(from, from + plane));
-      const sum = this.#weightSum?.subarray(from, from + plane);
+      const { views, sum } = this.#slice(z);
       this.#sink(z, views, sum, undefined, this.#sinkKernel);
       for (const view of views) view.fill(0);
       sum?.fill(0);
