@@ -204,3 +204,60 @@ describe('classic engine: the aorta (class 6) of a contrast CT', () => {
     assert.ok(countOf(labelMask(labels, 21)) > 0);
   });
 });
+
+/**
+ * A 40 mm slab of the lower abdomen in the portal-venous phase: too short for a 20 mL pool of blood
+ * in one vessel (the aorta is 150 HU, the inferior vena cava 90 HU), the aorta dividing into the
+ * iliac arteries 10 mm above the slab's bottom, and the arms beside the trunk: round soft tissue as
+ * large as the aorta, with the humerus posterior of its centre, running the slab's whole length —
+ * longer than the aorta, and with bone behind it as the aorta has.
+ */
+function slab(aortaHu: number): { volume: Volume; truth: Uint8Array } {
+  const dims = [150, 80, 20] as const; // x −149…149, y −79…79, z −19…19 mm
+  const affine = affineFrom([[SPACING, 0, 0], [0, SPACING, 0], [0, 0, SPACING]], [-149, -79, -19]);
+  const data = new Int16Array(dims[0] * dims[1] * dims[2]);
+  const truth = new Uint8Array(data.length);
+  for (let k = 0, p = 0; k < dims[2]; k++) {
+    for (let j = 0; j < dims[1]; j++) {
+      for (let i = 0; i < dims[0]; i++, p++) {
+        const [x, y, z] = [affine[3] + SPACING * i, affine[7] + SPACING * j, affine[11] + SPACING * k];
+        const spine = Math.hypot(x, y + 40);
+        // The arm: 21 mm of muscle beside the flank, its humerus posterior.
+        const arm = Math.hypot(Math.abs(x) - 114, y + 5);
+        const humerus = Math.hypot(Math.abs(x) - 114, y + 12);
+        const aorta = z >= -10 && Math.hypot(x - DESC[0], y - DESC[1]) <= R;
+        const apart = 8 + (-10 - z); // the iliac arteries diverge
+        const iliac = z < -10 && Math.min(Math.hypot(x - DESC[0] - apart, y - DESC[1]), Math.hypot(x - DESC[0] + apart, y - DESC[1])) <= 6;
+        let hu = -1000;
+        if (humerus <= 6) hu = humerus > 4 ? 900 : -60;
+        else if (arm <= 21) hu = 40;
+        else if ((x / 85) ** 2 + (y / 70) ** 2 <= 1) {
+          if (spine <= 14) hu = spine > 12 ? 700 : 220;
+          else if (aorta || iliac) hu = aortaHu;
+          else if (Math.hypot(x - DESC[0], y - DESC[1]) <= R + 4) hu = -100;
+          else if (Math.hypot(x - 20, y + 15) <= 10) hu = 90;
+          else hu = 40;
+        }
+        truth[p] = aorta ? 1 : 0;
+        data[p] = hu + (hu === -1000 ? 0 : Math.round(noiseAt(x, y, z)));
+      }
+    }
+  }
+  return { volume: createVolume([...dims], data, affine), truth };
+}
+
+describe('classic engine: the aorta of a short portal-venous slab (no pool of blood in view)', () => {
+  test('is found by its enhanced lumen beside the spine, not in the arm', () => {
+    const { volume, truth } = slab(150);
+    const aorta = labelMask(segmentClassic(volume, { classes: [6] }).data, 6);
+    assert.equal(countOf(truth), 1_320);
+    const d = dice(aorta, truth);
+    assert.ok(d >= 0.95, `Dice ${d.toFixed(4)} (${countOf(aorta)} voxels, truth ${countOf(truth)})`);
+  });
+
+  test('an unenhanced aorta (40 HU) is no contrast: class 6 is refused, everything-mode leaves it out', () => {
+    const { volume } = slab(40);
+    assert.throws(() => segmentClassic(volume, { classes: [6] }), (err) => isVoxgateError(err, 'VXG_ERR_IMAGE_NO_CONTRAST') && /lumen is 100 HU or more/.test(err.message));
+    assert.equal(countOf(labelMask(segmentClassic(volume, { classes: [6, 20, 21, 57, 132] }).data, 6)), 0);
+  });
+});

@@ -7,9 +7,11 @@
  * slice; the arch joins them over the top.
  *
  * 1. Descending aorta: in slices every 10 mm, circles of radius 7–22 mm (gradient Hough,
- *    circle-hough.ts) whose centre is not bone and whose nearest bone, within 15 mm of the rim,
+ *    circle-hough.ts) whose centre is not bone, lies within 60 mm of the body's midline (not in an
+ *    arm, which has its humerus behind it too) and whose nearest bone, within 15 mm of the rim,
  *    lies posterior of the centre — the vertebral body behind it — are followed up and down
- *    (tube-track.ts); the longest such tube (≥ 40 mm) is the descending aorta.
+ *    (tube-track.ts); the longest such tube (≥ 40 mm, or ¾ of a shorter field of view) is the
+ *    descending aorta. The median of its lumen tells an enhanced aorta from an unenhanced one.
  * 2. Ascending aorta: circles of radius ≥ 9 mm with ≥ 60 % of their rim, 15–90 mm below the
  *    descending tube's top, ≥ 25 mm anterior of it and 8–70 mm to its right, followed up and down;
  *    the tube (≥ 20 mm) with the largest Σ radius × length is it (not the thinner superior vena cava;
@@ -50,6 +52,7 @@ const SEED_R_MAX = 22;
 const SEED_PEAKS = 6;
 const MIN_GRADIENT = 40; // HU/mm: lumen against fat or lung, and unenhanced blood against fat
 const SPINE_GAP_MM = 15;
+const MIDLINE_MM = 60;
 const MIN_DESCENDING_MM = 40;
 const ASC_BELOW_TOP_MM: readonly [number, number] = [15, 90];
 const ASC_R_MIN = 9;
@@ -75,17 +78,23 @@ export interface AortaResult {
   readonly descending: readonly Section[];
   readonly ascending: readonly Section[];
   readonly archPath: number;
+  /**
+   * Median HU of the descending aorta's lumen (NaN when none was found): enhanced (≥ 100 HU) or
+   * not (unenhanced blood is 30–70 HU) — how a CT without a blood pool is told to be contrast CT.
+   */
+  readonly lumenHu: number;
 }
 
 /**
- * The aorta of a contrast-enhanced CT (the caller checks that there is contrast-filled blood), or
- * an empty mask when no descending aorta is found. `bone` keeps circles off the spine.
+ * The aorta, or an empty mask when no descending aorta is found. The caller decides whether the CT
+ * is enhanced (a blood pool, or `lumenHu`). `bone` keeps circles off the spine.
  */
 export function segmentAorta(data: VoxelArray, grid: Grid, body: Uint8Array, bone: Uint8Array): AortaResult {
   const frame = axialFrame(grid);
   const mask = new Uint8Array(data.length);
   const descending = findDescending(data, frame, body, bone);
-  if (descending.length === 0) return { mask, descending, ascending: [], archPath: 0 };
+  if (descending.length === 0) return { mask, descending, ascending: [], archPath: 0, lumenHu: NaN };
+  const lumenHu = quantileSorted(lumenSamples(data, frame, descending), 0.5);
   let ascending = findAscending(data, frame, body, bone, descending);
   let archPath = 0;
   if (ascending.length > 0) {
@@ -100,7 +109,7 @@ export function segmentAorta(data: VoxelArray, grid: Grid, body: Uint8Array, bon
     }
   }
   for (const section of [...descending, ...ascending]) paintDisk(mask, data, frame, section, section.r + RIM_MARGIN_MM);
-  return { mask, descending, ascending, archPath };
+  return { mask, descending, ascending, archPath, lumenHu };
 }
 
 /** Every `everyMm` a slice, from inferior to superior (the same world positions whichever way the array runs). */
@@ -122,20 +131,47 @@ function findDescending(data: VoxelArray, frame: AxialFrame, body: Uint8Array, b
   const followed: Section[] = [];
   for (const s of upwards(frame, SEED_EVERY_MM)) {
     for (const c of circlesInSlice(data, body, frame, s, { rMin: SEED_R_MIN, rMax: SEED_R_MAX, minGradient: MIN_GRADIENT, peaks: SEED_PEAKS })) {
-      if (onTube(frame, followed, c) || !besideSpine(frame, bone, c)) continue;
+      if (onTube(frame, followed, c) || !besideSpine(frame, bone, c) || !nearMidline(frame, body, c)) continue;
       const tube = followBoth(data, body, frame, c);
       followed.push(...tube);
       const kept = trimmed(tube);
       if (kept.length > best.length) best = kept;
     }
   }
-  return best.length * frame.ds >= MIN_DESCENDING_MM ? best : [];
+  return best.length * frame.ds >= minimumLength(frame, MIN_DESCENDING_MM) ? best : [];
+}
+
+/**
+ * The shortest tube accepted: `mm`, or 3/4 of the image's superior extent when the field of view is
+ * shorter than that (a 40 mm abdominal slab holds at most 40 mm of the aorta).
+ */
+function minimumLength(frame: AxialFrame, mm: number): number {
+  return Math.min(mm, 0.75 * frame.count * frame.ds);
 }
 
 /** Whether circle c lies within a followed section of its slice. */
 function onTube(frame: AxialFrame, followed: readonly Section[], c: Section): boolean {
   const plane = frame.plane(c.s);
   return followed.some((t) => t.s === c.s && Math.hypot((t.u - c.u) * plane.du, (t.v - c.v) * plane.dv) < t.r);
+}
+
+/**
+ * Whether the circle's centre lies within MIDLINE_MM (left–right) of the body's midline in its
+ * slice: the descending aorta runs beside the spine, whereas the soft tissue of an arm beside the
+ * trunk is as round and has its humerus posterior too.
+ */
+function nearMidline(frame: AxialFrame, body: Uint8Array, c: Section): boolean {
+  const plane = frame.plane(c.s);
+  let n = 0;
+  let sum = 0;
+  for (let v = 0; v < plane.nv; v++) {
+    for (let u = 0; u < plane.nu; u++) {
+      if (body[plane.base + u * plane.su + v * plane.sv] === 0) continue;
+      n++;
+      sum += frame.world(c.s, u, v)[0];
+    }
+  }
+  return n > 0 && Math.abs(frame.world(c.s, c.u, c.v)[0] - sum / n) <= MIDLINE_MM;
 }
 
 /**
@@ -301,16 +337,7 @@ function paintArch(
   // The source: the ascending tube's best-rimmed section of its middle half (clear of root and arch).
   const middle = ascending.slice(Math.floor(ascending.length / 4), Math.ceil((3 * ascending.length) / 4));
   const source = middle.reduce((a, b) => (b.support > a.support ? b : a));
-  // Blood of the ascending lumen: the inner half of its circles.
-  const samples: number[] = [];
-  for (const t of ascending) {
-    const plane = frame.plane(t.s);
-    const h = (0.5 * t.r) / plane.du;
-    for (let v = Math.ceil(t.v - h); v <= Math.floor(t.v + h); v++) {
-      for (let u = Math.ceil(t.u - h); u <= Math.floor(t.u + h); u++) samples.push(data[plane.base + u * plane.su + v * plane.sv]);
-    }
-  }
-  const sorted = Float64Array.from(samples).sort();
+  const sorted = lumenSamples(data, frame, ascending);
   const median = quantileSorted(sorted, 0.5);
   const sigma = (quantileSorted(sorted, 0.84) - quantileSorted(sorted, 0.16)) / 2;
   const minHu = Math.max(ARCH_BLOOD_MIN_HU, median - 4 * sigma);
@@ -394,6 +421,19 @@ function paintArch(
   }
   const end = targets.get(path[path.length - 1]) as Section;
   return { length: path.length, from: source.s, to: end.s };
+}
+
+/** The blood of the tubes' lumen, sorted: the inner half of their circles (clear of the wall). */
+function lumenSamples(data: VoxelArray, frame: AxialFrame, tubes: readonly Section[]): Float64Array {
+  const samples: number[] = [];
+  for (const t of tubes) {
+    const plane = frame.plane(t.s);
+    const h = (0.5 * t.r) / plane.du;
+    for (let v = Math.ceil(t.v - h); v <= Math.floor(t.v + h); v++) {
+      for (let u = Math.ceil(t.u - h); u <= Math.floor(t.u + h); u++) samples.push(data[plane.base + u * plane.su + v * plane.sv]);
+    }
+  }
+  return Float64Array.from(samples).sort();
 }
 
 /** Array coordinates (i, j, k) of plane pixel (u, v) of slice s. */

@@ -10,7 +10,8 @@
  * (bone's marrow growth reaches into a barely enhanced lumen). The point object is written last and
  * over class labels: a click is the most specific thing a request says.
  *
- * The aorta needs contrast-filled blood: on a CT without it, asking for class 6 is refused with
+ * The aorta needs contrast: a pool of contrast-filled blood (blood-pool.ts) or a descending aorta
+ * whose lumen is enhanced (a thin portal-venous slab). On a CT without it, asking for class 6 is refused with
  * VXG_ERR_IMAGE_NO_CONTRAST — except in everything-mode (every supported class asked, which is how
  * the pipeline expresses "segment everything"), where the aorta is left out and the rest answered.
  * @module
@@ -76,11 +77,14 @@ export function createClassicEngine(): ClassicEngine {
   return new ClassicEngine();
 }
 
+/** Median HU of the descending aorta's lumen above which it is enhanced (unenhanced blood: 30–70 HU). */
+const ENHANCED_LUMEN_HU = 100;
+
 function noContrast(): VoxgateError {
   return new VoxgateError(
     'VXG_ERR_IMAGE_NO_CONTRAST',
     'The classic engine finds the aorta (class 6) only on contrast-enhanced CT, by its contrast-filled lumen, but this CT has no contrast-filled blood ' +
-      '(no homogeneous 150–650 HU region of at least 20 mL). Send the arterial or portal-venous series, ask for the other classes, or click the aorta with point prompts.',
+      `(no homogeneous 150–650 HU region of at least 20 mL, and no descending aorta whose lumen is ${ENHANCED_LUMEN_HU} HU or more). Send the arterial or portal-venous series, ask for the other classes, or click the aorta with point prompts.`,
   );
 }
 
@@ -128,14 +132,18 @@ export function segmentClassic(volume: Volume, prompts: SegmentationPrompts, pro
       const wantAorta = classes.has(CLASSIC_LABELS.aorta);
       if (wantAorta || classes.has(CLASSIC_LABELS.bone)) {
         progress(0.6, 'blood');
-        const { mask: pool, contrast } = findBloodPool(subData, sub, subBody);
-        if (wantAorta && !contrast && !everything) throw noContrast();
+        const { mask: pool, contrast: pooled } = findBloodPool(subData, sub, subBody);
         progress(0.7, 'bone');
         // The aorta's seeds must not sit on the spine: bone is found first (and written after it).
         const bone = segmentBone(subData, sub, subBody, pool, spare);
-        if (wantAorta && contrast) {
+        if (wantAorta) {
           progress(0.8, 'aorta');
-          write(segmentAorta(subData, sub, subBody, bone).mask, CLASSIC_LABELS.aorta);
+          const aorta = segmentAorta(subData, sub, subBody, bone);
+          // A CT angiogram has its pool of blood; a portal-venous slab too short to hold 20 mL of
+          // blood in one vessel has an enhanced aortic lumen. Neither: no contrast.
+          const contrast = pooled || aorta.lumenHu >= ENHANCED_LUMEN_HU;
+          if (!contrast && !everything) throw noContrast();
+          if (contrast) write(aorta.mask, CLASSIC_LABELS.aorta);
         }
         if (classes.has(CLASSIC_LABELS.bone)) write(bone, CLASSIC_LABELS.bone);
       }
