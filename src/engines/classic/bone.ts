@@ -2,10 +2,13 @@
  * The skeleton as one label (VISTA3D group 21): voxels ≥ 200 HU inside the body, in components that
  * hold cortical bone (at least 2% of their voxels, and 3, ≥ 500 HU) and measure ≥ 0.1 mL — which
  * drops contrast-filled vessels (200–450 HU) that do not touch bone, calcified specks and noise —
- * then marrow: voxels ≥ 100 HU up to 3 mm into what touches that bone, and holes of
- * up to 25 cm² in each axial slice whose mean is ≥ 100 HU (cancellous bone) are filled, while the
- * spinal canal (cord and CSF, 0–50 HU) and fat stay open. Contrast-filled blood (blood-pool.ts) is
- * never a candidate, never grown into and never filled.
+ * then marrow: voxels ≥ 100 HU up to 3 mm into what touches that bone; holes of up to 25 cm² in
+ * each axial slice whose mean is ≥ 100 HU (cancellous bone) or, up to 6 cm², ≤ −20 HU (the fatty
+ * marrow of a long bone's shaft); and holes of up to 60 mm² in any plane whatever their mean (a
+ * rib's marrow, 0–80 HU, enclosed by its cortex where a plane cuts the rib across) are filled, while
+ * the spinal canal (cord and CSF, 0–50 HU, ~2 cm² and open along the spine) and fat between bones
+ * stay open. Contrast-filled blood (blood-pool.ts) is never a candidate, never grown into and never
+ * filled.
  * @module
  */
 import type { VoxelArray } from '../../volume/datatype.js';
@@ -22,6 +25,9 @@ const CORTICAL_HU = 500;
 const MARROW_MEAN_HU = 100;
 const MARROW_MIN_HU = 100;
 const MARROW_GROW_MM = 3;
+const FATTY_MARROW_MAX_HU = -20;
+const FATTY_MARROW_MAX_MM2 = 600;
+const RIB_MARROW_MAX_MM2 = 60;
 
 /**
  * `pool`: the contrast-filled blood when the caller has it already (the aorta needs it too).
@@ -51,6 +57,7 @@ export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array, pool
 
   const { axis } = superiorAxis(grid);
   const [ua, va] = planeAxes(axis);
+  const fattyMaxArea = Math.floor(FATTY_MARROW_MAX_MM2 / (spacing[ua] * spacing[va]));
   bone = fillHolesSlicewiseInPlace(bone, dims, axis, {
     maxArea: Math.floor(2500 / (spacing[ua] * spacing[va])),
     accept: (voxels) => {
@@ -60,9 +67,22 @@ export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array, pool
         if (pool[voxels[t]] !== 0) return false;
         sum += data[voxels[t]];
       }
-      return sum / voxels.length >= MARROW_MEAN_HU;
+      const mean = sum / voxels.length;
+      // Red marrow of cancellous bone, or the yellow (fatty) marrow of a long bone's shaft.
+      return mean >= MARROW_MEAN_HU || (mean <= FATTY_MARROW_MAX_HU && voxels.length <= fattyMaxArea);
     },
   });
+  // A rib's marrow (0–80 HU) is neither: it is enclosed by the cortex where a plane cuts the rib
+  // across, which for a rib curving round the trunk is a different plane from place to place. Any
+  // hole that small is marrow (or a vessel's foramen); the spinal canal is larger.
+  const noBlood = (voxels: ArrayLike<number>): boolean => {
+    for (let t = 0; t < voxels.length; t++) if (pool[voxels[t]] !== 0) return false;
+    return true;
+  };
+  for (const across of [axis, ua, va] as const) {
+    const [pa, pb] = planeAxes(across);
+    bone = fillHolesSlicewiseInPlace(bone, dims, across, { maxArea: Math.floor(RIB_MARROW_MAX_MM2 / (spacing[pa] * spacing[pb])), accept: noBlood });
+  }
   for (let p = bone.indexOf(1); p >= 0; p = bone.indexOf(1, p + 1)) if (body[p] === 0) bone[p] = 0;
   return bone;
 }

@@ -1,0 +1,89 @@
+/**
+ * Bone (class 21) marrow on a synthetic slab sampled like patient C of the shared data (0.8 mm
+ * pixels, 2 mm slices): a vertebra whose arch encloses the spinal canal (20 HU, 154 mm²), the shaft
+ * of a humerus with fatty marrow (−60 HU, 154 mm²) and a rib curving obliquely through the slices
+ * with marrow of 40 HU — neither the cancellous bone's ≥ 100 HU nor fat. The marrow of both is
+ * bone; the canal is not.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { segmentClassic } from '../../src/engines/classic/classic-engine.js';
+import { affineFrom } from '../../src/volume/affine.js';
+import { createVolume } from '../../src/volume/volume.js';
+import { countOf, dice, labelMask } from '../helpers/phantoms.js';
+
+const PIXEL = 0.8;
+const SLICE = 2;
+const DIMS = [190, 140, 16] as const; // x −75.6…75.6, y −55.6…55.6, z −15…15 mm
+const RIB_AXIS = (() => {
+  const [x, y, z] = [Math.cos((2 * Math.PI) / 3), Math.sin((2 * Math.PI) / 3), -0.45];
+  const n = Math.hypot(x, y, z);
+  return [x / n, y / n, z / n] as const;
+})();
+const RIB_CENTRE = [-35, 20, 0] as const;
+
+type Part = 'air' | 'tissue' | 'cortex' | 'cancellous' | 'canal' | 'fatty' | 'ribMarrow';
+
+function partAt(x: number, y: number, z: number): Part {
+  if ((x / 75) ** 2 + (y / 55) ** 2 > 1) return 'air';
+  const body = Math.hypot(x, y + 25);
+  if (body <= 13) return body > 11 ? 'cortex' : 'cancellous';
+  const arch = Math.hypot(x, y + 45);
+  if (arch <= 10) return arch > 7 ? 'cortex' : 'canal';
+  const humerus = Math.hypot(x - 52, y);
+  if (humerus <= 10) return humerus > 7 ? 'cortex' : 'fatty';
+  const rx = x - RIB_CENTRE[0], ry = y - RIB_CENTRE[1], rz = z - RIB_CENTRE[2];
+  const along = rx * RIB_AXIS[0] + ry * RIB_AXIS[1] + rz * RIB_AXIS[2];
+  const across = Math.sqrt(Math.max(0, rx * rx + ry * ry + rz * rz - along * along));
+  // Capped at both ends: a rib's marrow does not open into the tissue around it.
+  if (Math.abs(along) <= 25 && across <= 4) return across > 2.6 || Math.abs(along) > 23.5 ? 'cortex' : 'ribMarrow';
+  return 'tissue';
+}
+
+const HU: Record<Part, number> = { air: -1000, tissue: 40, cortex: 750, cancellous: 180, canal: 20, fatty: -60, ribMarrow: 40 };
+
+function slab(): { volume: ReturnType<typeof createVolume>; parts: Part[] } {
+  const affine = affineFrom([[PIXEL, 0, 0], [0, PIXEL, 0], [0, 0, SLICE]], [-75.6, -55.6, -15]);
+  const data = new Int16Array(DIMS[0] * DIMS[1] * DIMS[2]);
+  const parts: Part[] = [];
+  for (let k = 0, p = 0; k < DIMS[2]; k++) {
+    for (let j = 0; j < DIMS[1]; j++) {
+      for (let i = 0; i < DIMS[0]; i++, p++) {
+        const part = partAt(affine[3] + PIXEL * i, affine[7] + PIXEL * j, affine[11] + SLICE * k);
+        parts.push(part);
+        // Deterministic noise of ±8 HU.
+        data[p] = HU[part] + (part === 'air' ? 0 : ((p * 2654435761) >>> 28) - 8);
+      }
+    }
+  }
+  return { volume: createVolume([...DIMS], data, affine), parts };
+}
+
+describe('classic engine: bone marrow that is neither cancellous nor fat-free', () => {
+  const { volume, parts } = slab();
+  const bone = labelMask(segmentClassic(volume, { classes: [21] }).data, 21);
+  const of = (part: Part): Uint8Array => Uint8Array.from(parts, (q) => (q === part ? 1 : 0));
+  const covered = (part: Part): number => {
+    const m = of(part);
+    let n = 0;
+    for (let p = 0; p < m.length; p++) if (m[p] !== 0 && bone[p] !== 0) n++;
+    return n / countOf(m);
+  };
+
+  test('fills the fatty marrow of a long bone and the marrow of an oblique rib', () => {
+    assert.equal(covered('fatty'), 1);
+    assert.ok(covered('ribMarrow') >= 0.95, `rib marrow covered: ${covered('ribMarrow').toFixed(3)}`);
+    assert.equal(covered('cancellous'), 1);
+  });
+
+  test('leaves the spinal canal open', () => {
+    assert.equal(countOf(of('canal')), 3_872);
+    assert.equal(covered('canal'), 0);
+  });
+
+  test('is the skeleton, marrow included', () => {
+    const truth = Uint8Array.from(parts, (q) => (q === 'cortex' || q === 'cancellous' || q === 'fatty' || q === 'ribMarrow' ? 1 : 0));
+    const d = dice(bone, truth);
+    assert.ok(d >= 0.97, `Dice ${d.toFixed(4)}`);
+  });
+});
