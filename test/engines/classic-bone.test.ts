@@ -1,9 +1,10 @@
 /**
- * Bone (class 21) marrow on a synthetic slab sampled like patient C of the shared data (0.8 mm
- * pixels, 2 mm slices): a vertebra whose arch encloses the spinal canal (20 HU, 154 mm²), the shaft
- * of a humerus with fatty marrow (−60 HU, 154 mm²) and a rib curving obliquely through the slices
- * with marrow of 40 HU — neither the cancellous bone's ≥ 100 HU nor fat. The marrow of both is
- * bone; the canal is not.
+ * Bone (class 21) on a synthetic slab sampled like patient C of the shared data (0.8 mm pixels, 2 mm
+ * slices): a vertebra whose arch encloses the spinal canal (20 HU, 154 mm²), the shaft of a humerus
+ * with fatty marrow (−60 HU, 154 mm²), a rib curving obliquely through the slices with marrow of
+ * 40 HU — neither the cancellous bone's ≥ 100 HU nor fat — and an anterior rib whose front end
+ * continues as costal cartilage (130 HU) to the midline, with an enhanced liver (115 HU) touching
+ * that rib from inside. Marrow and cartilage are bone; the canal and the liver are not.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -22,7 +23,7 @@ const RIB_AXIS = (() => {
 })();
 const RIB_CENTRE = [-35, 20, 0] as const;
 
-type Part = 'air' | 'tissue' | 'cortex' | 'cancellous' | 'canal' | 'fatty' | 'ribMarrow';
+type Part = 'air' | 'tissue' | 'cortex' | 'cancellous' | 'canal' | 'fatty' | 'ribMarrow' | 'cartilage' | 'liver';
 
 function partAt(x: number, y: number, z: number): Part {
   if ((x / 75) ** 2 + (y / 55) ** 2 > 1) return 'air';
@@ -30,17 +31,22 @@ function partAt(x: number, y: number, z: number): Part {
   if (body <= 13) return body > 11 ? 'cortex' : 'cancellous';
   const arch = Math.hypot(x, y + 45);
   if (arch <= 10) return arch > 7 ? 'cortex' : 'canal';
-  const humerus = Math.hypot(x - 52, y);
+  const humerus = Math.hypot(x + 55, y + 20);
   if (humerus <= 10) return humerus > 7 ? 'cortex' : 'fatty';
   const rx = x - RIB_CENTRE[0], ry = y - RIB_CENTRE[1], rz = z - RIB_CENTRE[2];
   const along = rx * RIB_AXIS[0] + ry * RIB_AXIS[1] + rz * RIB_AXIS[2];
   const across = Math.sqrt(Math.max(0, rx * rx + ry * ry + rz * rz - along * along));
   // Capped at both ends: a rib's marrow does not open into the tissue around it.
   if (Math.abs(along) <= 25 && across <= 4) return across > 2.6 || Math.abs(along) > 23.5 ? 'cortex' : 'ribMarrow';
+  // The anterior rib (x 30…50 mm) and its cartilage (x 0…30 mm), a tube of radius 4 mm at y = 35 mm.
+  const tube = Math.hypot(y - 35, z);
+  if (tube <= 4 && x >= 30 && x <= 50) return tube > 2.6 || x > 48.5 ? 'cortex' : 'ribMarrow';
+  if (tube <= 4 && x >= 0 && x < 30) return 'cartilage';
+  if (((x - 46) / 14) ** 2 + ((y - 12) / 24) ** 2 <= 1) return 'liver';
   return 'tissue';
 }
 
-const HU: Record<Part, number> = { air: -1000, tissue: 40, cortex: 750, cancellous: 180, canal: 20, fatty: -60, ribMarrow: 40 };
+const HU: Record<Part, number> = { air: -1000, tissue: 40, cortex: 750, cancellous: 180, canal: 20, fatty: -60, ribMarrow: 40, cartilage: 130, liver: 115 };
 
 function slab(): { volume: ReturnType<typeof createVolume>; parts: Part[] } {
   const affine = affineFrom([[PIXEL, 0, 0], [0, PIXEL, 0], [0, 0, SLICE]], [-75.6, -55.6, -15]);
@@ -81,9 +87,23 @@ describe('classic engine: bone marrow that is neither cancellous nor fat-free', 
     assert.equal(covered('canal'), 0);
   });
 
-  test('is the skeleton, marrow included', () => {
-    const truth = Uint8Array.from(parts, (q) => (q === 'cortex' || q === 'cancellous' || q === 'fatty' || q === 'ribMarrow' ? 1 : 0));
+  test('takes the costal cartilage that continues a rib, not the enhanced liver touching it', () => {
+    // 0.832: the 3×3 mean at the band's edge mixes in the 40 HU around it (as it does on patient C).
+    assert.ok(covered('cartilage') >= 0.8, `cartilage covered: ${covered('cartilage').toFixed(3)}`);
+    // Bone's marrow growth takes ≥ 100 HU up to 3 mm from bone (the rib's back is at y = 31 mm);
+    // beyond that, nothing of the liver.
+    let deep = 0;
+    for (let p = 0; p < parts.length; p++) {
+      const y = -55.6 + PIXEL * (Math.floor(p / DIMS[0]) % DIMS[1]);
+      if (parts[p] === 'liver' && y < 27.9 && bone[p] !== 0) deep++;
+    }
+    assert.equal(deep, 0);
+    assert.ok(covered('liver') <= 0.04, `liver covered: ${covered('liver').toFixed(3)}`);
+  });
+
+  test('is the skeleton, marrow and cartilage included', () => {
+    const truth = Uint8Array.from(parts, (q) => (q === 'cortex' || q === 'cancellous' || q === 'fatty' || q === 'ribMarrow' || q === 'cartilage' ? 1 : 0));
     const d = dice(bone, truth);
-    assert.ok(d >= 0.97, `Dice ${d.toFixed(4)}`);
+    assert.ok(d >= 0.95, `Dice ${d.toFixed(4)}`); // 0.9601
   });
 });

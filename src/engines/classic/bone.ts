@@ -7,12 +7,13 @@
  * marrow of a long bone's shaft); and holes of up to 60 mm² in any plane whatever their mean (a
  * rib's marrow, 0–80 HU, enclosed by its cortex where a plane cuts the rib across) are filled, while
  * the spinal canal (cord and CSF, 0–50 HU, ~2 cm² and open along the spine) and fat between bones
- * stay open. Contrast-filled blood (blood-pool.ts) is never a candidate, never grown into and never
- * filled.
+ * stay open. Last, the costal cartilage continuing the ribs' front ends (cartilage.ts).
+ * Contrast-filled blood (blood-pool.ts) is never a candidate, never grown into and never filled.
  * @module
  */
 import type { VoxelArray } from '../../volume/datatype.js';
 import { contrastBloodPool } from './blood-pool.js';
+import { addCostalCartilage } from './cartilage.js';
 import { componentMask, listComponents } from './components.js';
 import { growIntoCropped } from './grow-cropped.js';
 import { fillHolesSlicewiseInPlace } from './fill-holes.js';
@@ -83,6 +84,7 @@ export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array, pool
     const [pa, pb] = planeAxes(across);
     bone = fillHolesSlicewiseInPlace(bone, dims, across, { maxArea: Math.floor(RIB_MARROW_MAX_MM2 / (spacing[pa] * spacing[pb])), accept: noBlood });
   }
+  bone = addCostalCartilage(bone, data, grid, body, pool);
   for (let p = bone.indexOf(1); p >= 0; p = bone.indexOf(1, p + 1)) if (body[p] === 0) bone[p] = 0;
   return bone;
 }

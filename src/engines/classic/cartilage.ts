@@ -1,0 +1,124 @@
+/**
+ * Costal cartilage (part of VISTA3D's skeleton group 21): the bands of hyaline cartilage joining the
+ * front ends of the ribs to the sternum and to each other along the costal margin. At 100–180 HU
+ * (with calcified specks) it lies below bone's threshold and above muscle, and it always continues a
+ * rib's anterior end. So it is grown from the skeleton's anterior part — bone at least 20 mm in front
+ * of the body's centre — up to 40 mm, through voxels whose in-plane 3×3 mean is 100–400 HU (the mean:
+ * CT noise of ±15 HU puts single muscle voxels above 100), never into contrast-filled blood.
+ *
+ * Cartilage is thin: 5–12 mm across in an axial slice. A grown region that holds a voxel thick in
+ * both in-plane directions (over 25 mm of grown tissue or bone along each) has entered an organ
+ * that touches the rib cage from inside — an enhanced liver or spleen reaches 100–130 HU in the
+ * portal-venous phase — and is dropped whole.
+ *
+ * Patient C of the shared data (upper abdomen, 2 mm slices): the reference's costal cartilage
+ * missed 12 162 → 2 599 of 15 441 voxels, bone union Dice 0.740 → 0.784. Patient B (CTA): bone
+ * 560 → 611 mL, of which 2 mL heart.
+ * @module
+ */
+import type { VoxelArray } from '../../volume/datatype.js';
+import type { Grid } from './grid.js';
+import { spacingOf, stridesOf, superiorAxis } from './grid.js';
+import { planeAxes } from './slices.js';
+
+const ANTERIOR_MM = 20;
+const REACH_MM = 40;
+const MIN_HU = 100;
+const MAX_HU = 400;
+const THICK_MM = 25;
+
+const BONE = 1;
+const GROWN = 2;
+
+/**
+ * Adds the costal cartilage to `bone` (0/1, written in place and returned). `pool`: contrast-filled
+ * blood, never entered.
+ */
+export function addCostalCartilage(bone: Uint8Array, data: VoxelArray, grid: Grid, body: Uint8Array, pool: Uint8Array): Uint8Array {
+  const { dims, affine: a } = grid;
+  const [nx, ny, nz] = dims;
+  const st = stridesOf(dims);
+  const spacing = spacingOf(grid);
+  const { axis } = superiorAxis(grid);
+  const [ua, va] = planeAxes(axis);
+  const coords = (p: number): [number, number, number] => {
+    const k = Math.floor(p / st[2]);
+    const j = Math.floor((p - k * st[2]) / nx);
+    return [p - k * st[2] - j * nx, j, k];
+  };
+  const worldY = (p: number): number => {
+    const [i, j, k] = coords(p);
+    return a[4] * i + a[5] * j + a[6] * k + a[7];
+  };
+
+  // The body's centre front to back (world y: anterior is +y in RAS whichever way the patient lies).
+  let n = 0;
+  let sumY = 0;
+  for (let p = body.indexOf(1); p >= 0; p = body.indexOf(1, p + 1)) {
+    n++;
+    sumY += worldY(p);
+  }
+  if (n === 0) return bone;
+  const frontOf = sumY / n + ANTERIOR_MM;
+
+  // In-plane 3×3 mean (voxels at the plane's border: never cartilage).
+  const su = st[ua];
+  const sv = st[va];
+  const [nu, nv] = [dims[ua], dims[va]];
+  const planeMean = (p: number): number => {
+    const c = coords(p);
+    if (c[ua] === 0 || c[ua] === nu - 1 || c[va] === 0 || c[va] === nv - 1) return -Infinity;
+    let s = 0;
+    for (let dv = -sv; dv <= sv; dv += sv) s += data[p + dv - su] + data[p + dv] + data[p + dv + su];
+    return s / 9;
+  };
+  const candidate = (q: number): boolean => {
+    if (bone[q] !== 0 || body[q] === 0 || pool[q] !== 0) return false;
+    const m = planeMean(q);
+    return m >= MIN_HU && m <= MAX_HU;
+  };
+
+  // Breadth-first growth from the anterior bone, REACH_MM in 6-connected steps of the finest spacing.
+  let front: number[] = [];
+  for (let p = bone.indexOf(BONE); p >= 0; p = bone.indexOf(BONE, p + 1)) if (worldY(p) >= frontOf) front.push(p);
+  const grown: number[] = [];
+  const steps = Math.max(1, Math.round(REACH_MM / Math.min(...spacing)));
+  for (let s = 0; s < steps && front.length > 0; s++) {
+    const next: number[] = [];
+    for (const p of front) {
+      const [i, j, k] = coords(p);
+      for (const q of [i > 0 ? p - 1 : -1, i < nx - 1 ? p + 1 : -1, j > 0 ? p - nx : -1, j < ny - 1 ? p + nx : -1, k > 0 ? p - st[2] : -1, k < nz - 1 ? p + st[2] : -1]) {
+        if (q < 0 || !candidate(q)) continue;
+        bone[q] = GROWN;
+        next.push(q);
+        grown.push(q);
+      }
+    }
+    front = next;
+  }
+
+  // Regions thick in both in-plane directions are an organ: dropped with all grown voxels joined to them.
+  const runMm = (p: number, stride: number, count: number, index: number, mm: number): number => {
+    let len = 1;
+    for (let t = 1; index - t >= 0 && bone[p - t * stride] !== 0; t++) len++;
+    for (let t = 1; index + t < count && bone[p + t * stride] !== 0; t++) len++;
+    return len * mm;
+  };
+  const drop: number[] = [];
+  for (const p of grown) {
+    const c = coords(p);
+    if (runMm(p, su, nu, c[ua], spacing[ua]) > THICK_MM && runMm(p, sv, nv, c[va], spacing[va]) > THICK_MM) drop.push(p);
+  }
+  for (const p of drop) bone[p] = 0;
+  while (drop.length > 0) {
+    const p = drop.pop() as number;
+    const [i, j, k] = coords(p);
+    for (const q of [i > 0 ? p - 1 : -1, i < nx - 1 ? p + 1 : -1, j > 0 ? p - nx : -1, j < ny - 1 ? p + nx : -1, k > 0 ? p - st[2] : -1, k < nz - 1 ? p + st[2] : -1]) {
+      if (q < 0 || bone[q] !== GROWN) continue;
+      bone[q] = 0;
+      drop.push(q);
+    }
+  }
+  for (const p of grown) if (bone[p] === GROWN) bone[p] = BONE;
+  return bone;
+}
