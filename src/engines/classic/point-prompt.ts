@@ -50,6 +50,7 @@ import type { VoxelArray } from '../../volume/datatype.js';
 import { dataTypeOf } from '../../volume/datatype.js';
 import { ScratchBuffers } from '../../volume/scratch-buffers.js';
 import { selectComponents } from './components.js';
+import { geodesicSplit } from './click-split.js';
 import { contrastCut } from './contrast-cut.js';
 import { fillHoles3d } from './fill-holes.js';
 import type { Box, Grid } from './grid.js';
@@ -72,6 +73,8 @@ const DEPTH_MAX_MM = 40;
 const SIZE_RATIO = 200;
 /** A later positive click's region may be at most this many times the object of the clicks before it. */
 const CORRECTION_RATIO = 10;
+/** Weight of the intensity change (in units of the first click's σ) in the geodesic distance by which a negative click splits the object. */
+const SPLIT_WEIGHT = 6;
 /** Axes finer than this are smoothed (coarser ones are averaged enough by the scanner's voxel). */
 const SMOOTH_MAX_SPACING_MM = 1.6;
 /** Layers of raw-intensity rim given back after the smoothed flood (the blur's reach, see addRim). */
@@ -111,7 +114,6 @@ export interface PointResult {
 export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPrompt): PointResult {
   const { dims } = grid;
   const positives = prompt.points.filter((_, n) => prompt.pointLabels[n] !== 0);
-  const negatives = prompt.points.filter((_, n) => prompt.pointLabels[n] === 0);
   if (positives.length === 0) {
     throw new VoxgateError('VXG_ERR_PROMPT_INVALID', 'Point prompts need at least one positive point (point label 1) inside the object.');
   }
@@ -134,77 +136,39 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
     const local = (p: readonly number[]): number => p[0] - lo[0] + wd[0] * (p[1] - lo[1] + wd[1] * (p[2] - lo[2]));
     const inWindow = (p: readonly number[]): boolean => [0, 1, 2].every((a) => p[a] >= lo[a] && p[a] <= hi[a]);
     const smooth = smoothBinomial(sub, wd, spacing);
-    const seeds = positives.map(local);
-    const sample = (points: readonly number[], r: number): Float64Array => sampleBalls(smooth, wd, spacing, points, r);
-    const centre = robustStats(sample(seeds, CENTRE_RADIUS_MM));
-    const negInWindow = negatives.filter(inWindow).map(local);
-    const negMedians = negInWindow.map((p) => robustStats(sample([p], CENTRE_RADIUS_MM)).median);
-    // Each positive click floods on its own, with its own intensity model and its own leak and size
-    // limits, against all the negative clicks; the object is the union. Corrective clicks often
-    // land on another part of the object (a rib's cortex after its marrow, a thin end of an organ):
-    // pooled statistics would blur the parts into neither, and one part's leak would be judged by
-    // another part's depth.
-    const posMedians = seeds.map((p) => robustStats(sample([p], CENTRE_RADIUS_MM)).median);
-    const noise = windowNoise(smooth);
-    const floor = Math.max(0.005 * windowRange(smooth), 1e-6);
-    const recovery = Math.max(1, Math.round(RECOVERY_MM / Math.min(...spacing)));
-    // The first click's arrays are taken as they are (one click needs no union).
-    let positive: Uint8Array = new Uint8Array(0);
-    let negativeAny: Uint8Array = new Uint8Array(0);
-    let model: RobustStats = centre;
-    let tolerance = 0;
-    for (const [n, seed] of seeds.entries()) {
-      const spreadStats = robustStats(sample([seed], SAMPLE_RADIUS_MM));
-      const seedModel: RobustStats = { median: posMedians[n], sigma: Math.max(spreadStats.sigma, noise), count: spreadStats.count };
-      const seedTolerance = Math.max(K_SIGMA * seedModel.sigma, floor);
-      // A later positive click corrects the object of the clicks before it: a region CORRECTION_RATIO
-      // times larger than that object is a leak (a click on a thin missed part whose tissue runs on
-      // through the body), not the part it adds.
-      let before = 0;
-      if (n > 0) for (let p = 0; p < positive.length; p++) before += positive[p];
-      const cap = n > 0 ? CORRECTION_RATIO * before : Infinity;
-      const grown = competitiveGrow(smooth, wd, spacing, [seed], negInWindow, seedModel, negMedians, seedTolerance, recovery, cap);
-      if (n === 0) {
-        positive = grown.positive;
-        negativeAny = grown.negative;
-      } else {
-        for (let p = 0; p < sub.length; p++) {
-          positive[p] |= grown.positive[p];
-          negativeAny[p] |= grown.negative[p];
-        }
+    const window_: ClickWindow = { sub, smooth, wd, spacing, noise: windowNoise(smooth), rawNoise: windowNoise(sub), floor: Math.max(0.005 * windowRange(smooth), 1e-6) };
+    // The clicks in their order, each correcting the object of the clicks before it (see the
+    // module comment): a positive click adds what the clicks so far give; a negative click takes
+    // from the object only what the clicks so far no longer give AND what lies nearer to it than to
+    // every positive click (click-split.ts).
+    const floods = new Map<number, Grown>();
+    const pos: number[] = [];
+    const neg: number[] = [];
+    let region: Uint8Array | undefined;
+    let last: Combined | undefined;
+    for (const [n, point] of prompt.points.entries()) {
+      const positive = prompt.pointLabels[n] !== 0;
+      if (!positive) {
+        // A negative click beyond the window cannot touch the object.
+        if (!inWindow(point)) continue;
+        neg.push(local(point));
+        // Every positive click's flood competes with every negative click: grown again.
+        floods.clear();
+        if (pos.length === 0) continue;
+      } else pos.push(local(point));
+      last = combinedRegion(window_, pos, neg, floods);
+      if (!region) region = last.region;
+      else if (positive) for (let p = 0; p < region.length; p++) region[p] |= last.region[p];
+      else {
+        const at = neg[neg.length - 1];
+        const object = region;
+        const near = object[at] !== 0 ? geodesicSplit(object, sub, wd, spacing, pos, at, last.firstSigma, SPLIT_WEIGHT) : undefined;
+        for (let p = 0; p < object.length; p++) if (object[p] !== 0 && last.region[p] === 0 && (!near || near[p] !== 0)) object[p] = 0;
+        region = selectComponents(object, wd, pos, 6);
       }
-      if (n === 0) model = { median: centre.median, sigma: seedModel.sigma, count: centre.count };
-      tolerance = Math.max(tolerance, seedTolerance);
     }
-    // A voxel one click's front gave to a negative click but another click's front claimed stays the object's.
-    const negative = negativeAny;
-    if (negInWindow.length > 0) for (let p = 0; p < negative.length; p++) negative[p] &= positive[p] ^ 1;
-    const grown = { positive, negative };
-    const sigma = model.sigma;
-    const openRadius = Math.max(1, Math.min(...spacing) * 1.01);
-    let region = open(grown.positive, wd, spacing, openRadius);
-    if (!seeds.some((s) => region[s] !== 0)) region = grown.positive;
-    // The rim goes along every axis once any was smoothed: the flood's tolerance, from the smoothed
-    // σ, is tight, so the edge falls short across the slices too (patient C, 2 mm slices: one-click
-    // median 0.48 with the in-plane rim only, 0.55 with it). Without smoothing (MR at 3 mm) the
-    // edge is not blurred and a rim only spills into the neighbours.
-    const rawSpread = withinSpread(seeds.map((p, n) => ({ values: sampleBalls(sub, wd, spacing, [p], SAMPLE_RADIUS_MM), median: posMedians[n] })));
-    const rawTolerance = Math.max(K_SIGMA * Math.max(rawSpread.sigma, windowNoise(sub)), tolerance);
-    if (spacing.some((s) => s <= SMOOTH_MAX_SPACING_MM)) {
-      const all = [true, true, true];
-      const rim: number[] = [];
-      forEachRimVoxel(region, grown.negative, wd, all, (p) => rim.push(p));
-      const outside = outsideMedian(region, grown.negative, smooth, wd, all, rim);
-      // Smoothing mixes a strong neighbour (air, lung, cortex) into the object's last voxels: a rim
-      // voxel whose own raw value is the object's (within the raw tolerance, and nearer the object
-      // than the surroundings) is the object's too — else an object loses its edge on the side of a
-      // bright or dark neighbour only (a sphere touching lung lost that side's layer).
-      addRim(region, grown.negative, smooth, sub, rawTolerance, wd, all, rim, posMedians, [outside, ...negMedians]);
-    }
-    region = fillHoles3d(region, wd);
-    if (negInWindow.length > 0) for (let p = 0; p < region.length; p++) if (grown.negative[p] !== 0) region[p] = 0;
-    region = selectComponents(region, wd, seeds, 6);
-
+    if (!region || !last) throw new VoxgateError('VXG_ERR_PROMPT_INVALID', 'Point prompts need at least one positive point (point label 1) inside the object.');
+    const { model, tolerance: rawTolerance } = last;
     const touches = touchesInnerFace(region, wd, window, dims);
     const nextVoxels = wd.reduce((n, d, a) => n * Math.min(dims[a], 2 * d), 1);
     if (touches && radius < MAX_RADIUS_MM && nextVoxels <= MAX_WINDOW_VOXELS) {
@@ -223,10 +187,113 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
       },
       region: object,
       window,
-      model: { ...model, sigma },
+      model,
       tolerance: rawTolerance,
     };
   }
+}
+
+
+/** The click window: its raw and smoothed values and what is measured on them once. */
+interface ClickWindow {
+  readonly sub: VoxelArray;
+  readonly smooth: Float32Array;
+  readonly wd: Dims;
+  readonly spacing: readonly [number, number, number];
+  /** Noise σ of the smoothed and of the raw window (windowNoise). */
+  readonly noise: number;
+  readonly rawNoise: number;
+  /** Smallest flood tolerance (0.5% of the window's 1–99% range). */
+  readonly floor: number;
+}
+
+interface Combined {
+  /** The object of the positive clicks grown against all the negative clicks, in the window. */
+  readonly region: Uint8Array;
+  /** The first positive click's intensity model (the median of all positive clicks' balls, its σ). */
+  readonly model: RobustStats;
+  /** The raw tolerance of the rim (see addRim). */
+  readonly tolerance: number;
+  /** The first positive click's σ. */
+  readonly firstSigma: number;
+}
+
+/**
+ * The object of `seeds` (positive clicks, window indices) grown against `negInWindow` all at once:
+ * each positive click's own flood against every negative click, the union, the rim, holes filled,
+ * the components holding a click. `floods` keeps each positive click's flood (by its index in
+ * `seeds`) for the next call with the same negative clicks.
+ */
+function combinedRegion(w: ClickWindow, seeds: readonly number[], negInWindow: readonly number[], floods: Map<number, Grown>): Combined {
+  const { sub, smooth, wd, spacing, noise, floor } = w;
+  const sample = (points: readonly number[], r: number): Float64Array => sampleBalls(smooth, wd, spacing, points, r);
+  const centre = robustStats(sample(seeds, CENTRE_RADIUS_MM));
+  const negMedians = negInWindow.map((p) => robustStats(sample([p], CENTRE_RADIUS_MM)).median);
+  // Each positive click floods on its own, with its own intensity model and its own leak and size
+  // limits, against all the negative clicks; the object is the union. Corrective clicks often
+  // land on another part of the object (a rib's cortex after its marrow, a thin end of an organ):
+  // pooled statistics would blur the parts into neither, and one part's leak would be judged by
+  // another part's depth.
+  const posMedians = seeds.map((p) => robustStats(sample([p], CENTRE_RADIUS_MM)).median);
+  const recovery = Math.max(1, Math.round(RECOVERY_MM / Math.min(...spacing)));
+  // The first click's arrays are taken as they are (one click needs no union).
+  let positive: Uint8Array = new Uint8Array(0);
+  let negativeAny: Uint8Array = new Uint8Array(0);
+  let model: RobustStats = centre;
+  let tolerance = 0;
+  for (const [n, seed] of seeds.entries()) {
+    const spreadStats = robustStats(sample([seed], SAMPLE_RADIUS_MM));
+    const seedModel: RobustStats = { median: posMedians[n], sigma: Math.max(spreadStats.sigma, noise), count: spreadStats.count };
+    const seedTolerance = Math.max(K_SIGMA * seedModel.sigma, floor);
+    // A later positive click corrects the object of the clicks before it: a region CORRECTION_RATIO
+    // times larger than that object is a leak (a click on a thin missed part whose tissue runs on
+    // through the body), not the part it adds.
+    let before = 0;
+    if (n > 0) for (let p = 0; p < positive.length; p++) before += positive[p];
+    const cap = n > 0 ? CORRECTION_RATIO * before : Infinity;
+    const grown = floods.get(n) ?? competitiveGrow(smooth, wd, spacing, [seed], negInWindow, seedModel, negMedians, seedTolerance, recovery, cap);
+    floods.set(n, grown);
+    if (n === 0) {
+      positive = grown.positive.slice();
+      negativeAny = grown.negative.slice();
+    } else {
+      for (let p = 0; p < sub.length; p++) {
+        positive[p] |= grown.positive[p];
+        negativeAny[p] |= grown.negative[p];
+      }
+    }
+    if (n === 0) model = { median: centre.median, sigma: seedModel.sigma, count: centre.count };
+    tolerance = Math.max(tolerance, seedTolerance);
+  }
+  // A voxel one click's front gave to a negative click but another click's front claimed stays the object's.
+  const negative = negativeAny;
+  if (negInWindow.length > 0) for (let p = 0; p < negative.length; p++) negative[p] &= positive[p] ^ 1;
+  const grown = { positive, negative };
+  const sigma = model.sigma;
+  const openRadius = Math.max(1, Math.min(...spacing) * 1.01);
+  let region = open(grown.positive, wd, spacing, openRadius);
+  if (!seeds.some((s) => region[s] !== 0)) region = grown.positive;
+  // The rim goes along every axis once any was smoothed: the flood's tolerance, from the smoothed
+  // σ, is tight, so the edge falls short across the slices too (patient C, 2 mm slices: one-click
+  // median 0.48 with the in-plane rim only, 0.55 with it). Without smoothing (MR at 3 mm) the
+  // edge is not blurred and a rim only spills into the neighbours.
+  const rawSpread = withinSpread(seeds.map((p, n) => ({ values: sampleBalls(sub, wd, spacing, [p], SAMPLE_RADIUS_MM), median: posMedians[n] })));
+  const rawTolerance = Math.max(K_SIGMA * Math.max(rawSpread.sigma, w.rawNoise), tolerance);
+  if (spacing.some((s) => s <= SMOOTH_MAX_SPACING_MM)) {
+    const all = [true, true, true];
+    const rim: number[] = [];
+    forEachRimVoxel(region, grown.negative, wd, all, (p) => rim.push(p));
+    const outside = outsideMedian(region, grown.negative, smooth, wd, all, rim);
+    // Smoothing mixes a strong neighbour (air, lung, cortex) into the object's last voxels: a rim
+    // voxel whose own raw value is the object's (within the raw tolerance, and nearer the object
+    // than the surroundings) is the object's too — else an object loses its edge on the side of a
+    // bright or dark neighbour only (a sphere touching lung lost that side's layer).
+    addRim(region, grown.negative, smooth, sub, rawTolerance, wd, all, rim, posMedians, [outside, ...negMedians]);
+  }
+  region = fillHoles3d(region, wd);
+  if (negInWindow.length > 0) for (let p = 0; p < region.length; p++) if (grown.negative[p] !== 0) region[p] = 0;
+  region = selectComponents(region, wd, seeds, 6);
+  return { region, model: { ...model, sigma }, tolerance: rawTolerance, firstSigma: sigma };
 }
 
 /** Values in a ball of `radiusMm` (at least the 6-neighbourhood) around each point of a window. */
