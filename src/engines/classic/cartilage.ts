@@ -56,15 +56,26 @@ export function addCostalCartilage(bone: Uint8Array, data: VoxelArray, grid: Gri
     return a[4] * i + a[5] * j + a[6] * k + a[7];
   };
 
-  // The body's centre front to back (world y: anterior is +y in RAS whichever way the patient lies).
+  // The body's centre front to back (world y: anterior is +y in RAS whichever way the patient lies),
+  // from the runs of each row (world y is linear in i, j, k).
   let n = 0;
-  let sumY = 0;
-  for (let p = body.indexOf(1); p >= 0; p = body.indexOf(1, p + 1)) {
-    n++;
-    sumY += worldY(p);
+  let sumI = 0;
+  let sumJ = 0;
+  let sumK = 0;
+  for (let p = body.indexOf(1); p >= 0; ) {
+    const row = Math.floor(p / nx);
+    const end = (row + 1) * nx;
+    let stop = body.indexOf(0, p);
+    if (stop < 0 || stop > end) stop = end;
+    const len = stop - p;
+    n += len;
+    sumI += ((p + stop - 1) / 2 - row * nx) * len;
+    sumJ += (row % ny) * len;
+    sumK += Math.floor(row / ny) * len;
+    p = body.indexOf(1, stop);
   }
   if (n === 0) return bone;
-  const frontOf = sumY / n + ANTERIOR_MM;
+  const frontOf = a[4] * (sumI / n) + a[5] * (sumJ / n) + a[6] * (sumK / n) + a[7] + ANTERIOR_MM;
 
   // In-plane 3×3 mean of what is not bone (bone's bright cortex would lift the tissue beside it;
   // voxels at the plane's border: never cartilage).
