@@ -144,6 +144,7 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
     const floods = new Map<number, Grown>();
     const pos: number[] = [];
     const neg: number[] = [];
+    const caps: number[] = [];
     let region: Uint8Array | undefined;
     let last: Combined | undefined;
     for (const [n, point] of prompt.points.entries()) {
@@ -155,8 +156,16 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
         // Every positive click's flood competes with every negative click: grown again.
         floods.clear();
         if (pos.length === 0) continue;
-      } else pos.push(local(point));
-      last = combinedRegion(window_, pos, neg, floods);
+      } else {
+        pos.push(local(point));
+        // A later positive click corrects the object before it: a region CORRECTION_RATIO times
+        // larger than that object is a leak (a click on a thin missed part whose tissue runs on
+        // through the body), not the part it adds.
+        let before = 0;
+        if (region) for (let p = 0; p < region.length; p++) before += region[p];
+        caps.push(region ? CORRECTION_RATIO * before : Infinity);
+      }
+      last = combinedRegion(window_, pos, caps, neg, floods);
       if (!region) region = last.region;
       else if (positive) for (let p = 0; p < region.length; p++) region[p] |= last.region[p];
       else {
@@ -224,7 +233,7 @@ interface Combined {
  * the components holding a click. `floods` keeps each positive click's flood (by its index in
  * `seeds`) for the next call with the same negative clicks.
  */
-function combinedRegion(w: ClickWindow, seeds: readonly number[], negInWindow: readonly number[], floods: Map<number, Grown>): Combined {
+function combinedRegion(w: ClickWindow, seeds: readonly number[], caps: readonly number[], negInWindow: readonly number[], floods: Map<number, Grown>): Combined {
   const { sub, smooth, wd, spacing, noise, floor } = w;
   const sample = (points: readonly number[], r: number): Float64Array => sampleBalls(smooth, wd, spacing, points, r);
   const centre = robustStats(sample(seeds, CENTRE_RADIUS_MM));
@@ -245,13 +254,7 @@ function combinedRegion(w: ClickWindow, seeds: readonly number[], negInWindow: r
     const spreadStats = robustStats(sample([seed], SAMPLE_RADIUS_MM));
     const seedModel: RobustStats = { median: posMedians[n], sigma: Math.max(spreadStats.sigma, noise), count: spreadStats.count };
     const seedTolerance = Math.max(K_SIGMA * seedModel.sigma, floor);
-    // A later positive click corrects the object of the clicks before it: a region CORRECTION_RATIO
-    // times larger than that object is a leak (a click on a thin missed part whose tissue runs on
-    // through the body), not the part it adds.
-    let before = 0;
-    if (n > 0) for (let p = 0; p < positive.length; p++) before += positive[p];
-    const cap = n > 0 ? CORRECTION_RATIO * before : Infinity;
-    const grown = floods.get(n) ?? competitiveGrow(smooth, wd, spacing, [seed], negInWindow, seedModel, negMedians, seedTolerance, recovery, cap);
+    const grown = floods.get(n) ?? competitiveGrow(smooth, wd, spacing, [seed], negInWindow, seedModel, negMedians, seedTolerance, recovery, caps[n]);
     floods.set(n, grown);
     if (n === 0) {
       positive = grown.positive.slice();
