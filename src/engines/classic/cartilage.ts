@@ -21,7 +21,7 @@
  */
 import type { VoxelArray } from '../../volume/datatype.js';
 import type { Grid } from './grid.js';
-import { spacingOf, stridesOf, superiorAxis } from './grid.js';
+import { maskCentre, spacingOf, stridesOf, superiorAxis } from './grid.js';
 import { planeAxes } from './slices.js';
 
 const ANTERIOR_MM = 20;
@@ -56,26 +56,10 @@ export function addCostalCartilage(bone: Uint8Array, data: VoxelArray, grid: Gri
     return a[4] * i + a[5] * j + a[6] * k + a[7];
   };
 
-  // The body's centre front to back (world y: anterior is +y in RAS whichever way the patient lies),
-  // from the runs of each row (world y is linear in i, j, k).
-  let n = 0;
-  let sumI = 0;
-  let sumJ = 0;
-  let sumK = 0;
-  for (let p = body.indexOf(1); p >= 0; ) {
-    const row = Math.floor(p / nx);
-    const end = (row + 1) * nx;
-    let stop = body.indexOf(0, p);
-    if (stop < 0 || stop > end) stop = end;
-    const len = stop - p;
-    n += len;
-    sumI += ((p + stop - 1) / 2 - row * nx) * len;
-    sumJ += (row % ny) * len;
-    sumK += Math.floor(row / ny) * len;
-    p = body.indexOf(1, stop);
-  }
-  if (n === 0) return bone;
-  const frontOf = a[4] * (sumI / n) + a[5] * (sumJ / n) + a[6] * (sumK / n) + a[7] + ANTERIOR_MM;
+  // In front of the body's centre (world y: anterior is +y in RAS whichever way the patient lies).
+  const centre = maskCentre(body, grid);
+  if (!centre) return bone;
+  const frontOf = centre[1] + ANTERIOR_MM;
 
   // In-plane 3×3 mean of what is not bone (bone's bright cortex would lift the tissue beside it;
   // voxels at the plane's border: never cartilage).

@@ -182,3 +182,32 @@ export function pasteLabel(mask: Uint8Array, labels: Uint8Array, dims: Dims, box
 export function voxelVolume(grid: Grid): number {
   return Math.abs(determinant3(grid.affine));
 }
+
+/**
+ * World (RAS mm) centre of the voxels of `mask` equal to 1, or undefined for an empty mask. From the
+ * runs of each row, found with one forward pass of the native indexOf (world position is linear in
+ * i, j, k, so a run adds its length times its middle).
+ */
+export function maskCentre(mask: Uint8Array, grid: Grid): [number, number, number] | undefined {
+  const [nx, ny] = grid.dims;
+  let n = 0;
+  let sumI = 0;
+  let sumJ = 0;
+  let sumK = 0;
+  for (let p = mask.indexOf(1); p >= 0; ) {
+    const row = Math.floor(p / nx);
+    const end = (row + 1) * nx;
+    let stop = mask.indexOf(0, p);
+    if (stop < 0 || stop > end) stop = end;
+    const len = stop - p;
+    n += len;
+    sumI += ((p + stop - 1) / 2 - row * nx) * len;
+    sumJ += (row % ny) * len;
+    sumK += Math.floor(row / ny) * len;
+    p = mask.indexOf(1, stop);
+  }
+  if (n === 0) return undefined;
+  const a = grid.affine;
+  const [i, j, k] = [sumI / n, sumJ / n, sumK / n];
+  return [0, 1, 2].map((r) => a[r * 4] * i + a[r * 4 + 1] * j + a[r * 4 + 2] * k + a[r * 4 + 3]) as [number, number, number];
+}
