@@ -14,15 +14,30 @@
  *   the nearest negative median plus σ/4 (ties go to the object, so a negative click next to the
  *   object in its own tissue does not carve out its middle). A voxel's priority is the largest cost
  *   on the path that reached it (minimax, as in watershed flooding), and the first front to pop it
- *   owns it; across a weak edge the other side is cheaper for the negative front. The object is the
- *   union of the positive clicks' regions.
+ *   owns it; across a weak edge the other side is cheaper for the negative front. The object of a
+ *   set of clicks grown together is the union of the positive clicks' regions.
+ * - Corrections. The clicks are taken in their order, each correcting the object of the clicks
+ *   before it (the one the user saw), so that a corrective click changes the object only around
+ *   itself. A positive click adds what the clicks so far give grown together (its own region; the
+ *   earlier clicks' floods are the same as before). A negative click takes from the object only the
+ *   voxels that the clicks so far, grown together, no longer give AND that lie geodesically nearer
+ *   to it than to every positive click: the distance within the object, each step of h mm costing
+ *   h·(1 + 6·|ΔI|/σ) on the raw values, σ the first click's (click-split.ts). Grown together, a
+ *   negative click whose intensity lies among the object's hands its front a band of the object's
+ *   own values wherever they connect, far from it too (patient C's liver with a negative click at
+ *   93 HU between positive ones at 88 and 116: 0.95 → 0.93, 31 k of the liver's voxels lost with
+ *   4.5 k of the error; MR spleen 0.91 → 0.68), and a re-grown flood can also grow past its former
+ *   cut. A negative click outside the object takes what the clicks grown together no longer give,
+ *   wherever it is. The clicks so far are grown together once per negative click (each positive
+ *   click's flood kept until the next negative click): k clicks cost at most k² floods.
  * - Leak control. The flood's region at cost level t, R(t), grows with t; it is cut back to the last
  *   plausible level. (1) A jump: once t ≥ 1.5σ, when R grows by more than 25% within an eighth of
  *   the tolerance, the flood broke through a weak edge. (2) A size limit: R(t) may hold at most
  *   200·d³ mm³, d being the click's depth in R (the largest ball around the click that is at least
  *   half region), judged with the depth a few levels earlier; a flood that breaks from a rib into
  *   the body around it keeps the rib's depth but gains a thousandfold volume. (3) A cap for a
- *   later positive click: its region may hold at most 10 times the object of the clicks before it.
+ *   later positive click: its region may hold at most 10 times the object the clicks before it
+ *   gave (the object the user saw, so that the same click given twice floods the same).
  *   A corrective click on a thin missed part whose tissue runs on through the body (a colon's wall,
  *   a rib's end on soft tissue) floods that tissue, deep in it, with no jump (patient C, 4th clicks:
  *   the colon went from 6 k to 600 k voxels, a rib from 1.5 k to 740 k). After a cut by (1) or
