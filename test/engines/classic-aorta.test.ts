@@ -181,7 +181,7 @@ describe('classic engine: the aorta (class 6) of a contrast CT', () => {
   }
 
   test('in everything-mode, the aorta is written before bone: bone is what it is alone, less the aorta', () => {
-    const labels = segmentClassic(ras.volume, { classes: [6, 20, 21, 57, 132] }).data;
+    const labels = segmentClassic(ras.volume, { classes: [6, 20, 21, 57, 121, 132] }).data;
     const aorta = labelMask(labels, 6);
     const bone = labelMask(labels, 21);
     assert.deepEqual(aorta, rasAorta);
@@ -199,7 +199,7 @@ describe('classic engine: the aorta (class 6) of a contrast CT', () => {
       (err) => isVoxgateError(err, 'VXG_ERR_IMAGE_NO_CONTRAST') && err.statusCode === 400 && /contrast-enhanced CT/.test(err.message) && /point prompts/.test(err.message),
     );
     assert.throws(() => segmentClassic(plain.volume, { classes: [6, 21] }), (err) => isVoxgateError(err, 'VXG_ERR_IMAGE_NO_CONTRAST'));
-    const labels = segmentClassic(plain.volume, { classes: [6, 20, 21, 57, 132] }).data;
+    const labels = segmentClassic(plain.volume, { classes: [6, 20, 21, 57, 121, 132] }).data;
     assert.equal(countOf(labelMask(labels, 6)), 0);
     assert.ok(countOf(labelMask(labels, 21)) > 0);
   });
@@ -258,6 +258,6 @@ describe('classic engine: the aorta of a short portal-venous slab (no pool of bl
   test('an unenhanced aorta (40 HU) is no contrast: class 6 is refused, everything-mode leaves it out', () => {
     const { volume } = slab(40);
     assert.throws(() => segmentClassic(volume, { classes: [6] }), (err) => isVoxgateError(err, 'VXG_ERR_IMAGE_NO_CONTRAST') && /lumen is 100 HU or more/.test(err.message));
-    assert.equal(countOf(labelMask(segmentClassic(volume, { classes: [6, 20, 21, 57, 132] }).data, 6)), 0);
+    assert.equal(countOf(labelMask(segmentClassic(volume, { classes: [6, 20, 21, 57, 121, 132] }).data, 6)), 0);
   });
 });

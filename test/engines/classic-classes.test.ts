@@ -108,7 +108,7 @@ describe('classic engine input checks', () => {
   });
 
   test('reports what it supports', () => {
-    assert.deepEqual(CLASSIC_ENGINE_INFO.supportedClasses, [6, 20, 21, 57, 132]);
+    assert.deepEqual(CLASSIC_ENGINE_INFO.supportedClasses, [6, 20, 21, 57, 121, 132]);
     assert.equal(CLASSIC_ENGINE_INFO.pointPrompts, true);
     assert.equal(CLASSIC_ENGINE_INFO.name, 'classic');
     assert.match(CLASSIC_ENGINE_INFO.license, /^Apache-2\.0/);

@@ -1,12 +1,12 @@
 /**
  * The built-in `classic` engine: CT segmentation without learned weights, on the CPU, from
  * thresholds, morphology and region growing (see each module). Class prompts: aorta (6, on
- * contrast-enhanced CT), lung (20, as one label), bone (21, as one label), trachea (57) and airway
- * (132). Point prompts: any object.
+ * contrast-enhanced CT), lung (20, as one label), bone (21, as one label), trachea (57), spinal
+ * cord (121) and airway (132). Point prompts: any object.
  *
  * Writing order: class masks are written into background voxels only, trachea first, then airway
  * (so with both asked, 57 keeps the trachea and 132 holds the bronchi), then lung, then the aorta,
- * then bone: where the aorta touches the spine, the voxels the aorta's tube model claims stay aorta
+ * then the spinal cord (inside the canal, never bone), then bone: where the aorta touches the spine, the voxels the aorta's tube model claims stay aorta
  * (bone's marrow growth reaches into a barely enhanced lumen). The point object is written last and
  * over class labels: a click is the most specific thing a request says.
  *
@@ -26,6 +26,7 @@ import { segmentAorta } from './aorta.js';
 import { findBloodPool } from './blood-pool.js';
 import { bodyInBox } from './body-mask.js';
 import { segmentBone } from './bone.js';
+import { segmentSpinalCord } from './spinal-cord.js';
 import type { Grid } from './grid.js';
 import { cropArray, cropGrid, pasteLabel } from './grid.js';
 import { assertCtHounsfield } from './intensity.js';
@@ -35,16 +36,16 @@ import { segmentFromPoints } from './point-prompt.js';
 /** A body box holding at least this share of the image is not cropped. */
 const WHOLE_GRID_SHARE = 0.7;
 
-export const CLASSIC_LABELS = { aorta: 6, lung: 20, bone: 21, trachea: 57, airway: 132 } as const;
+export const CLASSIC_LABELS = { aorta: 6, lung: 20, bone: 21, trachea: 57, spinalCord: 121, airway: 132 } as const;
 
 /** VISTA3D indices the classic engine answers from a class prompt, ascending. */
-export const CLASSIC_SUPPORTED_CLASSES: readonly number[] = Object.freeze([6, 20, 21, 57, 132]);
+export const CLASSIC_SUPPORTED_CLASSES: readonly number[] = Object.freeze([6, 20, 21, 57, 121, 132]);
 
 export const CLASSIC_ENGINE_INFO: EngineInfo = Object.freeze({
   name: 'classic',
   version: VERSION,
   description:
-    'Built-in CPU engine without learned weights: lungs, bone, trachea and airway of CT by thresholds, morphology and region growing; the aorta of contrast-enhanced CT by tube tracking; any object from point clicks by competitive region growing.',
+    'Built-in CPU engine without learned weights: lungs, bone, trachea and airway of CT by thresholds, morphology and region growing; the spinal cord by the vertebral canal; the aorta of contrast-enhanced CT by tube tracking; any object from point clicks by competitive region growing.',
   supportedClasses: CLASSIC_SUPPORTED_CLASSES,
   pointPrompts: true,
   license: 'Apache-2.0 (Voxgate classic engine: algorithms only, no model weights).',
@@ -130,7 +131,8 @@ export function segmentClassic(volume: Volume, prompts: SegmentationPrompts, pro
         }
       }
       const wantAorta = classes.has(CLASSIC_LABELS.aorta);
-      if (wantAorta || classes.has(CLASSIC_LABELS.bone)) {
+      const wantCord = classes.has(CLASSIC_LABELS.spinalCord);
+      if (wantAorta || wantCord || classes.has(CLASSIC_LABELS.bone)) {
         progress(0.6, 'blood');
         const { mask: pool, contrast: pooled } = findBloodPool(subData, sub, subBody);
         progress(0.7, 'bone');
@@ -144,6 +146,10 @@ export function segmentClassic(volume: Volume, prompts: SegmentationPrompts, pro
           const contrast = pooled || aorta.lumenHu >= ENHANCED_LUMEN_HU;
           if (!contrast && !everything) throw noContrast();
           if (contrast) write(aorta.mask, CLASSIC_LABELS.aorta);
+        }
+        if (wantCord) {
+          progress(0.85, 'spinal cord');
+          write(segmentSpinalCord(subData, sub, subBody, bone), CLASSIC_LABELS.spinalCord);
         }
         if (classes.has(CLASSIC_LABELS.bone)) write(bone, CLASSIC_LABELS.bone);
       }
