@@ -30,46 +30,81 @@ export function geodesicSplit(
   const n = object.length;
   const out = new Uint8Array(n);
   if (object[negative] === 0) return out;
-  const [nx, ny, nz] = dims;
+  const [nx, ny] = dims;
   const nxy = nx * ny;
-  const dist = new Float64Array(n).fill(Infinity);
-  // 1: positive, 2: negative; settled voxels are marked by bit 4.
-  const label = new Uint8Array(n);
-  const heap = new DistanceHeap();
-  for (const p of positives) {
-    if (object[p] === 0 || p === negative) continue;
-    dist[p] = 0;
-    label[p] = 1;
-    heap.push(p, 0);
+  // The walk stays in the object's bounding box: its arrays are the box's, not the window's (a
+  // window is mostly outside the object, and fresh memory costs page faults).
+  const lo = [Infinity, Infinity, Infinity];
+  const hi = [-1, -1, -1];
+  for (let k = 0, p = 0; k < dims[2]; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, p++) {
+        if (object[p] === 0) continue;
+        if (i < lo[0]) lo[0] = i;
+        if (i > hi[0]) hi[0] = i;
+        if (j < lo[1]) lo[1] = j;
+        if (j > hi[1]) hi[1] = j;
+        if (k < lo[2]) lo[2] = k;
+        if (k > hi[2]) hi[2] = k;
+      }
+    }
   }
-  dist[negative] = 1e-9;
-  label[negative] = 2;
-  heap.push(negative, 1e-9);
-  const offsets = [-1, 1, -nx, nx, -nxy, nxy];
-  const steps = [spacing[0], spacing[0], spacing[1], spacing[1], spacing[2], spacing[2]];
-  const scale = weight / Math.max(sigma, 1e-9);
-  while (heap.size > 0) {
-    const d = heap.topKey();
-    const p = heap.pop();
-    if ((label[p] & 4) !== 0 || d > dist[p]) continue;
-    label[p] |= 4;
-    const own = label[p] & 3;
-    if (own === 2) out[p] = 1;
+  const bx = hi[0] - lo[0] + 1;
+  const by = hi[1] - lo[1] + 1;
+  const bz = hi[2] - lo[2] + 1;
+  const bxy = bx * by;
+  const toBox = (p: number): number => {
     const k = (p / nxy) | 0;
     const r = p - k * nxy;
     const j = (r / nx) | 0;
-    const i = r - j * nx;
-    const inside = (i !== 0 ? 1 : 0) | (i !== nx - 1 ? 2 : 0) | (j !== 0 ? 4 : 0) | (j !== ny - 1 ? 8 : 0) | (k !== 0 ? 16 : 0) | (k !== nz - 1 ? 32 : 0);
+    return r - j * nx - lo[0] + bx * (j - lo[1] + by * (k - lo[2]));
+  };
+  const dist = new Float32Array(bxy * bz).fill(Infinity);
+  // 1: positive, 2: negative; settled voxels are marked by bit 4.
+  const label = new Uint8Array(bxy * bz);
+  const heap = new DistanceHeap();
+  const start = 1e-6;
+  for (const p of positives) {
+    if (object[p] === 0 || p === negative) continue;
+    const b = toBox(p);
+    dist[b] = 0;
+    label[b] = 1;
+    heap.push(b, 0);
+  }
+  // Ties go to the positive clicks: the negative front starts a hair later.
+  const bn = toBox(negative);
+  dist[bn] = start;
+  label[bn] = 2;
+  heap.push(bn, start);
+  const boxOffsets = [-1, 1, -bx, bx, -bxy, bxy];
+  const offsets = [-1, 1, -nx, nx, -nxy, nxy];
+  const steps = [spacing[0], spacing[0], spacing[1], spacing[1], spacing[2], spacing[2]];
+  const scale = weight / Math.max(sigma, 1e-9);
+  const origin = lo[0] + nx * (lo[1] + ny * lo[2]);
+  while (heap.size > 0) {
+    const d = heap.topKey();
+    const b = heap.pop();
+    if ((label[b] & 4) !== 0 || d > dist[b]) continue;
+    label[b] |= 4;
+    const own = label[b] & 3;
+    const k = (b / bxy) | 0;
+    const r = b - k * bxy;
+    const j = (r / bx) | 0;
+    const i = r - j * bx;
+    const p = origin + i + nx * (j + ny * k);
+    if (own === 2) out[p] = 1;
+    const inside = (i !== 0 ? 1 : 0) | (i !== bx - 1 ? 2 : 0) | (j !== 0 ? 4 : 0) | (j !== by - 1 ? 8 : 0) | (k !== 0 ? 16 : 0) | (k !== bz - 1 ? 32 : 0);
     const vp = values[p];
     for (let t = 0; t < 6; t++) {
       if ((inside & (1 << t)) === 0) continue;
       const q = p + offsets[t];
-      if (object[q] === 0 || (label[q] & 4) !== 0) continue;
+      const bq = b + boxOffsets[t];
+      if (object[q] === 0 || (label[bq] & 4) !== 0) continue;
       const nd = d + steps[t] * (1 + scale * Math.abs(values[q] - vp));
-      if (nd < dist[q]) {
-        dist[q] = nd;
-        label[q] = own;
-        heap.push(q, nd);
+      if (nd < dist[bq]) {
+        dist[bq] = nd;
+        label[bq] = own;
+        heap.push(bq, nd);
       }
     }
   }
@@ -78,13 +113,13 @@ export function geodesicSplit(
 
 /** A binary min-heap of voxels keyed by distance (lazy deletion: stale entries are skipped by the caller). */
 class DistanceHeap {
-  #keys = new Float64Array(1024);
+  #keys = new Float32Array(1024);
   #items = new Int32Array(1024);
   size = 0;
 
   push(item: number, key: number): void {
     if (this.size === this.#keys.length) {
-      const keys = new Float64Array(2 * this.size);
+      const keys = new Float32Array(2 * this.size);
       keys.set(this.#keys);
       this.#keys = keys;
       const items = new Int32Array(2 * this.size);
