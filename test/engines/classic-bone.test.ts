@@ -9,7 +9,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { segmentClassic } from '../../src/engines/classic/classic-engine.js';
-import { affineFrom } from '../../src/volume/affine.js';
+import type { Affine } from '../../src/volume/affine.js';
+import { affineFrom, multiply } from '../../src/volume/affine.js';
 import { createVolume } from '../../src/volume/volume.js';
 import { countOf, dice, labelMask } from '../helpers/phantoms.js';
 
@@ -66,16 +67,20 @@ function heartPartAt(x: number, y: number, z: number): Part {
 
 const HU: Record<Part, number> = { air: -1000, tissue: 40, cortex: 750, cancellous: 180, canal: 20, fatty: -60, ribMarrow: 40, cartilage: 130, liver: 115, blood: 350, myocardium: 130 };
 
-function slab(at: (x: number, y: number, z: number) => Part = partAt): { volume: ReturnType<typeof createVolume>; parts: Part[] } {
-  const affine = affineFrom([[PIXEL, 0, 0], [0, PIXEL, 0], [0, 0, SLICE]], [-75.6, -55.6, -15]);
+const RAS = affineFrom([[PIXEL, 0, 0], [0, PIXEL, 0], [0, 0, SLICE]], [-75.6, -55.6, -15]);
+// The same world points on an LPS grid whose slices run downwards (i → left, j → posterior, k → inferior).
+const LPS_DOWN = multiply(RAS, affineFrom([[-1, 0, 0], [0, -1, 0], [0, 0, -1]], [DIMS[0] - 1, DIMS[1] - 1, DIMS[2] - 1]));
+
+function slab(at: (x: number, y: number, z: number) => Part = partAt, affine: Affine = RAS): { volume: ReturnType<typeof createVolume>; parts: Part[] } {
   const data = new Int16Array(DIMS[0] * DIMS[1] * DIMS[2]);
   const parts: Part[] = [];
   for (let k = 0, p = 0; k < DIMS[2]; k++) {
     for (let j = 0; j < DIMS[1]; j++) {
       for (let i = 0; i < DIMS[0]; i++, p++) {
-        const part = at(affine[3] + PIXEL * i, affine[7] + PIXEL * j, affine[11] + SLICE * k);
+        const a = affine;
+        const part = at(a[0] * i + a[1] * j + a[2] * k + a[3], a[4] * i + a[5] * j + a[6] * k + a[7], a[8] * i + a[9] * j + a[10] * k + a[11]);
         parts.push(part);
-        // Deterministic noise of ±8 HU.
+        // Deterministic noise of ±8 HU (a function of the voxel index: not the same per world point across grids).
         data[p] = HU[part] + (part === 'air' ? 0 : ((p * 2654435761) >>> 28) - 8);
       }
     }
@@ -117,6 +122,24 @@ describe('classic engine: bone marrow that is neither cancellous nor fat-free', 
     }
     assert.equal(deep, 0);
     assert.ok(covered('liver') <= 0.04, `liver covered: ${covered('liver').toFixed(3)}`);
+  });
+
+  test('finds the same marrow and cartilage on an LPS grid whose slices run downwards', () => {
+    const lps = slab(partAt, LPS_DOWN);
+    const other = labelMask(segmentClassic(lps.volume, { classes: [21] }).data, 21);
+    const share = (part: Part): number => {
+      let n = 0;
+      let of = 0;
+      for (let p = 0; p < other.length; p++) {
+        if (lps.parts[p] !== part) continue;
+        of++;
+        if (other[p] !== 0) n++;
+      }
+      return n / of;
+    };
+    for (const part of ['fatty', 'ribMarrow', 'cartilage', 'canal', 'liver'] as const) {
+      assert.ok(Math.abs(share(part) - covered(part)) <= 0.02, `${part}: ${share(part).toFixed(3)} on LPS, ${covered(part).toFixed(3)} on RAS`);
+    }
   });
 
   test('is the skeleton, marrow and cartilage included', () => {
