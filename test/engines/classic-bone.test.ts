@@ -24,7 +24,7 @@ const RIB_AXIS = (() => {
 })();
 const RIB_CENTRE = [-35, 20, 0] as const;
 
-type Part = 'air' | 'tissue' | 'cortex' | 'cancellous' | 'canal' | 'fatty' | 'ribMarrow' | 'cartilage' | 'liver' | 'blood' | 'myocardium';
+type Part = 'air' | 'tissue' | 'cortex' | 'cancellous' | 'canal' | 'fatty' | 'ribMarrow' | 'cartilage' | 'liver' | 'blood' | 'myocardium' | 'jet';
 
 function partAt(x: number, y: number, z: number): Part {
   if ((x / 75) ** 2 + (y / 55) ** 2 > 1) return 'air';
@@ -50,7 +50,8 @@ function partAt(x: number, y: number, z: number): Part {
 /**
  * A CT angiogram's chest: the heart's contrast-filled blood (350 HU) in a 4 mm wall of enhanced
  * myocardium (130 HU) that touches the back of the anterior rib's cartilage — as thin as cartilage
- * and as bright.
+ * and as bright — and in the blood a jet of undiluted contrast (1 200 HU) coming in from the vein,
+ * as bright as cortex.
  */
 function heartPartAt(x: number, y: number, z: number): Part {
   if ((x / 75) ** 2 + (y / 55) ** 2 > 1) return 'air';
@@ -60,12 +61,13 @@ function heartPartAt(x: number, y: number, z: number): Part {
   if (tube <= 4 && x >= 30 && x <= 50) return tube > 2.6 || x > 48.5 ? 'cortex' : 'ribMarrow';
   if (tube <= 4 && x >= 0 && x < 30) return 'cartilage';
   const heart = Math.hypot(x + 12, y - 8);
+  if (heart <= 5) return 'jet';
   if (heart <= 22) return 'blood';
   if (heart <= 26) return 'myocardium';
   return 'tissue';
 }
 
-const HU: Record<Part, number> = { air: -1000, tissue: 40, cortex: 750, cancellous: 180, canal: 20, fatty: -60, ribMarrow: 40, cartilage: 130, liver: 115, blood: 350, myocardium: 130 };
+const HU: Record<Part, number> = { air: -1000, tissue: 40, cortex: 750, cancellous: 180, canal: 20, fatty: -60, ribMarrow: 40, cartilage: 130, liver: 115, blood: 350, myocardium: 130, jet: 1200 };
 
 const RAS = affineFrom([[PIXEL, 0, 0], [0, PIXEL, 0], [0, 0, SLICE]], [-75.6, -55.6, -15]);
 // The same world points on an LPS grid whose slices run downwards (i → left, j → posterior, k → inferior).
@@ -165,5 +167,14 @@ describe('classic engine: costal cartilage beside the heart of a CT angiogram', 
     }
     // What the marrow growth took of the cartilage's end at the rib (3 mm of it).
     assert.deepEqual({ wall, cartilage, blood }, { wall: 0, cartilage: 136, blood: 0 });
+  });
+
+  test('takes undiluted contrast inside the blood for contrast, not bone', () => {
+    const { volume, parts } = slab(heartPartAt);
+    const bone = labelMask(segmentClassic(volume, { classes: [21] }).data, 21);
+    let jet = 0;
+    for (let p = 0; p < parts.length; p++) if (parts[p] === 'jet' && bone[p] !== 0) jet++;
+    assert.equal(jet, 0);
+    assert.ok(countOf(bone) > 0);
   });
 });

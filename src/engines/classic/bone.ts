@@ -12,7 +12,8 @@
  * @module
  */
 import type { VoxelArray } from '../../volume/datatype.js';
-import { contrastBloodPool } from './blood-pool.js';
+import type { BloodPool } from './blood-pool.js';
+import { findBloodPool } from './blood-pool.js';
 import { addCostalCartilage } from './cartilage.js';
 import { componentMask, listComponents } from './components.js';
 import { growIntoCropped } from './grow-cropped.js';
@@ -29,13 +30,15 @@ const MARROW_GROW_MM = 3;
 const FATTY_MARROW_MAX_HU = -20;
 const FATTY_MARROW_MAX_MM2 = 600;
 const RIB_MARROW_MAX_MM2 = 60;
+const MAX_POOL_CONTACT = 0.5;
 
 /**
- * `pool`: the contrast-filled blood when the caller has it already (the aorta needs it too).
+ * `blood`: the contrast-filled blood when the caller has it already (the aorta needs it too).
  * `spare`: a mask of the grid's size the caller is done with (any content): the bone is built in it,
  * its pages already resident, instead of in a new one.
  */
-export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array, pool: Uint8Array = contrastBloodPool(data, grid, body), spare?: Uint8Array): Uint8Array {
+export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array, blood: BloodPool = findBloodPool(data, grid, body), spare?: Uint8Array): Uint8Array {
+  const pool = blood.mask;
   const { dims } = grid;
   const spacing = spacingOf(grid);
   if (spare && spare.length !== data.length) throw new RangeError(`segmentBone: the spare mask must hold ${data.length} voxels, not ${spare.length}.`);
@@ -48,7 +51,13 @@ export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array, pool
     for (let t = 0; t < voxels.length; t++) if (data[voxels[t]] >= CORTICAL_HU) bright++;
     return bright;
   });
-  const keep = comps.list.filter((c) => c.size >= minVoxels && c.stats >= Math.max(3, 0.02 * c.size));
+  // Undiluted contrast on its way in (the injected arm's veins, the superior vena cava, the right
+  // atrium: 600–2000 HU, streaky, so not part of the homogeneous pool) is as bright as cortex and
+  // lies in the pool: a component whose surface mostly touches contrast-filled blood is that, not
+  // bone (patient B: 99 % of such a component's surface against 2–18 % for its bones).
+  const keep = comps.list.filter(
+    (c) => c.size >= minVoxels && c.stats >= Math.max(3, 0.02 * c.size) && !(blood.contrast && poolContact(comps.voxels.subarray(c.offset, c.offset + c.size), candidate, pool, dims) > MAX_POOL_CONTACT),
+  );
   // The candidates are not needed once listed: their mask takes the bone.
   let bone = componentMask(comps, keep, data.length, candidate);
   // Cancellous bone of a low-dose or osteoporotic spine lies at 100–200 HU: what touches the kept
@@ -87,4 +96,34 @@ export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array, pool
   bone = addCostalCartilage(bone, data, grid, body, pool);
   for (let p = bone.indexOf(1); p >= 0; p = bone.indexOf(1, p + 1)) if (body[p] === 0) bone[p] = 0;
   return bone;
+}
+
+/** Share of a component's surface voxels (a 6-neighbour outside `mask`) that touch `pool`. */
+function poolContact(voxels: Int32Array, mask: Uint8Array, pool: Uint8Array, dims: Grid['dims']): number {
+  const [nx, ny, nz] = dims;
+  const nxy = nx * ny;
+  let surface = 0;
+  let touching = 0;
+  for (let t = 0; t < voxels.length; t++) {
+    const p = voxels[t];
+    const k = Math.floor(p / nxy);
+    const j = Math.floor((p - k * nxy) / nx);
+    const i = p - k * nxy - j * nx;
+    let outside = 0;
+    let blood = 0;
+    const look = (q: number): void => {
+      if (mask[q] !== 0) return;
+      outside = 1;
+      blood |= pool[q];
+    };
+    if (i > 0) look(p - 1);
+    if (i < nx - 1) look(p + 1);
+    if (j > 0) look(p - nx);
+    if (j < ny - 1) look(p + nx);
+    if (k > 0) look(p - nxy);
+    if (k < nz - 1) look(p + nxy);
+    surface += outside;
+    touching += blood !== 0 ? 1 : 0;
+  }
+  return surface > 0 ? touching / surface : 0;
 }

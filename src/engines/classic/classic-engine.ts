@@ -134,10 +134,11 @@ export function segmentClassic(volume: Volume, prompts: SegmentationPrompts, pro
       const wantCord = classes.has(CLASSIC_LABELS.spinalCord);
       if (wantAorta || wantCord || classes.has(CLASSIC_LABELS.bone)) {
         progress(0.6, 'blood');
-        const { mask: pool, contrast: pooled } = findBloodPool(subData, sub, subBody);
+        const blood = findBloodPool(subData, sub, subBody);
+        const pooled = blood.contrast;
         progress(0.7, 'bone');
         // The aorta's seeds must not sit on the spine: bone is found first (and written after it).
-        const bone = segmentBone(subData, sub, subBody, pool, spare);
+        const bone = segmentBone(subData, sub, subBody, blood, spare);
         if (wantAorta) {
           progress(0.8, 'aorta');
           const aorta = segmentAorta(subData, sub, subBody, bone);
