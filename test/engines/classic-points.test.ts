@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { segmentClassic } from '../../src/engines/classic/classic-engine.js';
-import { geodesicSplit } from '../../src/engines/classic/click-split.js';
+import { geodesicSplit, negativeTakes } from '../../src/engines/classic/click-split.js';
 import { selectComponents } from '../../src/engines/classic/components.js';
 import { segmentFromPoints } from '../../src/engines/classic/point-prompt.js';
 import type { PointPrompt } from '../../src/engines/engine.js';
@@ -295,5 +295,40 @@ describe('classic engine point prompts: geodesic split of the object by a negati
     hollow[at(19)] = 0;
     const cut = geodesicSplit(hollow, new Float32Array(2000), dims, [1, 1, 1], [at(0)], at(19), 10, 6);
     assert.equal(countOf(cut), 0);
+  });
+});
+
+describe('classic engine point prompts: what a negative click takes', () => {
+  // A 40×5×5 bar of uniform voxels, the positive click at x = 0, the negative at x = 31: nearer the
+  // negative click from x = 16 on. `kept`: what the clicks grown together still give.
+  const dims: [number, number, number] = [40, 5, 5];
+  const object = new Uint8Array(1000).fill(1);
+  const at = (x: number): number => x + 40 * (2 + 5 * 2);
+  const values = new Float32Array(1000);
+  const bar = (inside: (x: number) => boolean): Uint8Array => Uint8Array.from({ length: 1000 }, (_, p) => (inside(p % 40) ? 1 : 0));
+  const takes = (kept: Uint8Array, negative = at(31)): number[] => {
+    const taken = negativeTakes(object, kept, values, dims, [1, 1, 1], [at(0)], negative, 10, 6);
+    const xs = new Set<number>();
+    for (let p = 0; p < taken.length; p++) if (taken[p] !== 0) xs.add(p % 40);
+    return [countOf(taken), Math.min(...xs), Math.max(...xs)];
+  };
+
+  test('a piece no longer given that lies mostly nearer the negative click goes whole', () => {
+    // No longer given: x ≥ 10, 24 of its 30 columns nearer the negative click: all of it goes,
+    // also the 6 columns nearer the positive click (a leak's part by its weak edge).
+    assert.deepEqual(takes(bar((x) => x < 10)), [750, 10, 39]);
+  });
+
+  test('of a piece mostly nearer the positive clicks only the part nearer the negative click goes', () => {
+    // No longer given: x from 5 to 19 (a band of the object's own values), 11 of its 15 columns
+    // nearer the positive click: only x = 16…19 goes.
+    assert.deepEqual(takes(bar((x) => x < 5 || x >= 20)), [100, 16, 19]);
+  });
+
+  test('a negative click outside the object takes everything no longer given', () => {
+    const hollow = object.slice();
+    hollow[at(31)] = 0;
+    const taken = negativeTakes(hollow, bar((x) => x < 5 || x >= 20), values, dims, [1, 1, 1], [at(0)], at(31), 10, 6);
+    assert.equal(countOf(taken), 375);
   });
 });

@@ -7,6 +7,46 @@
  * internal edges where there are any, and runs half-way between the clicks where there are none.
  * @module
  */
+import type { Dims } from '../../volume/volume.js';
+import { listComponents } from './components.js';
+
+/**
+ * What a negative click `negative` takes from `object` (the object of the clicks before it): the
+ * voxels that the clicks grown together no longer give (not in `kept`) and that lie nearer to it
+ * than to every positive click (geodesicSplit), and whole every 6-connected piece of those no
+ * longer given that lies mostly nearer to it — a large leak with the click deep in it, whose part
+ * next to the weak edge is nearer the positive click. A negative click outside the object takes
+ * everything no longer given. Returns a new mask.
+ * @example
+ * const taken = negativeTakes(object, together, raw, wd, spacing, positives, neg, sigma, 6);
+ */
+export function negativeTakes(
+  object: Uint8Array,
+  kept: Uint8Array,
+  values: ArrayLike<number>,
+  dims: Dims,
+  spacing: readonly number[],
+  positives: readonly number[],
+  negative: number,
+  sigma: number,
+  weight: number,
+): Uint8Array {
+  const lost = new Uint8Array(object.length);
+  for (let p = 0; p < object.length; p++) lost[p] = object[p] & (kept[p] ^ 1);
+  if (object[negative] === 0) return lost;
+  const near = geodesicSplit(object, values, dims, spacing, positives, negative, sigma, weight);
+  const pieces = listComponents(lost, dims, 6, (voxels) => {
+    let nearer = 0;
+    for (const p of voxels) nearer += near[p];
+    return nearer;
+  });
+  const taken = new Uint8Array(object.length);
+  for (const piece of pieces.list) {
+    const whole = 2 * piece.stats > piece.size;
+    for (const p of pieces.voxels.subarray(piece.offset, piece.offset + piece.size)) if (whole || near[p] !== 0) taken[p] = 1;
+  }
+  return taken;
+}
 
 /**
  * Voxels of `object` (a box-shaped window, i fastest) that the multi-source geodesic flood from

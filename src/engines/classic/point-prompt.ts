@@ -65,7 +65,7 @@ import type { VoxelArray } from '../../volume/datatype.js';
 import { dataTypeOf } from '../../volume/datatype.js';
 import { ScratchBuffers } from '../../volume/scratch-buffers.js';
 import { selectComponents } from './components.js';
-import { geodesicSplit } from './click-split.js';
+import { negativeTakes } from './click-split.js';
 import { contrastCut } from './contrast-cut.js';
 import { fillHoles3d } from './fill-holes.js';
 import type { Box, Grid } from './grid.js';
@@ -186,8 +186,8 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
       else {
         const at = neg[neg.length - 1];
         const object = region;
-        const near = object[at] !== 0 ? geodesicSplit(object, sub, wd, spacing, pos, at, last.firstSigma, SPLIT_WEIGHT) : undefined;
-        for (let p = 0; p < object.length; p++) if (object[p] !== 0 && last.region[p] === 0 && (!near || near[p] !== 0)) object[p] = 0;
+        const taken = negativeTakes(object, last.region, sub, wd, spacing, pos, at, last.firstSigma, SPLIT_WEIGHT);
+        for (let p = 0; p < object.length; p++) if (taken[p] !== 0) object[p] = 0;
         region = selectComponents(object, wd, pos, 6);
       }
     }
