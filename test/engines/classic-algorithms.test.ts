@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { BucketQueue } from '../../src/engines/classic/bucket-queue.js';
 import { largestComponents, listComponents, selectComponents } from '../../src/engines/classic/components.js';
 import { fillHoles3d, fillHolesSlicewise } from '../../src/engines/classic/fill-holes.js';
-import { superiorAxis } from '../../src/engines/classic/grid.js';
+import { maskCentre, pasteLabel, pasteVoxels, superiorAxis } from '../../src/engines/classic/grid.js';
 import { close, dilate, erode, open } from '../../src/engines/classic/morphology.js';
 import type { Dims } from '../../src/volume/volume.js';
 import { countOf } from '../helpers/phantoms.js';
@@ -135,6 +135,33 @@ describe('geometry', () => {
   test('finds the superior array axis from the affine, whatever the order', () => {
     assert.deepEqual(superiorAxis({ dims: [2, 2, 2], affine: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1] }), { axis: 2, sign: 1 });
     assert.deepEqual(superiorAxis({ dims: [2, 2, 2], affine: [0, 1, 0, 0, 0, 0, 1, 0, -2, 0, 0, 0, 0, 0, 0, 1] }), { axis: 0, sign: -1 });
+  });
+
+  test("a list of a box's voxels is written like the same voxels as a mask, over background only", () => {
+    const dims: Dims = [6, 5, 4];
+    const box = { min: [1, 2, 1] as [number, number, number], max: [4, 3, 3] as [number, number, number] }; // 4 × 2 × 3
+    const mask = new Uint8Array(24);
+    for (const q of [0, 5, 9, 23]) mask[q] = 1;
+    const viaMask = new Uint8Array(120);
+    const viaList = new Uint8Array(120);
+    viaMask[1 + 2 * 6 + 1 * 30] = 7;
+    viaList[1 + 2 * 6 + 1 * 30] = 7;
+    pasteLabel(mask, viaMask, dims, box, 3);
+    pasteVoxels(Int32Array.from([0, 5, 9, 23]), viaList, dims, box, 3);
+    assert.deepEqual(viaList, viaMask);
+    // Box voxel 23 = (3, 1, 2) in the box = (4, 3, 3) on the grid; voxel 0 kept its label 7.
+    assert.equal(viaList[4 + 3 * 6 + 3 * 30], 3);
+    assert.equal(viaList[1 + 2 * 6 + 1 * 30], 7);
+  });
+
+  test("a mask's world centre is the mean of its voxels' positions", () => {
+    const dims: Dims = [5, 4, 3];
+    const mask = new Uint8Array(60);
+    for (const [i, j, k] of [[0, 0, 0], [1, 0, 0], [2, 0, 0], [4, 3, 2]]) mask[i + 5 * j + 20 * k] = 1;
+    const affine = [2, 0, 0, 10, 0, -1, 0, 5, 0, 0, 3, -1, 0, 0, 0, 1];
+    // Mean (i, j, k) = (7/4, 3/4, 2/4).
+    assert.deepEqual(maskCentre(mask, { dims, affine }), [2 * 1.75 + 10, -0.75 + 5, 3 * 0.5 - 1]);
+    assert.equal(maskCentre(new Uint8Array(60), { dims, affine }), undefined);
   });
 
   test('the bucket queue pops by priority, first in first out within a bucket', () => {

@@ -28,7 +28,7 @@ import { bodyInBox } from './body-mask.js';
 import { segmentBone } from './bone.js';
 import { segmentSpinalCord } from './spinal-cord.js';
 import type { Grid } from './grid.js';
-import { cropArray, cropGrid, pasteLabel } from './grid.js';
+import { cropArray, cropGrid, pasteLabel, pasteVoxels } from './grid.js';
 import { assertCtHounsfield } from './intensity.js';
 import { segmentLungs } from './lung.js';
 import { segmentFromPoints } from './point-prompt.js';
@@ -150,7 +150,7 @@ export function segmentClassic(volume: Volume, prompts: SegmentationPrompts, pro
         }
         if (wantCord) {
           progress(0.85, 'spinal cord');
-          write(segmentSpinalCord(subData, sub, subBody, bone), CLASSIC_LABELS.spinalCord);
+          pasteVoxels(segmentSpinalCord(subData, sub, subBody, bone), labels, dims, box, CLASSIC_LABELS.spinalCord);
         }
         if (classes.has(CLASSIC_LABELS.bone)) write(bone, CLASSIC_LABELS.bone);
       }

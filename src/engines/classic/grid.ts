@@ -178,6 +178,23 @@ export function pasteLabel(mask: Uint8Array, labels: Uint8Array, dims: Dims, box
   }
 }
 
+/**
+ * Writes `label` at the box's voxels `voxels` (flat indices in the box) of the full-grid `labels`,
+ * where they are still background: `pasteLabel` for a structure given as a list of voxels.
+ */
+export function pasteVoxels(voxels: Int32Array, labels: Uint8Array, dims: Dims, box: Box, label: number): void {
+  const [bx, by] = boxDims(box);
+  const [, sy, sz] = stridesOf(dims);
+  const origin = box.min[0] + box.min[1] * sy + box.min[2] * sz;
+  for (let t = 0; t < voxels.length; t++) {
+    const q = voxels[t];
+    const k = Math.floor(q / (bx * by));
+    const j = Math.floor((q - k * bx * by) / bx);
+    const p = origin + (q - k * bx * by - j * bx) + j * sy + k * sz;
+    if (labels[p] === 0) labels[p] = label;
+  }
+}
+
 /** Volume of one voxel in mm³. */
 export function voxelVolume(grid: Grid): number {
   return Math.abs(determinant3(grid.affine));

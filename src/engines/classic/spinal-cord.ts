@@ -49,11 +49,15 @@ interface CanalSection {
   readonly y: number;
 }
 
-/** The spinal cord (0/1 on the grid), from `bone` (the skeleton mask). */
-export function segmentSpinalCord(data: VoxelArray, grid: Grid, body: Uint8Array, bone: Uint8Array): Uint8Array {
-  const cord = new Uint8Array(data.length);
+/**
+ * The spinal cord's voxels (flat indices, ascending within each slice), from `bone` (the skeleton
+ * mask). A list, not a mask: a thin tube, or nothing, where a mask of the grid's size would be paged
+ * in to be written and read.
+ */
+export function segmentSpinalCord(data: VoxelArray, grid: Grid, body: Uint8Array, bone: Uint8Array): Int32Array {
+  const cord: number[] = [];
   const centre = maskCentre(body, grid);
-  if (!centre) return cord;
+  if (!centre) return new Int32Array(0);
   const frame = axialFrame(grid);
   const toVoxel = invert(grid.affine as Parameters<typeof invert>[0]);
   const sections = new Map<number, CanalSection>();
@@ -64,7 +68,7 @@ export function segmentSpinalCord(data: VoxelArray, grid: Grid, body: Uint8Array
     const found = canalSection(data, body, bone, frame, s, centre, toVoxel, scratch);
     if (found) sections.set(s, found);
   }
-  if (sections.size === 0) return cord;
+  if (sections.size === 0) return new Int32Array(0);
 
   // One canal: the sections near the median centre.
   const median = (values: number[]): number => values.sort((a, b) => a - b)[values.length >> 1];
@@ -72,7 +76,7 @@ export function segmentSpinalCord(data: VoxelArray, grid: Grid, body: Uint8Array
   const my = median([...sections.values()].map((c) => c.y));
   for (const [s, c] of sections) if (Math.hypot(c.x - mx, c.y - my) > MAX_OFF_MEDIAN_MM) sections.delete(s);
   const found = [...sections.keys()];
-  if (found.length === 0) return cord;
+  if (found.length === 0) return new Int32Array(0);
 
   // Each slice: its own section, or the nearest slice's where its voxels are fluid or tissue.
   const plane = frame.plane(0);
@@ -88,9 +92,9 @@ export function segmentSpinalCord(data: VoxelArray, grid: Grid, body: Uint8Array
       if (bone[p] === 0 && data[p] >= FILL_MIN_HU && data[p] < MAX_HU) canal[q] = 1;
     }
     erodeInPlane(canal, plane.nu, plane.nv, Math.max(1, Math.round(RIM_MM / Math.min(plane.du, plane.dv))));
-    for (let q = canal.indexOf(1); q >= 0; q = canal.indexOf(1, q + 1)) cord[base + (q % plane.nu) * su + Math.floor(q / plane.nu) * sv] = 1;
+    for (let q = canal.indexOf(1); q >= 0; q = canal.indexOf(1, q + 1)) cord.push(base + (q % plane.nu) * su + Math.floor(q / plane.nu) * sv);
   }
-  return cord;
+  return Int32Array.from(cord);
 }
 
 /** Per-pixel memory of one slice's search, reused from slice to slice (fresh memory faults per page). */
