@@ -250,7 +250,7 @@ describe('classic engine point prompts: leaks, corrective clicks', () => {
     // which the first click's flood leaks. A negative click in the leak near the face: the clicks
     // grown together hand the negative front every voxel nearer its intensity, a band across the
     // whole slab (2 404 of 13 656 slab voxels lost); the object keeps what lies nearer the positive
-    // clicks than the negative one, so the band far from it stays (554 lost) and the leak still goes.
+    // clicks than the negative one, so the band far from it stays (557 lost) and the leak still goes.
     const dims: [number, number, number] = [70, 90, 30];
     const slab = (x: number, y: number, z: number): boolean => x >= 10 && x < 50 && y >= 10 && y < 70 && z >= 10 && z < 20;
     const leak = (x: number, y: number, z: number): boolean => x >= 10 && x < 22 && y >= 70 && y < 80 && z >= 10 && z < 20;
@@ -262,9 +262,9 @@ describe('classic engine point prompts: leaks, corrective clicks', () => {
     const leakMask = maskOf(dims, leak);
     assert.equal(overlap(before, slabMask), 13656);
     assert.equal(overlap(before, leakMask), 235);
-    assert.equal(overlap(after, slabMask), 13102);
+    assert.equal(overlap(after, slabMask), 13099);
     assert.equal(overlap(after, leakMask), 16);
-    assert.equal(countOf(after), 13118);
+    assert.equal(countOf(after), 13115);
   });
 });
 

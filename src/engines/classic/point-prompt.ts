@@ -22,7 +22,7 @@
  *   earlier clicks' floods are the same as before). A negative click takes from the object only the
  *   voxels that the clicks so far, grown together, no longer give AND that lie geodesically nearer
  *   to it than to every positive click: the distance within the object, each step of h mm costing
- *   h·(1 + 6·|ΔI|/σ) on the raw values, σ the first click's (click-split.ts), and whole each
+ *   h·(1 + 6·|ΔI|/σ) on the raw values, σ the window's raw noise (click-split.ts), and whole each
  *   6-connected piece of what is no longer given that lies mostly nearer to it (a large leak with
  *   the click deep in it, whose part by the weak edge is nearer the positive click). Grown together, a
  *   negative click whose intensity lies among the object's hands its front a band of the object's
@@ -188,7 +188,7 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
       else {
         const at = neg[neg.length - 1];
         const object = region;
-        const taken = negativeTakes(object, last.region, sub, wd, spacing, pos, at, last.firstSigma, SPLIT_WEIGHT);
+        const taken = negativeTakes(object, last.region, sub, wd, spacing, pos, at, window_.rawNoise, SPLIT_WEIGHT);
         for (let p = 0; p < object.length; p++) if (taken[p] !== 0) object[p] = 0;
         region = selectComponents(object, wd, pos, 6);
       }
@@ -240,8 +240,6 @@ interface Combined {
   readonly model: RobustStats;
   /** The raw tolerance of the rim (see addRim). */
   readonly tolerance: number;
-  /** The first positive click's σ. */
-  readonly firstSigma: number;
 }
 
 /**
@@ -316,7 +314,7 @@ function combinedRegion(w: ClickWindow, seeds: readonly number[], caps: readonly
   region = fillHoles3d(region, wd);
   if (negInWindow.length > 0) for (let p = 0; p < region.length; p++) if (grown.negative[p] !== 0) region[p] = 0;
   region = selectComponents(region, wd, seeds, 6);
-  return { region, model: { ...model, sigma }, tolerance: rawTolerance, firstSigma: sigma };
+  return { region, model: { ...model, sigma }, tolerance: rawTolerance };
 }
 
 /** Values in a ball of `radiusMm` (at least the 6-neighbourhood) around each point of a window. */
