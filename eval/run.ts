@@ -8,6 +8,9 @@
  *   npm run eval -- --data DIR         # another copy of the shared data folder
  *   npm run eval -- --case B           # cases whose name contains "B"
  *
+ * For each CT case it also runs everything-mode on the image reoriented to SPL (axes permuted and
+ * flipped) and prints how well the two answers agree once mapped back.
+ *
  * Columns: voxels of the reference; class-prompt Dice and HD95 (mm) where the engine segments the
  * structure from a class prompt; Dice after 1 click, after 3 clicks (1 + 2 corrective) and after 4
  * (1 + 3 corrective).
@@ -24,6 +27,7 @@ import { correctiveClick, firstClick } from '../src/eval/clicks.js';
 import { dice, hd95, median } from '../src/eval/metrics.js';
 import { LABEL_GROUPS, labelName } from '../src/pipeline/labels.js';
 import { columnNorms, determinant3 } from '../src/volume/affine.js';
+import { reorient } from '../src/volume/reorient.js';
 import { orthogonalSpacing } from '../src/volume/distance-transform.js';
 import type { EvalCase, Reference } from './cases.js';
 import { mrExample, patientB, patientC } from './cases.js';
@@ -107,6 +111,7 @@ async function evaluate(c: EvalCase): Promise<Row[]> {
   try {
     classLabels = segmentClassic(c.volume, { classes }).data;
     console.log(`   - everything mode (${classes.join(', ')}) in ${((performance.now() - started) / 1000).toFixed(2)} s${c.ct ? '' : ' — NOT REFUSED on a non-CT image: FAIL'}`);
+    console.log(`   - ${reorientedAgreement(c, classes, classLabels)}`);
   } catch (err) {
     if (!c.ct && isVoxgateError(err, 'VXG_ERR_IMAGE_NOT_CT')) console.log(`   - class prompts refused with VXG_ERR_IMAGE_NOT_CT, as they must be: "${err.message}"`);
     else throw err;
@@ -164,6 +169,28 @@ function printTable(rows: Row[]): void {
   console.log(`\n${out(header)}`);
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const l of lines) console.log(out(l));
+}
+
+/**
+ * The engine reasons in world coordinates, so the same image stored with its axes permuted and
+ * flipped must give the same answer: everything-mode again on the case reoriented to S, P, L (the
+ * array's first axis superior, then posterior, then left), mapped back, against the first answer.
+ */
+function reorientedAgreement(c: EvalCase, classes: number[], labels: ArrayLike<number>): string {
+  const { volume, transform } = reorient(c.volume, ['S', 'P', 'L']);
+  const back = transform.invert(segmentClassic(volume, { classes }).data);
+  const parts: string[] = [];
+  for (const cls of classes) {
+    let a = 0, b = 0, both = 0;
+    for (let p = 0; p < labels.length; p++) {
+      const x = labels[p] === cls, y = back[p] === cls;
+      if (x) a++;
+      if (y) b++;
+      if (x && y) both++;
+    }
+    if (a + b > 0) parts.push(`${cls} ${fmt((2 * both) / (a + b), 4)}`);
+  }
+  return `the same classes on the image reoriented to SPL (axes permuted and flipped), mapped back: agreement Dice ${parts.length > 0 ? parts.join(', ') : '— (nothing found either way)'}`;
 }
 
 async function main(): Promise<void> {
