@@ -1,10 +1,12 @@
 /**
- * What a negative click takes from the object: the part of it nearer the negative click than any
- * positive click, nearness being the geodesic distance inside the object with each step weighted by
- * the intensity change across it (GeoS-style, Criminisi et al. 2008). A corrective negative click
- * then changes the object only around itself: the far side of the object, nearer the positive
- * clicks, stays as it was whatever its intensity; the cut between the two follows the object's
- * internal edges where there are any, and runs half-way between the clicks where there are none.
+ * What a negative click takes from the object (point-prompt.ts): of what the clicks grown together
+ * no longer give, the part nearer the negative click than any positive click, nearness being the
+ * geodesic distance inside the object with each step weighted by the intensity change across it
+ * (GeoS-style, Criminisi et al. 2008), and whole each piece of it that lies mostly nearer the
+ * negative click. A corrective negative click then changes the object only around itself: the far
+ * side of the object, nearer the positive clicks, stays as it was whatever its intensity; the cut
+ * between the two follows the object's internal edges where there are any, and runs half-way
+ * between the clicks where there are none.
  * @module
  */
 import type { Dims } from '../../volume/volume.js';
