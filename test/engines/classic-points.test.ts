@@ -244,6 +244,21 @@ describe('classic engine point prompts: leaks, corrective clicks', () => {
     assert.ok(dice(mask, truth) >= 0.99, `Dice ${dice(mask, truth).toFixed(4)}`);
   });
 
+  test('a click in the fatty marrow of a long bone gives the bone, cortex included', () => {
+    // A tube along x through the whole image: marrow (radius 5, −60 HU) in a cortex (to radius 8,
+    // 700 HU) in muscle (to 15, 50 HU) in fat (−100 HU). The marrow's flood stops at the cortex
+    // (4 850 voxels, the marrow alone); the thin bright shell wrapping it is its cortex and is added
+    // (enclosing-cortex.ts).
+    const dims: [number, number, number] = [60, 60, 60];
+    const r2 = (y: number, z: number): number => (y - 30) ** 2 + (z - 30) ** 2;
+    const { data, grid: g } = synthetic(dims, (_x, y, z) => (r2(y, z) <= 25 ? -60 : r2(y, z) <= 64 ? 700 : r2(y, z) <= 225 ? 50 : -100));
+    const { mask } = segmentFromPoints(data, g, { label: 1, points: [[30, 30, 30]], pointLabels: [1] });
+    const truth = maskOf(dims, (_x, y, z) => r2(y, z) <= 64);
+    assert.equal(countOf(truth), 11820);
+    assert.equal(countOf(mask), 11810);
+    assert.equal(overlap(mask, truth), 11810);
+  });
+
   test('a negative click on a leak takes the leak, not the band of its intensity across the far object', () => {
     // A slab (40×60×10 voxels) whose intensity ramps along x from 60 to 216 HU, with a positive click
     // at each end (70 and 206 HU), and a 100 HU box beyond its +y face near the 70 HU end, into
