@@ -19,7 +19,7 @@ import { componentMask, listComponents } from './components.js';
 import { growIntoCropped } from './grow-cropped.js';
 import { fillHolesSlicewiseInPlace } from './fill-holes.js';
 import type { Grid } from './grid.js';
-import { spacingOf, superiorAxis, voxelVolume } from './grid.js';
+import { sixNeighbours, spacingOf, superiorAxis, voxelVolume } from './grid.js';
 import { planeAxes } from './slices.js';
 
 const BONE_HU = 200;
@@ -100,28 +100,20 @@ export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array, bloo
 
 /** Share of a component's surface voxels (a 6-neighbour outside `mask`) that touch `pool`. */
 function poolContact(voxels: Int32Array, mask: Uint8Array, pool: Uint8Array, dims: Grid['dims']): number {
-  const [nx, ny, nz] = dims;
-  const nxy = nx * ny;
+  const neighbours = sixNeighbours(dims);
   let surface = 0;
   let touching = 0;
+  let outside = 0;
+  let blood = 0;
+  const look = (q: number): void => {
+    if (mask[q] !== 0) return;
+    outside = 1;
+    blood |= pool[q];
+  };
   for (let t = 0; t < voxels.length; t++) {
-    const p = voxels[t];
-    const k = Math.floor(p / nxy);
-    const j = Math.floor((p - k * nxy) / nx);
-    const i = p - k * nxy - j * nx;
-    let outside = 0;
-    let blood = 0;
-    const look = (q: number): void => {
-      if (mask[q] !== 0) return;
-      outside = 1;
-      blood |= pool[q];
-    };
-    if (i > 0) look(p - 1);
-    if (i < nx - 1) look(p + 1);
-    if (j > 0) look(p - nx);
-    if (j < ny - 1) look(p + nx);
-    if (k > 0) look(p - nxy);
-    if (k < nz - 1) look(p + nxy);
+    outside = 0;
+    blood = 0;
+    neighbours(voxels[t], look);
     surface += outside;
     touching += blood !== 0 ? 1 : 0;
   }

@@ -21,7 +21,7 @@
  */
 import type { VoxelArray } from '../../volume/datatype.js';
 import type { Grid } from './grid.js';
-import { maskCentre, spacingOf, stridesOf, superiorAxis } from './grid.js';
+import { maskCentre, sixNeighbours, spacingOf, stridesOf, superiorAxis } from './grid.js';
 import { planeAxes } from './slices.js';
 
 const ANTERIOR_MM = 20;
@@ -41,11 +41,12 @@ const GROWN = 2;
  */
 export function addCostalCartilage(bone: Uint8Array, data: VoxelArray, grid: Grid, body: Uint8Array, pool: Uint8Array): Uint8Array {
   const { dims, affine: a } = grid;
-  const [nx, ny, nz] = dims;
+  const [nx] = dims;
   const st = stridesOf(dims);
   const spacing = spacingOf(grid);
   const { axis } = superiorAxis(grid);
   const [ua, va] = planeAxes(axis);
+  const neighbours = sixNeighbours(dims);
   const coords = (p: number): [number, number, number] => {
     const k = Math.floor(p / st[2]);
     const j = Math.floor((p - k * st[2]) / nx);
@@ -94,13 +95,12 @@ export function addCostalCartilage(bone: Uint8Array, data: VoxelArray, grid: Gri
   for (let s = 0; s < steps && front.length > 0; s++) {
     const next: number[] = [];
     for (const p of front) {
-      const [i, j, k] = coords(p);
-      for (const q of [i > 0 ? p - 1 : -1, i < nx - 1 ? p + 1 : -1, j > 0 ? p - nx : -1, j < ny - 1 ? p + nx : -1, k > 0 ? p - st[2] : -1, k < nz - 1 ? p + st[2] : -1]) {
-        if (q < 0 || !candidate(q)) continue;
+      neighbours(p, (q) => {
+        if (!candidate(q)) return;
         bone[q] = GROWN;
         next.push(q);
         grown.push(q);
-      }
+      });
     }
     front = next;
   }
@@ -114,15 +114,11 @@ export function addCostalCartilage(bone: Uint8Array, data: VoxelArray, grid: Gri
     return len * mm;
   };
   const touchesBlood = (p: number): boolean => {
-    const [i, j, k] = coords(p);
-    return (
-      (i > 0 && pool[p - 1] !== 0) ||
-      (i < nx - 1 && pool[p + 1] !== 0) ||
-      (j > 0 && pool[p - nx] !== 0) ||
-      (j < ny - 1 && pool[p + nx] !== 0) ||
-      (k > 0 && pool[p - st[2]] !== 0) ||
-      (k < nz - 1 && pool[p + st[2]] !== 0)
-    );
+    let touching = false;
+    neighbours(p, (q) => {
+      if (pool[q] !== 0) touching = true;
+    });
+    return touching;
   };
   const drop: number[] = [];
   for (const p of grown) {
@@ -131,13 +127,11 @@ export function addCostalCartilage(bone: Uint8Array, data: VoxelArray, grid: Gri
   }
   for (const p of drop) bone[p] = 0;
   while (drop.length > 0) {
-    const p = drop.pop() as number;
-    const [i, j, k] = coords(p);
-    for (const q of [i > 0 ? p - 1 : -1, i < nx - 1 ? p + 1 : -1, j > 0 ? p - nx : -1, j < ny - 1 ? p + nx : -1, k > 0 ? p - st[2] : -1, k < nz - 1 ? p + st[2] : -1]) {
-      if (q < 0 || bone[q] !== GROWN) continue;
+    neighbours(drop.pop() as number, (q) => {
+      if (bone[q] !== GROWN) return;
       bone[q] = 0;
       drop.push(q);
-    }
+    });
   }
   for (const p of grown) if (bone[p] === GROWN) bone[p] = BONE;
   return bone;

@@ -15,7 +15,7 @@
 import type { VoxelArray } from '../../volume/datatype.js';
 import type { Dims } from '../../volume/volume.js';
 import type { Box } from './grid.js';
-import { boxDims } from './grid.js';
+import { boxDims, sixNeighbours } from './grid.js';
 
 const MIN_SHELL_SHARE = 0.5;
 const ABOVE_MEDIAN_HU = 150;
@@ -69,17 +69,7 @@ export function addEnclosingCortex(region: Uint8Array, box: Box, data: VoxelArra
   const state = new Uint8Array(region.length);
   let ring = 0;
   let front: number[] = [];
-  const neighbours = (q: number, visit: (r: number) => void): void => {
-    const k = Math.floor(q / bxy);
-    const j = Math.floor((q - k * bxy) / bx);
-    const i = q - k * bxy - j * bx;
-    if (i > 0) visit(q - 1);
-    if (i < bx - 1) visit(q + 1);
-    if (j > 0) visit(q - bx);
-    if (j < by - 1) visit(q + bx);
-    if (k > 0) visit(q - bxy);
-    if (k < bz - 1) visit(q + bxy);
-  };
+  const neighbours = sixNeighbours([bx, by, bz]);
   for (let q = region.indexOf(1); q >= 0; q = region.indexOf(1, q + 1)) {
     neighbours(q, (r) => {
       if (region[r] !== 0 || state[r] !== 0) return;

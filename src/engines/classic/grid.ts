@@ -195,6 +195,26 @@ export function pasteVoxels(voxels: Int32Array, labels: Uint8Array, dims: Dims, 
   }
 }
 
+/**
+ * Calls `visit` with each 6-neighbour of voxel p that lies inside a grid of `dims` (a box's dims for
+ * a box-shaped mask). One function per grid, built once: the per-voxel call does the bounds tests.
+ */
+export function sixNeighbours(dims: Dims): (p: number, visit: (q: number) => void) => void {
+  const [nx, ny, nz] = dims;
+  const nxy = nx * ny;
+  return (p, visit) => {
+    const k = Math.floor(p / nxy);
+    const j = Math.floor((p - k * nxy) / nx);
+    const i = p - k * nxy - j * nx;
+    if (i > 0) visit(p - 1);
+    if (i < nx - 1) visit(p + 1);
+    if (j > 0) visit(p - nx);
+    if (j < ny - 1) visit(p + nx);
+    if (k > 0) visit(p - nxy);
+    if (k < nz - 1) visit(p + nxy);
+  };
+}
+
 /** Volume of one voxel in mm³. */
 export function voxelVolume(grid: Grid): number {
   return Math.abs(determinant3(grid.affine));
