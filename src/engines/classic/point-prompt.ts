@@ -73,7 +73,7 @@ import { contrastCut } from './contrast-cut.js';
 import { addEnclosingCortex } from './enclosing-cortex.js';
 import { fillHoles3d } from './fill-holes.js';
 import type { Box, Grid } from './grid.js';
-import { boundingBox, boxDims, cropArray, pasteArray, spacingOf } from './grid.js';
+import { boundingBox, boxDims, cropArray, padBox, pasteArray, spacingOf } from './grid.js';
 import type { Dims } from '../../volume/volume.js';
 import type { RobustStats } from './intensity.js';
 import { quantileSorted, robustStats } from './intensity.js';
@@ -92,6 +92,10 @@ const DEPTH_MAX_MM = 40;
 const SIZE_RATIO = 200;
 /** A later positive click's region may be at most this many times the object of the clicks before it. */
 const CORRECTION_RATIO = 10;
+/** A region whose click's median is below this (air: lung, bowel gas) is not tested for an enclosing cortex. */
+const AIR_HU = -500;
+/** How far (mm) an enclosing cortex may reach out of the region (enclosing-cortex.ts grows it up to 10 mm). */
+const CORTEX_REACH_MM = 10;
 /** Weight of the intensity change (in units of the first click's σ) in the geodesic distance by which a negative click splits the object. */
 const SPLIT_WEIGHT = 6;
 /** Axes finer than this are smoothed (coarser ones are averaged enough by the scanner's voxel). */
@@ -166,6 +170,9 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
     const caps: number[] = [];
     let region: Uint8Array | undefined;
     let last: Combined | undefined;
+    // Voxels an enclosing cortex added: they do not make the window grow (the cortex is grown up to
+    // 10 mm through bright voxels, often to the window's side: a vertebral body's click ran twice).
+    let shells: Uint8Array | undefined;
     for (const [n, point] of prompt.points.entries()) {
       const positive = prompt.pointLabels[n] !== 0;
       if (!positive) {
@@ -185,6 +192,10 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
         caps.push(region ? CORRECTION_RATIO * before : Infinity);
       }
       last = combinedRegion(window_, pos, caps, neg, floods);
+      if (last.shell) {
+        shells ??= new Uint8Array(last.shell.length);
+        for (let p = 0; p < shells.length; p++) shells[p] |= last.shell[p];
+      }
       if (!region) region = last.region;
       else if (positive) for (let p = 0; p < region.length; p++) region[p] |= last.region[p];
       else {
@@ -197,7 +208,12 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
     }
     if (!region || !last) throw new VoxgateError('VXG_ERR_PROMPT_INVALID', 'Point prompts need at least one positive point (point label 1) inside the object.');
     const { model, tolerance: rawTolerance } = last;
-    const touches = touchesInnerFace(region, wd, window, dims);
+    let core = region;
+    if (shells) {
+      core = region.slice();
+      for (let p = 0; p < core.length; p++) core[p] &= shells[p] ^ 1;
+    }
+    const touches = touchesInnerFace(core, wd, window, dims);
     const nextVoxels = wd.reduce((n, d, a) => n * Math.min(dims[a], 2 * d), 1);
     if (touches && radius < MAX_RADIUS_MM && nextVoxels <= MAX_WINDOW_VOXELS) {
       radius *= 2;
@@ -246,6 +262,8 @@ interface Combined {
   readonly model: RobustStats;
   /** The raw tolerance of the rim (see addRim). */
   readonly tolerance: number;
+  /** The voxels the enclosing cortex added, if any. */
+  readonly shell?: Uint8Array;
 }
 
 /**
@@ -324,8 +342,30 @@ function combinedRegion(w: ClickWindow, seeds: readonly number[], caps: readonly
   // marrow in its cortex) gets the shell (enclosing-cortex.ts; patient C's one-click left humerus
   // 0.363 → 0.920). Not for clicks grown together: their union's shell test took C's right
   // humerus from 0.819 to 0.261 after three clicks.
-  if (seeds.length === 1) addEnclosingCortex(region, w.box, w.data, w.dims, spacing);
-  return { region, model: { ...model, sigma }, tolerance: rawTolerance };
+  // Air (lung, bowel gas) has no cortex: not tested (the test walks the region's whole surface).
+  // Tested in the region's box widened by the cortex's reach, not the whole window (the test's
+  // arrays are its box's).
+  let shell: Uint8Array | undefined;
+  const bounds = seeds.length === 1 && model.median > AIR_HU ? boundingBox(region, wd) : undefined;
+  if (bounds) {
+    // enclosing-cortex.ts grows the shell a step a voxel of the finest axis: as many along each.
+    const steps = Math.round(CORTEX_REACH_MM / Math.min(...spacing)) + 1;
+    const reach: [number, number, number] = [steps, steps, steps];
+    const box = padBox(bounds, reach, wd);
+    const part = cropArray(region, wd, box);
+    const before = part.slice();
+    const onGrid: Box = {
+      min: [0, 1, 2].map((a) => box.min[a] + w.box.min[a]) as [number, number, number],
+      max: [0, 1, 2].map((a) => box.max[a] + w.box.min[a]) as [number, number, number],
+    };
+    if (addEnclosingCortex(part, onGrid, w.data, w.dims, spacing) > 0) {
+      for (let p = 0; p < part.length; p++) before[p] = part[p] & (before[p] ^ 1);
+      shell = new Uint8Array(region.length);
+      pasteArray(before, shell, wd, box);
+      for (let p = 0; p < region.length; p++) region[p] |= shell[p];
+    }
+  }
+  return { region, model: { ...model, sigma }, tolerance: rawTolerance, shell };
 }
 
 /** Values in a ball of `radiusMm` (at least the 6-neighbourhood) around each point of a window. */
