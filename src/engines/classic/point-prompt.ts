@@ -60,6 +60,11 @@
  * - Clean-up: an opening of about one voxel (at least 1 mm) removes one-voxel strands, 3D holes
  *   are filled (not where the negative front owns the voxels), and only the components holding a
  *   positive click are kept.
+ * - Cortex. A lone positive click's region (not air) wrapped in a thin shell much brighter than
+ *   itself gets the shell (enclosing-cortex.ts): a click in a long bone's fatty marrow floods the
+ *   marrow and stops at the cortex (patient C's one-click left humerus 0.363 → 0.920). Tested in the
+ *   region's box widened by the shell's 10 mm reach; the shell does not make the window grow. Not
+ *   for clicks grown together (their union's test took C's right humerus 0.819 → 0.261 after three).
  * @module
  */
 import type { PointPrompt } from '../engine.js';
