@@ -8,12 +8,16 @@
  * is the same tube on each.
  */
 import assert from 'node:assert/strict';
+import { createReadStream, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { segmentClassic } from '../../src/engines/classic/classic-engine.js';
 import { isVoxgateError } from '../../src/errors.js';
 import type { Affine } from '../../src/volume/affine.js';
 import { affineFrom, multiply } from '../../src/volume/affine.js';
+import { reorient } from '../../src/volume/reorient.js';
 import { createVolume } from '../../src/volume/volume.js';
+import { readVolume } from '../../src/volume/volume-file.js';
 import type { Volume } from '../../src/volume/volume.js';
 import { countOf, dice, labelMask } from '../helpers/phantoms.js';
 
@@ -259,5 +263,20 @@ describe('classic engine: the aorta of a short portal-venous slab (no pool of bl
     const { volume } = slab(40);
     assert.throws(() => segmentClassic(volume, { classes: [6] }), (err) => isVoxgateError(err, 'VXG_ERR_IMAGE_NO_CONTRAST') && /lumen is 100 HU or more/.test(err.message));
     assert.equal(countOf(labelMask(segmentClassic(volume, { classes: [6, 20, 21, 57, 121, 132] }).data, 6)), 0);
+  });
+});
+
+const PATIENT_B = fileURLToPath(new URL('../../../shared/data/ct_nifti/totalseg_patientB_cta_crop/ct_cropped.nii.gz', import.meta.url));
+const noPatientB = existsSync(PATIENT_B) ? false : `patient B's CTA is not on this machine (${PATIENT_B}): the real-data orientation check is skipped`;
+if (noPatientB) console.warn(`SKIPPED: ${noPatientB}`);
+
+describe('classic engine: the aorta of a real CTA stored with its axes permuted', { skip: noPatientB }, () => {
+  test("patient B stored S, P, L gets the aorta it gets stored L, P, S, voxel for voxel", async () => {
+    const lps = await readVolume(createReadStream(PATIENT_B));
+    const { volume: spl, transform } = reorient(lps, ['S', 'P', 'L']);
+    const direct = labelMask(segmentClassic(lps, { classes: [6] }).data, 6);
+    // Before the engine put the axes in world order it answered 0.594 of the reference here, not 0.870.
+    assert.deepEqual(labelMask(transform.invert(segmentClassic(spl, { classes: [6] }).data), 6), direct);
+    assert.ok(countOf(direct) > 60_000, `${countOf(direct)} aorta voxels`);
   });
 });

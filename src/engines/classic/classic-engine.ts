@@ -21,6 +21,10 @@ import { VoxgateError } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import type { LabelVolume, Volume } from '../../volume/volume.js';
 import { createLabelVolume } from '../../volume/volume.js';
+import type { AxisCode } from '../../volume/affine.js';
+import { axisCodes } from '../../volume/affine.js';
+import type { Orientation } from '../../volume/reorient.js';
+import { reorient } from '../../volume/reorient.js';
 import { segmentAirway } from './airway.js';
 import { segmentAorta } from './aorta.js';
 import { findBloodPool } from './blood-pool.js';
@@ -100,61 +104,16 @@ export function segmentClassic(volume: Volume, prompts: SegmentationPrompts, pro
   const everything = CLASSIC_SUPPORTED_CLASSES.every((c) => classes.has(c));
   const { data, dims } = volume;
   const grid: Grid = { dims, affine: volume.affine };
-  const labels = new Uint8Array(data.length);
-
+  let labels: Uint8Array;
   if (classes.size > 0) {
     assertCtHounsfield(data);
-    progress(0, 'body');
-    // Everything else runs on the body's box: a chest CT's air around the patient is skipped. A box
-    // that is most of the image is not worth a copy of the image (peak memory): then the whole grid.
-    const found = bodyInBox(data, grid, WHOLE_GRID_SHARE);
-    if (found) {
-      const { box, whole, mask: subBody } = found;
-      const sub = whole ? grid : cropGrid(grid, box);
-      const subData = whole ? data : cropArray(data, dims, box);
-      const write = (mask: Uint8Array, label: number): void => pasteLabel(mask, labels, dims, box, label);
-      // A box-sized mask already written into the labels: the next step builds its mask in it (its
-      // pages are resident already; V8 does not free the old one during this synchronous call).
-      let spare: Uint8Array | undefined;
-      const wantAirway = classes.has(CLASSIC_LABELS.airway) || classes.has(CLASSIC_LABELS.trachea) || classes.has(CLASSIC_LABELS.lung);
-      if (wantAirway) {
-        progress(0.2, 'airway');
-        const airway = segmentAirway(subData, sub, subBody);
-        // Without an airway its masks are empty and were never written: reading them would only make their pages resident.
-        if (airway.found && classes.has(CLASSIC_LABELS.trachea)) write(airway.trachea, CLASSIC_LABELS.trachea);
-        if (airway.found && classes.has(CLASSIC_LABELS.airway)) write(airway.airway, CLASSIC_LABELS.airway);
-        if (classes.has(CLASSIC_LABELS.lung)) {
-          progress(0.4, 'lung');
-          const lung = segmentLungs(subData, sub, subBody, airway.found ? airway.airway : undefined);
-          write(lung, CLASSIC_LABELS.lung);
-          spare = lung;
-        }
-      }
-      const wantAorta = classes.has(CLASSIC_LABELS.aorta);
-      const wantCord = classes.has(CLASSIC_LABELS.spinalCord);
-      if (wantAorta || wantCord || classes.has(CLASSIC_LABELS.bone)) {
-        progress(0.6, 'blood');
-        const blood = findBloodPool(subData, sub, subBody);
-        const pooled = blood.contrast;
-        progress(0.7, 'bone');
-        // The aorta's seeds must not sit on the spine: bone is found first (and written after it).
-        const bone = segmentBone(subData, sub, subBody, blood, spare);
-        if (wantAorta) {
-          progress(0.8, 'aorta');
-          const aorta = segmentAorta(subData, sub, subBody, bone);
-          // A CT angiogram has its pool of blood; a portal-venous slab too short to hold 20 mL of
-          // blood in one vessel has an enhanced aortic lumen. Neither: no contrast.
-          const contrast = pooled || aorta.lumenHu >= ENHANCED_LUMEN_HU;
-          if (!contrast && !everything) throw noContrast();
-          if (contrast) write(aorta.mask, CLASSIC_LABELS.aorta);
-        }
-        if (wantCord) {
-          progress(0.85, 'spinal cord');
-          pasteVoxels(segmentSpinalCord(subData, sub, subBody, bone), labels, dims, box, CLASSIC_LABELS.spinalCord);
-        }
-        if (classes.has(CLASSIC_LABELS.bone)) write(bone, CLASSIC_LABELS.bone);
-      }
-    }
+    // The class algorithms reason in world coordinates, but their coarse cells, rounding and ties
+    // follow the array: stored with permuted axes (a sagittal or coronal series), patient B's aorta
+    // came out 0.594 instead of 0.870. Such an image is segmented with its axes in world order.
+    const ordered = reorient(volume, worldAxisOrder(volume.affine));
+    labels = ordered.transform.isIdentity ? segmentClasses(volume, classes, everything, progress) : ordered.transform.invert(segmentClasses(ordered.volume, classes, everything, progress));
+  } else {
+    labels = new Uint8Array(data.length);
   }
 
   if (prompts.points) {
@@ -165,4 +124,73 @@ export function segmentClassic(volume: Volume, prompts: SegmentationPrompts, pro
   }
   progress(1, 'done');
   return createLabelVolume(volume, labels);
+}
+
+/**
+ * The class prompts' labels on `volume`'s grid (the caller has checked the classes and that the image
+ * is CT).
+ */
+function segmentClasses(volume: Volume, classes: ReadonlySet<number>, everything: boolean, progress: ProgressCallback): Uint8Array {
+  const { data, dims } = volume;
+  const grid: Grid = { dims, affine: volume.affine };
+  const labels = new Uint8Array(data.length);
+  progress(0, 'body');
+  // Everything else runs on the body's box: a chest CT's air around the patient is skipped. A box
+  // that is most of the image is not worth a copy of the image (peak memory): then the whole grid.
+  const found = bodyInBox(data, grid, WHOLE_GRID_SHARE);
+  if (found) {
+    const { box, whole, mask: subBody } = found;
+    const sub = whole ? grid : cropGrid(grid, box);
+    const subData = whole ? data : cropArray(data, dims, box);
+    const write = (mask: Uint8Array, label: number): void => pasteLabel(mask, labels, dims, box, label);
+    // A box-sized mask already written into the labels: the next step builds its mask in it (its
+    // pages are resident already; V8 does not free the old one during this synchronous call).
+    let spare: Uint8Array | undefined;
+    const wantAirway = classes.has(CLASSIC_LABELS.airway) || classes.has(CLASSIC_LABELS.trachea) || classes.has(CLASSIC_LABELS.lung);
+    if (wantAirway) {
+      progress(0.2, 'airway');
+      const airway = segmentAirway(subData, sub, subBody);
+      // Without an airway its masks are empty and were never written: reading them would only make their pages resident.
+      if (airway.found && classes.has(CLASSIC_LABELS.trachea)) write(airway.trachea, CLASSIC_LABELS.trachea);
+      if (airway.found && classes.has(CLASSIC_LABELS.airway)) write(airway.airway, CLASSIC_LABELS.airway);
+      if (classes.has(CLASSIC_LABELS.lung)) {
+        progress(0.4, 'lung');
+        const lung = segmentLungs(subData, sub, subBody, airway.found ? airway.airway : undefined);
+        write(lung, CLASSIC_LABELS.lung);
+        spare = lung;
+      }
+    }
+    const wantAorta = classes.has(CLASSIC_LABELS.aorta);
+    const wantCord = classes.has(CLASSIC_LABELS.spinalCord);
+    if (wantAorta || wantCord || classes.has(CLASSIC_LABELS.bone)) {
+      progress(0.6, 'blood');
+      const blood = findBloodPool(subData, sub, subBody);
+      const pooled = blood.contrast;
+      progress(0.7, 'bone');
+      // The aorta's seeds must not sit on the spine: bone is found first (and written after it).
+      const bone = segmentBone(subData, sub, subBody, blood, spare);
+      if (wantAorta) {
+        progress(0.8, 'aorta');
+        const aorta = segmentAorta(subData, sub, subBody, bone);
+        // A CT angiogram has its pool of blood; a portal-venous slab too short to hold 20 mL of
+        // blood in one vessel has an enhanced aortic lumen. Neither: no contrast.
+        const contrast = pooled || aorta.lumenHu >= ENHANCED_LUMEN_HU;
+        if (!contrast && !everything) throw noContrast();
+        if (contrast) write(aorta.mask, CLASSIC_LABELS.aorta);
+      }
+      if (wantCord) {
+        progress(0.85, 'spinal cord');
+        pasteVoxels(segmentSpinalCord(subData, sub, subBody, bone), labels, dims, box, CLASSIC_LABELS.spinalCord);
+      }
+      if (classes.has(CLASSIC_LABELS.bone)) write(bone, CLASSIC_LABELS.bone);
+    }
+  }
+  return labels;
+}
+
+/** The orientation whose array axes run along x, y and z in that order, each in its own direction. */
+function worldAxisOrder(affine: Volume['affine']): Orientation {
+  const codes = axisCodes(affine);
+  const along = (world: readonly AxisCode[]): AxisCode => codes.find((c) => world.includes(c)) as AxisCode;
+  return [along(['R', 'L']), along(['A', 'P']), along(['S', 'I'])];
 }
