@@ -8,7 +8,7 @@
  *   npm run eval -- --data DIR         # another copy of the shared data folder
  *   npm run eval -- --case B           # cases whose name contains "B"
  *
- * For each CT case it also runs everything-mode on the image reoriented to SPL (axes permuted and
+ * For each CT case it also runs everything-mode on the image reoriented to SAR (axes permuted and
  * flipped) and prints how well the two answers agree once mapped back.
  *
  * Columns: voxels of the reference; class-prompt Dice and HD95 (mm) where the engine segments the
@@ -173,11 +173,12 @@ function printTable(rows: Row[]): void {
 
 /**
  * The engine reasons in world coordinates, so the same image stored with its axes permuted and
- * flipped must give the same answer: everything-mode again on the case reoriented to S, P, L (the
- * array's first axis superior, then posterior, then left), mapped back, against the first answer.
+ * flipped must give the same answer: everything-mode again on the case reoriented to S, A, R (the
+ * array's first axis superior, then anterior, then right), mapped back, against the first answer.
+ * (The engine puts permuted axes back in world order itself; the flips it keeps.)
  */
 function reorientedAgreement(c: EvalCase, classes: number[], labels: ArrayLike<number>): string {
-  const { volume, transform } = reorient(c.volume, ['S', 'P', 'L']);
+  const { volume, transform } = reorient(c.volume, ['S', 'A', 'R']);
   const back = transform.invert(segmentClassic(volume, { classes }).data);
   const parts: string[] = [];
   for (const cls of classes) {
@@ -190,7 +191,7 @@ function reorientedAgreement(c: EvalCase, classes: number[], labels: ArrayLike<n
     }
     if (a + b > 0) parts.push(`${cls} ${fmt((2 * both) / (a + b), 4)}`);
   }
-  return `the same classes on the image reoriented to SPL (axes permuted and flipped), mapped back: agreement Dice ${parts.length > 0 ? parts.join(', ') : '— (nothing found either way)'}`;
+  return `the same classes on the image reoriented to SAR (axes permuted, x and y flipped for an LPS image), mapped back: agreement Dice ${parts.length > 0 ? parts.join(', ') : '— (nothing found either way)'}`;
 }
 
 async function main(): Promise<void> {
