@@ -129,9 +129,10 @@ function findDescending(data: VoxelArray, frame: AxialFrame, body: Uint8Array, b
   let best: Section[] = [];
   // A circle on a tube already followed is not followed again (each costs a walk along the tube).
   const followed: Section[] = [];
+  const midlines = new Map<number, number>();
   for (const s of upwards(frame, SEED_EVERY_MM)) {
     for (const c of circlesInSlice(data, body, frame, s, { rMin: SEED_R_MIN, rMax: SEED_R_MAX, minGradient: MIN_GRADIENT, peaks: SEED_PEAKS })) {
-      if (onTube(frame, followed, c) || !besideSpine(frame, bone, c) || !nearMidline(frame, body, c)) continue;
+      if (onTube(frame, followed, c) || !besideSpine(frame, bone, c) || !nearMidline(frame, body, c, midlines)) continue;
       const tube = followBoth(data, body, frame, c);
       followed.push(...tube);
       const kept = trimmed(tube);
@@ -158,20 +159,28 @@ function onTube(frame: AxialFrame, followed: readonly Section[], c: Section): bo
 /**
  * Whether the circle's centre lies within MIDLINE_MM (left–right) of the body's midline in its
  * slice: the descending aorta runs beside the spine, whereas the soft tissue of an arm beside the
- * trunk is as round and has its humerus posterior too.
+ * trunk is as round and has its humerus posterior too. `midlines` keeps each slice's midline (world
+ * x of its body pixels' mean position) for the other circles of the slice.
  */
-function nearMidline(frame: AxialFrame, body: Uint8Array, c: Section): boolean {
-  const plane = frame.plane(c.s);
-  let n = 0;
-  let sum = 0;
-  for (let v = 0; v < plane.nv; v++) {
-    for (let u = 0; u < plane.nu; u++) {
-      if (body[plane.base + u * plane.su + v * plane.sv] === 0) continue;
-      n++;
-      sum += frame.world(c.s, u, v)[0];
+function nearMidline(frame: AxialFrame, body: Uint8Array, c: Section, midlines: Map<number, number>): boolean {
+  let midline = midlines.get(c.s);
+  if (midline === undefined) {
+    const plane = frame.plane(c.s);
+    let n = 0;
+    let su = 0;
+    let sv = 0;
+    for (let v = 0; v < plane.nv; v++) {
+      for (let u = 0; u < plane.nu; u++) {
+        if (body[plane.base + u * plane.su + v * plane.sv] === 0) continue;
+        n++;
+        su += u;
+        sv += v;
+      }
     }
+    midline = n > 0 ? frame.world(c.s, su / n, sv / n)[0] : NaN;
+    midlines.set(c.s, midline);
   }
-  return n > 0 && Math.abs(frame.world(c.s, c.u, c.v)[0] - sum / n) <= MIDLINE_MM;
+  return Math.abs(frame.world(c.s, c.u, c.v)[0] - midline) <= MIDLINE_MM;
 }
 
 /**

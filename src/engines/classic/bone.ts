@@ -67,16 +67,18 @@ export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array, bloo
 
   const { axis } = superiorAxis(grid);
   const [ua, va] = planeAxes(axis);
+  // A hole that holds blood is a vessel or a heart chamber enclosed by bone, not marrow.
+  const noBlood = (voxels: ArrayLike<number>): boolean => {
+    for (let t = 0; t < voxels.length; t++) if (pool[voxels[t]] !== 0) return false;
+    return true;
+  };
   const fattyMaxArea = Math.floor(FATTY_MARROW_MAX_MM2 / (spacing[ua] * spacing[va]));
   bone = fillHolesSlicewiseInPlace(bone, dims, axis, {
     maxArea: Math.floor(2500 / (spacing[ua] * spacing[va])),
     accept: (voxels) => {
+      if (!noBlood(voxels)) return false;
       let sum = 0;
-      for (let t = 0; t < voxels.length; t++) {
-        // A hole that holds blood is a vessel or a heart chamber enclosed by bone, not marrow.
-        if (pool[voxels[t]] !== 0) return false;
-        sum += data[voxels[t]];
-      }
+      for (let t = 0; t < voxels.length; t++) sum += data[voxels[t]];
       const mean = sum / voxels.length;
       // Red marrow of cancellous bone, or the yellow (fatty) marrow of a long bone's shaft.
       return mean >= MARROW_MEAN_HU || (mean <= FATTY_MARROW_MAX_HU && voxels.length <= fattyMaxArea);
@@ -85,10 +87,6 @@ export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array, bloo
   // A rib's marrow (0–80 HU) is neither: it is enclosed by the cortex where a plane cuts the rib
   // across, which for a rib curving round the trunk is a different plane from place to place. Any
   // hole that small is marrow (or a vessel's foramen); the spinal canal is larger.
-  const noBlood = (voxels: ArrayLike<number>): boolean => {
-    for (let t = 0; t < voxels.length; t++) if (pool[voxels[t]] !== 0) return false;
-    return true;
-  };
   for (const across of [axis, ua, va] as const) {
     const [pa, pb] = planeAxes(across);
     bone = fillHolesSlicewiseInPlace(bone, dims, across, { maxArea: Math.floor(RIB_MARROW_MAX_MM2 / (spacing[pa] * spacing[pb])), accept: noBlood });

@@ -6,14 +6,16 @@
  *
  * Writing order: class masks are written into background voxels only, trachea first, then airway
  * (so with both asked, 57 keeps the trachea and 132 holds the bronchi), then lung, then the aorta,
- * then the spinal cord (inside the canal, never bone), then bone: where the aorta touches the spine, the voxels the aorta's tube model claims stay aorta
- * (bone's marrow growth reaches into a barely enhanced lumen). The point object is written last and
- * over class labels: a click is the most specific thing a request says.
+ * then the spinal cord (inside the canal, never bone), then bone: where the aorta touches the spine,
+ * the voxels the aorta's tube model claims stay aorta (bone's marrow growth reaches into a barely
+ * enhanced lumen). The point object is written last and over class labels: a click is the most
+ * specific thing a request says.
  *
  * The aorta needs contrast: a pool of contrast-filled blood (blood-pool.ts) or a descending aorta
- * whose lumen is enhanced (a thin portal-venous slab). On a CT without it, asking for class 6 is refused with
- * VXG_ERR_IMAGE_NO_CONTRAST — except in everything-mode (every supported class asked, which is how
- * the pipeline expresses "segment everything"), where the aorta is left out and the rest answered.
+ * whose lumen is enhanced (a thin portal-venous slab). On a CT without it, asking for class 6 is
+ * refused with VXG_ERR_IMAGE_NO_CONTRAST — except in everything-mode (every supported class asked,
+ * which is how the pipeline expresses "segment everything"), where the aorta is left out and the
+ * rest answered.
  * @module
  */
 import type { Engine, EngineInfo, ProgressCallback, SegmentationPrompts } from '../engine.js';
@@ -165,7 +167,6 @@ function segmentClasses(volume: Volume, classes: ReadonlySet<number>, everything
     if (wantAorta || wantCord || classes.has(CLASSIC_LABELS.bone)) {
       progress(0.6, 'blood');
       const blood = findBloodPool(subData, sub, subBody);
-      const pooled = blood.contrast;
       progress(0.7, 'bone');
       // The aorta's seeds must not sit on the spine: bone is found first (and written after it).
       const bone = segmentBone(subData, sub, subBody, blood, spare);
@@ -174,7 +175,7 @@ function segmentClasses(volume: Volume, classes: ReadonlySet<number>, everything
         const aorta = segmentAorta(subData, sub, subBody, bone);
         // A CT angiogram has its pool of blood; a portal-venous slab too short to hold 20 mL of
         // blood in one vessel has an enhanced aortic lumen. Neither: no contrast.
-        const contrast = pooled || aorta.lumenHu >= ENHANCED_LUMEN_HU;
+        const contrast = blood.contrast || aorta.lumenHu >= ENHANCED_LUMEN_HU;
         if (!contrast && !everything) throw noContrast();
         if (contrast) write(aorta.mask, CLASSIC_LABELS.aorta);
       }

@@ -15,7 +15,7 @@
 import type { VoxelArray } from '../../volume/datatype.js';
 import type { Dims } from '../../volume/volume.js';
 import type { Box } from './grid.js';
-import { boxDims, sixNeighbours } from './grid.js';
+import { boxDims, boxToGrid, sixNeighbours } from './grid.js';
 
 const MIN_SHELL_SHARE = 0.5;
 const ABOVE_MEDIAN_HU = 150;
@@ -32,17 +32,7 @@ const HU_BINS = 4096;
  * shell). Only the box is searched: a click's window.
  */
 export function addEnclosingCortex(region: Uint8Array, box: Box, data: VoxelArray, dims: Dims, spacing: readonly [number, number, number]): number {
-  const [bx, by, bz] = boxDims(box);
-  const bxy = bx * by;
-  const [nx, ny] = dims;
-  const nxy = nx * ny;
-  const origin = box.min[0] + box.min[1] * nx + box.min[2] * nxy;
-  // Box index → grid index.
-  const at = (q: number): number => {
-    const k = Math.floor(q / bxy);
-    const j = Math.floor((q - k * bxy) / bx);
-    return origin + (q - k * bxy - j * bx) + j * nx + k * nxy;
-  };
+  const at = boxToGrid(box, dims);
   // Hounsfield units at all? (Every 7th voxel of the box is enough to meet fat or air.)
   let lowest = Infinity;
   for (let q = 0; q < region.length; q += 7) lowest = Math.min(lowest, data[at(q)]);
@@ -69,7 +59,7 @@ export function addEnclosingCortex(region: Uint8Array, box: Box, data: VoxelArra
   const state = new Uint8Array(region.length);
   let ring = 0;
   let front: number[] = [];
-  const neighbours = sixNeighbours([bx, by, bz]);
+  const neighbours = sixNeighbours(boxDims(box));
   for (let q = region.indexOf(1); q >= 0; q = region.indexOf(1, q + 1)) {
     neighbours(q, (r) => {
       if (region[r] !== 0 || state[r] !== 0) return;

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Affine } from '../../volume/affine.js';
-import { columnNorms, determinant3 } from '../../volume/affine.js';
+import { apply, columnNorms, determinant3 } from '../../volume/affine.js';
 import type { VoxelArray } from '../../volume/datatype.js';
 import { dataTypeOf, VoxelArrayOf } from '../../volume/datatype.js';
 import type { Dims } from '../../volume/volume.js';
@@ -178,19 +178,27 @@ export function pasteLabel(mask: Uint8Array, labels: Uint8Array, dims: Dims, box
   }
 }
 
+/** Flat index in `box` (x fastest) → flat index on the grid of `dims` that holds the box. */
+export function boxToGrid(box: Box, dims: Dims): (q: number) => number {
+  const [bx, by] = boxDims(box);
+  const bxy = bx * by;
+  const [, sy, sz] = stridesOf(dims);
+  const origin = box.min[0] + box.min[1] * sy + box.min[2] * sz;
+  return (q) => {
+    const k = Math.floor(q / bxy);
+    const j = Math.floor((q - k * bxy) / bx);
+    return origin + (q - k * bxy - j * bx) + j * sy + k * sz;
+  };
+}
+
 /**
  * Writes `label` at the box's voxels `voxels` (flat indices in the box) of the full-grid `labels`,
  * where they are still background: `pasteLabel` for a structure given as a list of voxels.
  */
 export function pasteVoxels(voxels: Int32Array, labels: Uint8Array, dims: Dims, box: Box, label: number): void {
-  const [bx, by] = boxDims(box);
-  const [, sy, sz] = stridesOf(dims);
-  const origin = box.min[0] + box.min[1] * sy + box.min[2] * sz;
+  const at = boxToGrid(box, dims);
   for (let t = 0; t < voxels.length; t++) {
-    const q = voxels[t];
-    const k = Math.floor(q / (bx * by));
-    const j = Math.floor((q - k * bx * by) / bx);
-    const p = origin + (q - k * bx * by - j * bx) + j * sy + k * sz;
+    const p = at(voxels[t]);
     if (labels[p] === 0) labels[p] = label;
   }
 }
@@ -243,8 +251,5 @@ export function maskCentre(mask: Uint8Array, grid: Grid): [number, number, numbe
     sumK += Math.floor(row / ny) * len;
     p = mask.indexOf(1, stop);
   }
-  if (n === 0) return undefined;
-  const a = grid.affine;
-  const [i, j, k] = [sumI / n, sumJ / n, sumK / n];
-  return [0, 1, 2].map((r) => a[r * 4] * i + a[r * 4 + 1] * j + a[r * 4 + 2] * k + a[r * 4 + 3]) as [number, number, number];
+  return n === 0 ? undefined : apply(grid.affine, [sumI / n, sumJ / n, sumK / n]);
 }

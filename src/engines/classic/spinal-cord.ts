@@ -20,7 +20,8 @@
  * @module
  */
 import type { VoxelArray } from '../../volume/datatype.js';
-import { invert } from '../../volume/affine.js';
+import type { Affine } from '../../volume/affine.js';
+import { apply, invert } from '../../volume/affine.js';
 import type { Grid } from './grid.js';
 import { maskCentre } from './grid.js';
 import type { AxialFrame } from './tube-track.js';
@@ -50,16 +51,15 @@ interface CanalSection {
 }
 
 /**
- * The spinal cord's voxels (flat indices, ascending within each slice), from `bone` (the skeleton
- * mask). A list, not a mask: a thin tube, or nothing, where a mask of the grid's size would be paged
- * in to be written and read.
+ * The spinal cord's voxels (flat indices), from `bone` (the skeleton mask). A list, not a mask: a
+ * thin tube, or nothing, where a mask of the grid's size would be paged in to be written and read.
  */
 export function segmentSpinalCord(data: VoxelArray, grid: Grid, body: Uint8Array, bone: Uint8Array): Int32Array {
   const cord: number[] = [];
   const centre = maskCentre(body, grid);
   if (!centre) return new Int32Array(0);
   const frame = axialFrame(grid);
-  const toVoxel = invert(grid.affine as Parameters<typeof invert>[0]);
+  const toVoxel = invert(grid.affine);
   const sections = new Map<number, CanalSection>();
   const scratch = new SectionScratch(frame.plane(0).nu * frame.plane(0).nv);
   // Every SEARCH_EVERY_MM a slice: the canal changes slowly, and the slices between take the nearest.
@@ -86,13 +86,14 @@ export function segmentSpinalCord(data: VoxelArray, grid: Grid, body: Uint8Array
     const nearest = found.reduce((a, b) => (Math.abs(b - s) < Math.abs(a - s) ? b : a));
     if (Math.abs(nearest - s) > reach) continue;
     const { base, su, sv } = frame.plane(s);
+    const onGrid = (q: number): number => base + (q % plane.nu) * su + Math.floor(q / plane.nu) * sv;
     canal.fill(0);
     for (const q of (sections.get(nearest) as CanalSection).pixels) {
-      const p = base + (q % plane.nu) * su + Math.floor(q / plane.nu) * sv;
+      const p = onGrid(q);
       if (bone[p] === 0 && data[p] >= FILL_MIN_HU && data[p] < MAX_HU) canal[q] = 1;
     }
     erodeInPlane(canal, plane.nu, plane.nv, Math.max(1, Math.round(RIM_MM / Math.min(plane.du, plane.dv))));
-    for (let q = canal.indexOf(1); q >= 0; q = canal.indexOf(1, q + 1)) cord.push(base + (q % plane.nu) * su + Math.floor(q / plane.nu) * sv);
+    for (let q = canal.indexOf(1); q >= 0; q = canal.indexOf(1, q + 1)) cord.push(onGrid(q));
   }
   return Int32Array.from(cord);
 }
@@ -119,7 +120,7 @@ function canalSection(
   frame: AxialFrame,
   s: number,
   centre: readonly [number, number, number],
-  toVoxel: readonly number[],
+  toVoxel: Affine,
   scratch: SectionScratch,
 ): CanalSection | undefined {
   const plane = frame.plane(s);
@@ -130,7 +131,7 @@ function canalSection(
   let u0 = nu, u1 = -1, v0 = nv, v1 = -1;
   for (const x of [centre[0] - WINDOW_HALF_WIDTH_MM, centre[0] + WINDOW_HALF_WIDTH_MM]) {
     for (const y of [centre[1] - WINDOW_BACK_MM, centre[1] + WINDOW_FRONT_MM]) {
-      const ijk = [0, 1, 2].map((r) => toVoxel[r * 4] * x + toVoxel[r * 4 + 1] * y + toVoxel[r * 4 + 2] * z + toVoxel[r * 4 + 3]);
+      const ijk = apply(toVoxel, [x, y, z]);
       const u = ijk[frame.ua];
       const v = ijk[frame.va];
       u0 = Math.min(u0, Math.floor(u));
