@@ -29,9 +29,8 @@
  *   own values wherever they connect, far from it too (patient C's liver with a negative click at
  *   93 HU between positive ones at 88 and 116: 0.97 → 0.93, 31 k of the liver's voxels lost with
  *   4.5 k of the error, now 0.97 → 0.95; MR spleen 0.91 → 0.68, now 0.85), and a re-grown flood
- *   can also grow past its former
- *   cut. A negative click outside the object takes what the clicks grown together no longer give,
- *   wherever it is. The clicks so far are grown together once per negative click (each positive
+ *   can also grow past its former cut. A negative click outside the object takes what the clicks
+ *   grown together no longer give, wherever it is. The clicks so far are grown together once per negative click (each positive
  *   click's flood kept until the next negative click): k clicks cost at most k² floods.
  * - Leak control. The flood's region at cost level t, R(t), grows with t; it is cut back to the last
  *   plausible level. (1) A jump: once t ≥ 1.5σ, when R grows by more than 25% within an eighth of
@@ -101,7 +100,7 @@ const CORRECTION_RATIO = 10;
 const AIR_HU = -500;
 /** How far (mm) an enclosing cortex may reach out of the region (enclosing-cortex.ts grows it up to 10 mm). */
 const CORTEX_REACH_MM = 10;
-/** Weight of the intensity change (in units of the first click's σ) in the geodesic distance by which a negative click splits the object. */
+/** Weight of the intensity change (in units of the window's raw noise) in the geodesic distance by which a negative click splits the object. */
 const SPLIT_WEIGHT = 6;
 /** Axes finer than this are smoothed (coarser ones are averaged enough by the scanner's voxel). */
 const SMOOTH_MAX_SPACING_MM = 1.6;
@@ -139,12 +138,14 @@ export interface PointResult {
   readonly tolerance: number;
 }
 
+function noPositiveClick(): VoxgateError {
+  return new VoxgateError('VXG_ERR_PROMPT_INVALID', 'Point prompts need at least one positive point (point label 1) inside the object.');
+}
+
 export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPrompt): PointResult {
   const { dims } = grid;
   const positives = prompt.points.filter((_, n) => prompt.pointLabels[n] !== 0);
-  if (positives.length === 0) {
-    throw new VoxgateError('VXG_ERR_PROMPT_INVALID', 'Point prompts need at least one positive point (point label 1) inside the object.');
-  }
+  if (positives.length === 0) throw noPositiveClick();
   for (const p of prompt.points) {
     if (!p.every((v, a) => Number.isInteger(v) && v >= 0 && v < dims[a])) {
       throw new VoxgateError('VXG_ERR_PROMPT_POINT_OUTSIDE', `Point [${p.join(', ')}] is not a voxel of this ${dims.join('×')} image.`);
@@ -164,7 +165,7 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
     const local = (p: readonly number[]): number => p[0] - lo[0] + wd[0] * (p[1] - lo[1] + wd[1] * (p[2] - lo[2]));
     const inWindow = (p: readonly number[]): boolean => [0, 1, 2].every((a) => p[a] >= lo[a] && p[a] <= hi[a]);
     const smooth = smoothBinomial(sub, wd, spacing);
-    const window_: ClickWindow = { data, dims, box: window, sub, smooth, wd, spacing, noise: windowNoise(smooth), rawNoise: windowNoise(sub), floor: Math.max(0.005 * windowRange(smooth), 1e-6) };
+    const clickWindow: ClickWindow = { data, dims, box: window, sub, smooth, wd, spacing, noise: windowNoise(smooth), rawNoise: windowNoise(sub), floor: Math.max(0.005 * windowRange(smooth), 1e-6) };
     // The clicks in their order, each correcting the object of the clicks before it (see the
     // module comment): a positive click adds what the clicks so far give; a negative click takes
     // from the object only what the clicks so far no longer give AND what lies nearer to it than to
@@ -196,7 +197,7 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
         if (region) for (let p = 0; p < region.length; p++) before += region[p];
         caps.push(region ? CORRECTION_RATIO * before : Infinity);
       }
-      last = combinedRegion(window_, pos, caps, neg, floods);
+      last = combinedRegion(clickWindow, pos, caps, neg, floods);
       if (last.shell) {
         shells ??= new Uint8Array(last.shell.length);
         for (let p = 0; p < shells.length; p++) shells[p] |= last.shell[p];
@@ -206,12 +207,13 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
       else {
         const at = neg[neg.length - 1];
         const object = region;
-        const taken = negativeTakes(object, last.region, sub, wd, spacing, pos, at, window_.rawNoise, SPLIT_WEIGHT);
+        const taken = negativeTakes(object, last.region, sub, wd, spacing, pos, at, clickWindow.rawNoise, SPLIT_WEIGHT);
         for (let p = 0; p < object.length; p++) if (taken[p] !== 0) object[p] = 0;
         region = selectComponents(object, wd, pos, 6);
       }
     }
-    if (!region || !last) throw new VoxgateError('VXG_ERR_PROMPT_INVALID', 'Point prompts need at least one positive point (point label 1) inside the object.');
+    // (Every positive click lies in the window, so the first one gave a region.)
+    if (!region || !last) throw noPositiveClick();
     const { model, tolerance: rawTolerance } = last;
     let core = region;
     if (shells) {
@@ -241,7 +243,6 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
     };
   }
 }
-
 
 /** The click window: its raw and smoothed values and what is measured on them once. */
 interface ClickWindow {
@@ -319,7 +320,6 @@ function combinedRegion(w: ClickWindow, seeds: readonly number[], caps: readonly
   const negative = negativeAny;
   if (negInWindow.length > 0) for (let p = 0; p < negative.length; p++) negative[p] &= positive[p] ^ 1;
   const grown = { positive, negative };
-  const sigma = model.sigma;
   const openRadius = Math.max(1, Math.min(...spacing) * 1.01);
   let region = open(grown.positive, wd, spacing, openRadius);
   if (!seeds.some((s) => region[s] !== 0)) region = grown.positive.slice();
@@ -370,7 +370,7 @@ function combinedRegion(w: ClickWindow, seeds: readonly number[], caps: readonly
       for (let p = 0; p < region.length; p++) region[p] |= shell[p];
     }
   }
-  return { region, model: { ...model, sigma }, tolerance: rawTolerance, shell };
+  return { region, model, tolerance: rawTolerance, shell };
 }
 
 /** Values in a ball of `radiusMm` (at least the 6-neighbourhood) around each point of a window. */
