@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BucketQueue } from '../../src/engines/classic/bucket-queue.js';
+import { MinHeap } from '../../src/engines/classic/min-heap.js';
 import { largestComponents, listComponents, selectComponents } from '../../src/engines/classic/components.js';
 import { fillHoles3d, fillHolesSlicewise } from '../../src/engines/classic/fill-holes.js';
 import { maskCentre, pasteLabel, pasteVoxels, superiorAxis } from '../../src/engines/classic/grid.js';
@@ -162,6 +163,25 @@ describe('geometry', () => {
     // Mean (i, j, k) = (7/4, 3/4, 2/4).
     assert.deepEqual(maskCentre(mask, { dims, affine }), [2 * 1.75 + 10, -0.75 + 5, 3 * 0.5 - 1]);
     assert.equal(maskCentre(new Uint8Array(60), { dims, affine }), undefined);
+  });
+
+  test('the min-heap pops by key through its growth, and keeps keys in the precision asked', () => {
+    const heap = new MinHeap();
+    // 3000 items (the arrays double twice), keys a scrambled permutation.
+    for (let n = 0; n < 3000; n++) heap.push(n, (n * 1237) % 3000);
+    const popped: number[] = [];
+    while (heap.size > 0) {
+      const key = heap.topKey();
+      const item = heap.pop();
+      assert.equal((item * 1237) % 3000, key);
+      popped.push(key);
+    }
+    assert.deepEqual(popped, Array.from({ length: 3000 }, (_, n) => n));
+    const single = new MinHeap(Float32Array);
+    single.push(7, 0.1);
+    assert.equal(single.topKey(), Math.fround(0.1));
+    assert.equal(single.pop(), 7);
+    assert.equal(single.size, 0);
   });
 
   test('the bucket queue pops by priority, first in first out within a bucket', () => {

@@ -10,7 +10,10 @@
  * @module
  */
 import type { Dims } from '../../volume/volume.js';
+import type { Box } from './grid.js';
 import { listComponents } from './components.js';
+import { boundingBox } from './grid.js';
+import { MinHeap } from './min-heap.js';
 
 /**
  * What a negative click `negative` takes from `object` (the object of the clicks before it): the
@@ -76,21 +79,7 @@ export function geodesicSplit(
   const nxy = nx * ny;
   // The walk stays in the object's bounding box: its arrays are the box's, not the window's (a
   // window is mostly outside the object, and fresh memory costs page faults).
-  const lo = [Infinity, Infinity, Infinity];
-  const hi = [-1, -1, -1];
-  for (let k = 0, p = 0; k < dims[2]; k++) {
-    for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++, p++) {
-        if (object[p] === 0) continue;
-        if (i < lo[0]) lo[0] = i;
-        if (i > hi[0]) hi[0] = i;
-        if (j < lo[1]) lo[1] = j;
-        if (j > hi[1]) hi[1] = j;
-        if (k < lo[2]) lo[2] = k;
-        if (k > hi[2]) hi[2] = k;
-      }
-    }
-  }
+  const { min: lo, max: hi } = boundingBox(object, dims) as Box;
   const bx = hi[0] - lo[0] + 1;
   const by = hi[1] - lo[1] + 1;
   const bz = hi[2] - lo[2] + 1;
@@ -104,7 +93,7 @@ export function geodesicSplit(
   const dist = new Float32Array(bxy * bz).fill(Infinity);
   // 1: positive, 2: negative; settled voxels are marked by bit 4.
   const label = new Uint8Array(bxy * bz);
-  const heap = new DistanceHeap();
+  const heap = new MinHeap(Float32Array);
   const start = 1e-6;
   for (const p of positives) {
     if (object[p] === 0 || p === negative) continue;
@@ -151,60 +140,4 @@ export function geodesicSplit(
     }
   }
   return out;
-}
-
-/** A binary min-heap of voxels keyed by distance (lazy deletion: stale entries are skipped by the caller). */
-class DistanceHeap {
-  #keys = new Float32Array(1024);
-  #items = new Int32Array(1024);
-  size = 0;
-
-  push(item: number, key: number): void {
-    if (this.size === this.#keys.length) {
-      const keys = new Float32Array(2 * this.size);
-      keys.set(this.#keys);
-      this.#keys = keys;
-      const items = new Int32Array(2 * this.size);
-      items.set(this.#items);
-      this.#items = items;
-    }
-    const keys = this.#keys;
-    const items = this.#items;
-    let at = this.size++;
-    while (at > 0) {
-      const up = (at - 1) >> 1;
-      if (keys[up] <= key) break;
-      keys[at] = keys[up];
-      items[at] = items[up];
-      at = up;
-    }
-    keys[at] = key;
-    items[at] = item;
-  }
-
-  topKey(): number {
-    return this.#keys[0];
-  }
-
-  pop(): number {
-    const keys = this.#keys;
-    const items = this.#items;
-    const top = items[0];
-    const last = --this.size;
-    const key = keys[last];
-    const item = items[last];
-    let at = 0;
-    for (;;) {
-      let child = 2 * at + 1;
-      if (child >= last) break;
-      if (child + 1 < last && keys[child + 1] < keys[child]) child++;
-      if (keys[child] >= key) break;
-      keys[at] = keys[child];
-      items[at] = items[child];
-      at = child;
-    }
-    keys[at] = key;
-    items[at] = item;
-    return top;
-  }
 }

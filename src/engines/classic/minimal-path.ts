@@ -6,6 +6,7 @@
  * @module
  */
 import type { Dims } from '../../volume/volume.js';
+import { MinHeap } from './min-heap.js';
 
 /**
  * Voxels of the path from `source` to the first target reached (source first), or undefined when
@@ -56,56 +57,4 @@ export function minimalPath(cost: Float32Array, dims: Dims, spacing: readonly [n
     }
   }
   return undefined;
-}
-
-/** Binary min-heap of (item, key) with lazy deletion (stale entries are skipped by the caller). */
-class MinHeap {
-  #items: number[] = [];
-  #keys: number[] = [];
-
-  get size(): number {
-    return this.#items.length;
-  }
-
-  push(item: number, key: number): void {
-    const items = this.#items;
-    const keys = this.#keys;
-    let n = items.length;
-    items.push(item);
-    keys.push(key);
-    while (n > 0) {
-      const parent = (n - 1) >> 1;
-      if (keys[parent] <= key) break;
-      items[n] = items[parent];
-      keys[n] = keys[parent];
-      n = parent;
-    }
-    items[n] = item;
-    keys[n] = key;
-  }
-
-  pop(): number {
-    const items = this.#items;
-    const keys = this.#keys;
-    const top = items[0];
-    const lastItem = items.pop() as number;
-    const lastKey = keys.pop() as number;
-    const size = items.length;
-    if (size > 0) {
-      let n = 0;
-      for (;;) {
-        const l = 2 * n + 1;
-        if (l >= size) break;
-        const r = l + 1;
-        const c = r < size && keys[r] < keys[l] ? r : l;
-        if (keys[c] >= lastKey) break;
-        items[n] = items[c];
-        keys[n] = keys[c];
-        n = c;
-      }
-      items[n] = lastItem;
-      keys[n] = lastKey;
-    }
-    return top;
-  }
 }
