@@ -182,14 +182,9 @@ function reorientedAgreement(c: EvalCase, classes: number[], labels: ArrayLike<n
   const back = transform.invert(segmentClassic(volume, { classes }).data);
   const parts: string[] = [];
   for (const cls of classes) {
-    let a = 0, b = 0, both = 0;
-    for (let p = 0; p < labels.length; p++) {
-      const x = labels[p] === cls, y = back[p] === cls;
-      if (x) a++;
-      if (y) b++;
-      if (x && y) both++;
-    }
-    if (a + b > 0) parts.push(`${cls} ${fmt((2 * both) / (a + b), 4)}`);
+    const first = labelMask(labels, cls);
+    const again = labelMask(back, cls);
+    if (count(first) + count(again) > 0) parts.push(`${cls} ${fmt(dice(first, again), 4)}`);
   }
   return `the same classes on the image reoriented to SAR (axes permuted, x and y flipped for an LPS image), mapped back: agreement Dice ${parts.length > 0 ? parts.join(', ') : '— (nothing found either way)'}`;
 }
