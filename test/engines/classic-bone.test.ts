@@ -90,16 +90,23 @@ function slab(at: (x: number, y: number, z: number) => Part = partAt, affine: Af
   return { volume: createVolume([...DIMS], data, affine), parts };
 }
 
+/** Share of the voxels of `part` that `bone` holds. */
+function coverage(parts: readonly Part[], bone: Uint8Array, part: Part): number {
+  let n = 0;
+  let of = 0;
+  for (let p = 0; p < parts.length; p++) {
+    if (parts[p] !== part) continue;
+    of++;
+    if (bone[p] !== 0) n++;
+  }
+  return n / of;
+}
+
 describe('classic engine: bone marrow that is neither cancellous nor fat-free', () => {
   const { volume, parts } = slab();
   const bone = labelMask(segmentClassic(volume, { classes: [21] }).data, 21);
   const of = (part: Part): Uint8Array => Uint8Array.from(parts, (q) => (q === part ? 1 : 0));
-  const covered = (part: Part): number => {
-    const m = of(part);
-    let n = 0;
-    for (let p = 0; p < m.length; p++) if (m[p] !== 0 && bone[p] !== 0) n++;
-    return n / countOf(m);
-  };
+  const covered = (part: Part): number => coverage(parts, bone, part);
 
   test('fills the fatty marrow of a long bone and the marrow of an oblique rib', () => {
     assert.equal(covered('fatty'), 1);
@@ -129,16 +136,7 @@ describe('classic engine: bone marrow that is neither cancellous nor fat-free', 
   test('finds the same marrow and cartilage on an LPS grid whose slices run downwards', () => {
     const lps = slab(partAt, LPS_DOWN);
     const other = labelMask(segmentClassic(lps.volume, { classes: [21] }).data, 21);
-    const share = (part: Part): number => {
-      let n = 0;
-      let of = 0;
-      for (let p = 0; p < other.length; p++) {
-        if (lps.parts[p] !== part) continue;
-        of++;
-        if (other[p] !== 0) n++;
-      }
-      return n / of;
-    };
+    const share = (part: Part): number => coverage(lps.parts, other, part);
     for (const part of ['fatty', 'ribMarrow', 'cartilage', 'canal', 'liver'] as const) {
       assert.ok(Math.abs(share(part) - covered(part)) <= 0.02, `${part}: ${share(part).toFixed(3)} on LPS, ${covered(part).toFixed(3)} on RAS`);
     }
