@@ -11,6 +11,7 @@ import type { Dims } from '../../volume/volume.js';
 import type { Box } from './grid.js';
 import { boundingBox, boxDims, copyBox, padBox, stridesOf } from './grid.js';
 import { boxRuns, rootOf } from './runs.js';
+import { planeAxes } from './slices.js';
 
 /** Fills every 3D cavity of `mask` (returns a new mask). */
 export function fillHoles3d(mask: Uint8Array, dims: Dims): Uint8Array {
@@ -70,7 +71,7 @@ export function fillHolesSlicewiseInPlace(mask: Uint8Array, dims: Dims, axis: 0 
 function fillInPlace(mask: Uint8Array, dims: Dims, axis: 0 | 1 | 2, bounds: Box, options: SliceFillOptions): Uint8Array {
   const box = padBox(bounds, [1, 1, 1], dims);
   const strides = stridesOf(dims);
-  const [ua, va] = ([0, 1, 2] as const).filter((a) => a !== axis);
+  const [ua, va] = planeAxes(axis);
   const su = strides[ua];
   const sv = strides[va];
   const u0 = box.min[ua];

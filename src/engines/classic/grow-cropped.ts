@@ -6,7 +6,7 @@
  */
 import { growInto } from './geodesic.js';
 import type { Box, Grid } from './grid.js';
-import { boundingBox, boxDims, cropArray, cropGrid, padBox, pasteArray, spacingOf } from './grid.js';
+import { boundingBox, boxDims, boxToGrid, cropArray, cropGrid, padBox, pasteArray, spacingOf } from './grid.js';
 
 /**
  * `growInto(mask, grid, mm, inside)`, written over `mask` (which is returned). Gives the same voxels:
@@ -20,15 +20,8 @@ export function growIntoCropped(mask: Uint8Array, grid: Grid, mm: number, inside
   // growInto takes 6-connected steps of the smallest spacing; one voxel more keeps its last step inside.
   const reach = Math.max(1, Math.round(mm / Math.min(...spacingOf(grid)))) + 1;
   const box = padBox(bounds, [reach, reach, reach], dims);
-  const [bx, by] = boxDims(box);
-  const [nx, ny] = dims;
-  const [i0, j0, k0] = box.min;
-  const grown = growInto(cropArray(mask, dims, box), cropGrid(grid, box), mm, (q) => {
-    const k = (q / (bx * by)) | 0;
-    const r = q - k * bx * by;
-    const j = (r / bx) | 0;
-    return inside(i0 + r - j * bx + (j0 + j) * nx + (k0 + k) * nx * ny);
-  });
+  const onGrid = boxToGrid(box, dims);
+  const grown = growInto(cropArray(mask, dims, box), cropGrid(grid, box), mm, (q) => inside(onGrid(q)));
   if (reachesInnerFace(grown, box, dims)) {
     const whole = growInto(mask, grid, mm, inside);
     mask.set(whole);
