@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { segmentClassic } from '../../src/engines/classic/classic-engine.js';
+import { selectComponents } from '../../src/engines/classic/components.js';
 import type { Affine } from '../../src/volume/affine.js';
 import { affineFrom, multiply } from '../../src/volume/affine.js';
 import { createVolume } from '../../src/volume/volume.js';
@@ -90,6 +91,16 @@ function slab(at: (x: number, y: number, z: number) => Part = partAt, affine: Af
   return { volume: createVolume([...DIMS], data, affine), parts };
 }
 
+/** Whether voxel p of the RAS slab lies within the oblique rib's capped cylinder (radius 4 mm). */
+function obliqueRib(p: number): boolean {
+  const i = p % DIMS[0];
+  const j = Math.floor(p / DIMS[0]) % DIMS[1];
+  const k = Math.floor(p / (DIMS[0] * DIMS[1]));
+  const r = [-75.6 + PIXEL * i - RIB_CENTRE[0], -55.6 + PIXEL * j - RIB_CENTRE[1], -15 + SLICE * k - RIB_CENTRE[2]];
+  const along = r[0] * RIB_AXIS[0] + r[1] * RIB_AXIS[1] + r[2] * RIB_AXIS[2];
+  return Math.abs(along) <= 25 && r[0] ** 2 + r[1] ** 2 + r[2] ** 2 - along * along <= 16;
+}
+
 /** Share of the voxels of `part` that `bone` holds. */
 function coverage(parts: readonly Part[], bone: Uint8Array, part: Part): number {
   let n = 0;
@@ -140,6 +151,32 @@ describe('classic engine: bone marrow that is neither cancellous nor fat-free', 
     for (const part of ['fatty', 'ribMarrow', 'cartilage', 'canal', 'liver'] as const) {
       assert.ok(Math.abs(share(part) - covered(part)) <= 0.02, `${part}: ${share(part).toFixed(3)} on LPS, ${covered(part).toFixed(3)} on RAS`);
     }
+  });
+
+  test('a click labelled as a rib (70) in the oblique rib\'s marrow gives that rib as the skeleton answers it', () => {
+    // x −34.8, y 19.6, z −1 mm: 1.1 mm from the rib's axis, in its marrow.
+    const at: [number, number, number] = [51, 94, 7];
+    const rib = labelMask(segmentClassic(volume, { classes: [], points: { label: 70, points: [at], pointLabels: [1] } }).data, 70);
+    const piece = selectComponents(bone, [...DIMS], [at[0] + DIMS[0] * (at[1] + DIMS[1] * at[2])], 6);
+    assert.equal(countOf(rib), countOf(piece));
+    assert.equal(dice(rib, piece), 1);
+    // The piece is the oblique rib, whole: cortex and marrow within its 4 mm radius of its axis.
+    const truth = Uint8Array.from(parts, (_, p) => (obliqueRib(p) && (parts[p] === 'cortex' || parts[p] === 'ribMarrow') ? 1 : 0));
+    const d = dice(rib, truth);
+    assert.ok(d >= 0.999, `Dice ${d.toFixed(4)}`); // 1.0000
+    // A zero-shot click at the same voxel floods the marrow: about half of the rib (0.5374).
+    const flooded = labelMask(segmentClassic(volume, { classes: [], points: { label: 140, points: [at], pointLabels: [1] } }).data, 140);
+    assert.ok(dice(flooded, truth) < 0.6, `zero-shot ${dice(flooded, truth).toFixed(4)}, labelled ${d.toFixed(4)}`);
+  });
+
+  test('a click labelled as a rib on an image that is not CT is the flood of the click alone', () => {
+    const data = Int16Array.from(volume.data, (v) => Math.max(0, Math.min(800, Math.round((v + 1000) * 0.4))));
+    const mr = createVolume([...DIMS], data, RAS);
+    const at: [number, number, number] = [51, 94, 7];
+    const labelled = labelMask(segmentClassic(mr, { classes: [], points: { label: 70, points: [at], pointLabels: [1] } }).data, 70);
+    const zeroShot = labelMask(segmentClassic(mr, { classes: [], points: { label: 140, points: [at], pointLabels: [1] } }).data, 140);
+    assert.ok(countOf(labelled) > 0);
+    assert.equal(dice(labelled, zeroShot), 1);
   });
 
   test('is the skeleton, marrow and cartilage included', () => {

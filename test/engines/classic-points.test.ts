@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { segmentClassic } from '../../src/engines/classic/classic-engine.js';
-import { geodesicSplit, negativeTakes } from '../../src/engines/classic/click-split.js';
+import { geodesicSplit, negativeBasins, negativeTakes } from '../../src/engines/classic/click-split.js';
 import { selectComponents } from '../../src/engines/classic/components.js';
 import { segmentFromPoints } from '../../src/engines/classic/point-prompt.js';
 import type { PointPrompt } from '../../src/engines/engine.js';
@@ -345,5 +345,35 @@ describe('classic engine point prompts: what a negative click takes', () => {
     hollow[at(31)] = 0;
     const taken = negativeTakes(hollow, bar((x) => x < 5 || x >= 20), values, dims, [1, 1, 1], [at(0)], at(31), 10, 6);
     assert.equal(countOf(taken), 375);
+  });
+});
+
+describe('classic engine point prompts: the basins of negative clicks on a known tissue', () => {
+  // Two 7×7×7 cubes (x 0–6 and x 10–16) joined by a 3×1×1 neck (x 7–9) in a 17×7×7 box.
+  const dims: [number, number, number] = [17, 7, 7];
+  const at = (x: number, y = 3, z = 3): number => x + 17 * (y + 7 * z);
+  const object = new Uint8Array(17 * 49);
+  for (let z = 0; z < 7; z++) for (let y = 0; y < 7; y++) for (let x = 0; x < 17; x++) if (x <= 6 || x >= 10 || (y === 3 && z === 3)) object[at(x, y, z)] = 1;
+  const xsOf = (mask: Uint8Array): number[] => {
+    const xs = new Set<number>();
+    for (let p = 0; p < mask.length; p++) if (mask[p] !== 0) xs.add(p % 17);
+    return [Math.min(...xs), Math.max(...xs)];
+  };
+
+  test('a negative click deep in a part joined by a neck takes that part up to the neck', () => {
+    const taken = negativeBasins(object, dims, [1, 1, 1], [at(3)], [at(13)]);
+    // The far cube (343 voxels) and the neck's voxel next to it, which its front reached first.
+    assert.equal(countOf(taken), 344);
+    assert.deepEqual(xsOf(taken), [9, 16]);
+  });
+
+  test('a negative click in the surface layer takes only its own voxel: the deeper front floods the layer first', () => {
+    const taken = negativeBasins(object, dims, [1, 1, 1], [at(3)], [at(3, 0, 3)]);
+    assert.equal(countOf(taken), 1);
+    assert.equal(taken[at(3, 0, 3)], 1);
+  });
+
+  test('a negative click outside the object takes nothing', () => {
+    assert.equal(countOf(negativeBasins(object, dims, [1, 1, 1], [at(3)], [at(8, 0, 0)])), 0);
   });
 });

@@ -79,6 +79,16 @@ describe('classic engine: the spinal cord (class 121) by the vertebral canal', (
     assert.ok(dice(cord, permuted.cord) >= 0.9);
   });
 
+  test('a click labelled spinal cord (121) gives the class answer under it, not what the click floods', () => {
+    // A cord voxel of the middle vertebra: x 0, y −30, z 0 mm.
+    const at: [number, number, number] = [120, 37, 20];
+    const object = labelMask(segmentClassic(ras.volume, { classes: [], points: { label: 121, points: [at], pointLabels: [1] } }).data, 121);
+    assert.equal(countOf(object), countOf(rasCord));
+    assert.equal(dice(object, rasCord), 1);
+    const zeroShot = labelMask(segmentClassic(ras.volume, { classes: [], points: { label: 140, points: [at], pointLabels: [1] } }).data, 140);
+    assert.ok(dice(zeroShot, ras.cord) < dice(object, ras.cord), `zero-shot ${dice(zeroShot, ras.cord).toFixed(4)}, labelled ${dice(object, ras.cord).toFixed(4)}`);
+  });
+
   test('is empty on a CT whose vertebrae show no arch', () => {
     const { volume } = slab(BASE, BASE_DIMS, false);
     assert.equal(countOf(labelMask(segmentClassic(volume, { classes: [121] }).data, 121)), 0);

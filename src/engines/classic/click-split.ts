@@ -12,7 +12,8 @@
 import type { Dims } from '../../volume/volume.js';
 import type { Box } from './grid.js';
 import { listComponents } from './components.js';
-import { boundingBox } from './grid.js';
+import { boundingBox, boxDims, boxToGrid, cropArray, padBox, sixNeighbours } from './grid.js';
+import { depthInside } from '../../volume/distance-transform.js';
 import { MinHeap } from './min-heap.js';
 
 /**
@@ -139,5 +140,60 @@ export function geodesicSplit(
       }
     }
   }
+  return out;
+}
+
+/**
+ * The voxels of `object` that the negative clicks' basins hold: a watershed of the object's depth
+ * (distance to its outside) flooded from the deepest voxels down, each click's front taking the
+ * voxels it reaches first; a voxel joins the front of the neighbour that reached it. The fronts meet
+ * where the object is thinnest between the clicks: a negative click deep in a part joined by a neck
+ * (a rib's cartilage, the next vertebra) takes that part up to the neck, and one in a thin layer at
+ * the object's surface takes only that layer near it, where a cut half-way between the clicks took
+ * half of a rib. Negative clicks outside the object take nothing. Returns a new mask.
+ * @example
+ * const taken = negativeBasins(object, wd, spacing, positives, negatives);
+ */
+export function negativeBasins(object: Uint8Array, dims: Dims, spacing: readonly [number, number, number], positives: readonly number[], negatives: readonly number[]): Uint8Array {
+  const out = new Uint8Array(object.length);
+  const bounds = boundingBox(object, dims);
+  if (!bounds || !negatives.some((p) => object[p] !== 0)) return out;
+  // The walk stays in the object's box, one voxel wider (its outside must be seen by the depth).
+  const box = padBox(bounds, [1, 1, 1], dims);
+  const bd = boxDims(box);
+  const part = cropArray(object, dims, box);
+  const depth = depthInside(part, bd, spacing);
+  const [nx, ny] = dims;
+  const toBox = (p: number): number => {
+    const k = Math.floor(p / (nx * ny));
+    const j = Math.floor((p - k * nx * ny) / nx);
+    return p - nx * (j + ny * k) - box.min[0] + bd[0] * (j - box.min[1] + bd[1] * (k - box.min[2]));
+  };
+  // 1: positive, 2: negative; 4: settled.
+  const label = new Uint8Array(part.length);
+  const heap = new MinHeap(Float32Array);
+  const seed = (p: number, front: number): void => {
+    const b = toBox(p);
+    if (part[b] === 0 || label[b] !== 0) return;
+    label[b] = front;
+    heap.push(b, -depth[b]);
+  };
+  // A click given both ways counts as positive.
+  for (const p of positives) seed(p, 1);
+  for (const p of negatives) seed(p, 2);
+  const neighbours = sixNeighbours(bd);
+  while (heap.size > 0) {
+    const b = heap.pop();
+    if ((label[b] & 4) !== 0) continue;
+    label[b] |= 4;
+    const front = label[b] & 3;
+    neighbours(b, (q) => {
+      if (part[q] === 0 || label[q] !== 0) return;
+      label[q] = front;
+      heap.push(q, -depth[q]);
+    });
+  }
+  const toGrid = boxToGrid(box, dims);
+  for (let b = 0; b < part.length; b++) if ((label[b] & 3) === 2) out[toGrid(b)] = 1;
   return out;
 }
