@@ -35,7 +35,7 @@ import { bodyInBox } from './body-mask.js';
 import { segmentBone } from './bone.js';
 import { segmentSpinalCord } from './spinal-cord.js';
 import type { Box, Grid } from './grid.js';
-import { boxDims, cropArray, cropGrid, padBox, pasteLabel, pasteVoxels, spacingOf } from './grid.js';
+import { boxDims, cropArray, cropGrid, padBox, pasteLabel, pasteVoxels, spacingOf, superiorAxis } from './grid.js';
 import { assertCtHounsfield } from './intensity.js';
 import { segmentLungs } from './lung.js';
 import type { ClickTissue } from './point-prompt.js';
@@ -136,6 +136,9 @@ function classLabelsOfCt(volume: Volume, classes: ReadonlySet<number>, everythin
   return ordered.transform.isIdentity ? segmentClasses(volume, classes, everything, progress) : ordered.transform.invert(segmentClasses(ordered.volume, classes, everything, progress));
 }
 
+/** Labels of the vertebrae (C1–L5, L6, S1): a click labelled so is cut out of the spine at the discs (vertebra.ts). */
+const VERTEBRAE: ReadonlySet<number> = new Set([...Array.from({ length: 24 }, (_, n) => 33 + n), 127, 131]);
+
 /** Labels of the bone group (VISTA3D 21: the vertebrae, ribs, long bones, sternum, costal cartilage…). */
 const BONE_MEMBERS: ReadonlySet<number> = new Set(LABEL_GROUPS.get(CLASSIC_LABELS.bone));
 
@@ -183,6 +186,7 @@ function clickTissue(volume: Volume, label: number, asked: ReadonlySet<number>, 
     const spacing = spacingOf({ dims: volume.dims, affine: volume.affine });
     return {
       kind,
+      vertebraAxis: VERTEBRAE.has(label) ? superiorAxis({ dims: volume.dims, affine: volume.affine }).axis : undefined,
       inWindow: (window) => {
         if (!found || !contains(found.box, window)) {
           const box = padBox(window, spacing.map((s) => Math.ceil(BONE_MARGIN_MM / s)) as [number, number, number], volume.dims);

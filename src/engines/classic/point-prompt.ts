@@ -69,7 +69,8 @@
  *   of group 21: `tissue`, the skeleton) — a positive click on that tissue gives the tissue's
  *   6-connected piece under it instead of its flood: the class's component, or the bone's when it
  *   is at most 3 times what the click flooded (one bone; a larger piece is bones joined at joints
- *   or discs, of which the bone within 2 mm of the flood is kept). Patient C, one click: ribs 7–11
+ *   or discs, of which the bone within 2 mm of the flood is kept; a vertebra clicked in its body is
+ *   cut out of the spine at the discs, vertebra.ts). Patient C, one click: ribs 7–11
  *   0.61–0.81 → 0.71–0.85, spinal cord 0.64 → 0.85; patient B's aorta 0.28 → 0.86. A corrective
  *   positive click beside the tissue adds its own flood (not the earlier clicks' floods, which the
  *   tissue replaced) within twice its distance to the object plus a voxel: it marks a missed part
@@ -97,6 +98,7 @@ import type { Dims } from '../../volume/volume.js';
 import type { RobustStats } from './intensity.js';
 import { quantileSorted, robustStats } from './intensity.js';
 import { dilate, open } from './morphology.js';
+import { vertebraOf } from './vertebra.js';
 
 const SAMPLE_RADIUS_MM = 4;
 /** Radius (mm) of the ball whose median is the object's intensity: small, so a thin object's neighbours stay out. */
@@ -170,6 +172,8 @@ function noPositiveClick(): VoxgateError {
  */
 export interface ClickTissue {
   readonly kind: 'object' | 'tissue';
+  /** For a label that is a vertebra: the array axis nearest superior, along which the spine is cut into vertebrae (vertebra.ts). */
+  readonly vertebraAxis?: 0 | 1 | 2;
   inWindow(window: Box): Uint8Array | undefined;
 }
 
@@ -237,7 +241,7 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
       // A positive click on the label's tissue gives the tissue's piece under it (onTissue); one
       // beside it, what the clicks grown together give there.
       const gained =
-        positive && tissueSub && tissue ? tissueGain(tissueSub, tissue.kind, last.region, floods.get(pos.length - 1)?.positive ?? last.region, region, pos[pos.length - 1], wd, spacing) : last.region;
+        positive && tissueSub && tissue ? tissueGain(tissueSub, tissue, last.region, floods.get(pos.length - 1)?.positive ?? last.region, region, pos[pos.length - 1], wd, spacing) : last.region;
       if (!region) region = gained;
       else if (positive) for (let p = 0; p < region.length; p++) region[p] |= gained[p];
       else if (!tissueSub) {
@@ -310,7 +314,7 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
  */
 function tissueGain(
   tissue: Uint8Array,
-  kind: ClickTissue['kind'],
+  spec: ClickTissue,
   together: Uint8Array,
   flood: Uint8Array,
   before: Uint8Array | undefined,
@@ -318,11 +322,11 @@ function tissueGain(
   wd: Dims,
   spacing: readonly [number, number, number],
 ): Uint8Array {
-  if (!before) return tissue[at] !== 0 ? onTissue(tissue, kind, together, at, wd, spacing) : together;
+  if (!before) return tissue[at] !== 0 ? onTissue(tissue, spec, together, at, wd, spacing) : together;
   let own = dilate(flood, wd, spacing, TISSUE_NEAR_MM);
   for (let p = 0; p < own.length; p++) own[p] &= together[p];
   own = selectComponents(own, wd, [at], 6);
-  if (tissue[at] !== 0) return onTissue(tissue, kind, own, at, wd, spacing);
+  if (tissue[at] !== 0) return onTissue(tissue, spec, own, at, wd, spacing);
   const [nx, ny] = wd;
   const xyz = (p: number): [number, number, number] => {
     const k = Math.floor(p / (nx * ny));
@@ -350,9 +354,14 @@ function tissueGain(
  * spine with its ribs' heads, a rib with its cartilage), and the object is then the bone within
  * TISSUE_NEAR_MM of what the click found, its component under the click.
  */
-function onTissue(tissue: Uint8Array, kind: ClickTissue['kind'], found: Uint8Array, at: number, wd: Dims, spacing: readonly [number, number, number]): Uint8Array {
+function onTissue(tissue: Uint8Array, spec: ClickTissue, found: Uint8Array, at: number, wd: Dims, spacing: readonly [number, number, number]): Uint8Array {
   const piece = selectComponents(tissue, wd, [at], 6);
-  if (kind === 'object') return piece;
+  if (spec.kind === 'object') return piece;
+  if (spec.vertebraAxis !== undefined) {
+    // A vertebra: the spine's piece cut at the discs above and below the click (vertebra.ts).
+    const vertebra = vertebraOf(piece, wd, spacing, spec.vertebraAxis, at);
+    if (vertebra !== piece) return vertebra;
+  }
   let pieceSize = 0;
   let foundSize = 0;
   for (let p = 0; p < piece.length; p++) {
