@@ -12,9 +12,10 @@ import { createReadStream, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { segmentClassic } from '../../src/engines/classic/classic-engine.js';
+import { firstClick } from '../../src/eval/clicks.js';
 import { isVoxgateError } from '../../src/errors.js';
 import type { Affine } from '../../src/volume/affine.js';
-import { affineFrom, multiply } from '../../src/volume/affine.js';
+import { affineFrom, columnNorms, multiply } from '../../src/volume/affine.js';
 import { reorient } from '../../src/volume/reorient.js';
 import { createVolume } from '../../src/volume/volume.js';
 import { readVolume } from '../../src/volume/volume-file.js';
@@ -206,6 +207,25 @@ describe('classic engine: the aorta (class 6) of a contrast CT', () => {
     const labels = segmentClassic(plain.volume, { classes: [6, 20, 21, 57, 121, 132] }).data;
     assert.equal(countOf(labelMask(labels, 6)), 0);
     assert.ok(countOf(labelMask(labels, 21)) > 0);
+  });
+
+  test('a click labelled aorta (6) in the lumen gives the class answer, whole', () => {
+    const at = firstClick(ras.truth, ras.volume.dims, [...columnNorms(ras.volume.affine)] as [number, number, number]);
+    assert.ok(at);
+    const object = labelMask(segmentClassic(ras.volume, { classes: [], points: { label: 6, points: [at.point], pointLabels: [1] } }).data, 6);
+    // All of it: the tube reaches farther from the click than a click window grows (160 mm).
+    assert.equal(countOf(object), countOf(rasAorta));
+    assert.deepEqual(object, rasAorta);
+  });
+
+  test('on a CT without contrast a click labelled aorta is what the click floods, as a zero-shot click is', () => {
+    const plain = phantom('RAS', false);
+    const at = firstClick(plain.truth, plain.volume.dims, [...columnNorms(plain.volume.affine)] as [number, number, number]);
+    assert.ok(at);
+    const click = (label: number): Uint8Array => labelMask(segmentClassic(plain.volume, { classes: [], points: { label, points: [at.point], pointLabels: [1] } }).data, label);
+    const labelled = click(6);
+    assert.ok(countOf(labelled) > 0);
+    assert.deepEqual(labelled, click(140));
   });
 });
 

@@ -35,7 +35,8 @@ import { bodyInBox } from './body-mask.js';
 import { segmentBone } from './bone.js';
 import { segmentSpinalCord } from './spinal-cord.js';
 import type { Box, Grid } from './grid.js';
-import { boxDims, cropArray, cropGrid, padBox, pasteLabel, pasteVoxels, spacingOf, superiorAxis } from './grid.js';
+import { boundingBox, boxDims, cropArray, cropGrid, padBox, pasteLabel, pasteVoxels, spacingOf, superiorAxis } from './grid.js';
+import { selectComponents } from './components.js';
 import { assertCtHounsfield } from './intensity.js';
 import { segmentLungs } from './lung.js';
 import type { ClickTissue } from './point-prompt.js';
@@ -197,7 +198,17 @@ function clickTissue(volume: Volume, label: number, asked: ReadonlySet<number>, 
     };
   }
   const whole = answer(volume);
-  return whole && { kind, inWindow: (window) => mask(whole, volume.dims, window) };
+  return (
+    whole && {
+      kind,
+      inWindow: (window) => mask(whole, volume.dims, window),
+      reach: (points) => {
+        const all: Box = { min: [0, 0, 0], max: [volume.dims[0] - 1, volume.dims[1] - 1, volume.dims[2] - 1] };
+        const flat = points.map((p) => p[0] + volume.dims[0] * (p[1] + volume.dims[1] * p[2]));
+        return boundingBox(selectComponents(mask(whole, volume.dims, all), volume.dims, flat, 6), volume.dims);
+      },
+    }
+  );
 }
 
 /** How far (mm) beyond a click window the skeleton is found for a click labelled as a bone (clickTissue). */

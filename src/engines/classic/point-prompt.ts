@@ -175,6 +175,8 @@ export interface ClickTissue {
   /** For a label that is a vertebra: the array axis nearest superior, along which the spine is cut into vertebrae (vertebra.ts). */
   readonly vertebraAxis?: 0 | 1 | 2;
   inWindow(window: Box): Uint8Array | undefined;
+  /** The bounds of the tissue's pieces under these clicks (grid voxels), when known on the whole grid. */
+  reach?(points: readonly (readonly number[])[]): Box | undefined;
 }
 
 export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPrompt, tissue?: ClickTissue): PointResult {
@@ -191,9 +193,18 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
   let spread = 0;
   for (const a of positives) for (const b of positives) spread = Math.max(spread, Math.hypot(...[0, 1, 2].map((x) => (a[x] - b[x]) * spacing[x])));
   let radius = Math.max(START_RADIUS_MM, spread / 2 + 30);
+  const reach = tissue?.reach?.(positives);
   for (;;) {
     const lo = [0, 1, 2].map((a) => Math.max(0, Math.min(...positives.map((p) => p[a])) - Math.ceil(radius / spacing[a])));
     const hi = [0, 1, 2].map((a) => Math.min(dims[a] - 1, Math.max(...positives.map((p) => p[a])) + Math.ceil(radius / spacing[a])));
+    // The class's pieces under the clicks are known whole: the window holds them from the start
+    // (patient-sized ones reach past the largest radius: a CTA's aorta from its arch to the iliacs).
+    if (reach) {
+      for (let a = 0; a < 3; a++) {
+        lo[a] = Math.min(lo[a], Math.max(0, reach.min[a] - 1));
+        hi[a] = Math.max(hi[a], Math.min(dims[a] - 1, reach.max[a] + 1));
+      }
+    }
     const window: Box = { min: lo as [number, number, number], max: hi as [number, number, number] };
     const wd = boxDims(window);
     const sub = cropArray(data, dims, window, scratch.array(WINDOW_CROP, dataTypeOf(data), wd[0] * wd[1] * wd[2]));
