@@ -199,10 +199,13 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
     const hi = [0, 1, 2].map((a) => Math.min(dims[a] - 1, Math.max(...positives.map((p) => p[a])) + Math.ceil(radius / spacing[a])));
     // The class's pieces under the clicks are known whole: the window holds them from the start
     // (patient-sized ones reach past the largest radius: a CTA's aorta from its arch to the iliacs).
+    // Not past the largest window (a whole-body CTA's aorta): then it grows as for any click.
     if (reach) {
-      for (let a = 0; a < 3; a++) {
-        lo[a] = Math.min(lo[a], Math.max(0, reach.min[a] - 1));
-        hi[a] = Math.max(hi[a], Math.min(dims[a] - 1, reach.max[a] + 1));
+      const wlo = [0, 1, 2].map((a) => Math.min(lo[a], Math.max(0, reach.min[a] - 1)));
+      const whi = [0, 1, 2].map((a) => Math.max(hi[a], Math.min(dims[a] - 1, reach.max[a] + 1)));
+      if ((whi[0] - wlo[0] + 1) * (whi[1] - wlo[1] + 1) * (whi[2] - wlo[2] + 1) <= MAX_WINDOW_VOXELS) {
+        lo.splice(0, 3, ...wlo);
+        hi.splice(0, 3, ...whi);
       }
     }
     const window: Box = { min: lo as [number, number, number], max: hi as [number, number, number] };
