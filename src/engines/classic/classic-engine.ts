@@ -54,7 +54,7 @@ export const CLASSIC_ENGINE_INFO: EngineInfo = Object.freeze({
   name: 'classic',
   version: VERSION,
   description:
-    'Built-in CPU engine without learned weights: lungs, bone, trachea and airway of CT by thresholds, morphology and region growing; the spinal cord by the vertebral canal; the aorta of contrast-enhanced CT by tube tracking; any object from point clicks by competitive region growing.',
+    'Built-in CPU engine without learned weights: lungs, bone, trachea and airway of CT by thresholds, morphology and region growing; the spinal cord by the vertebral canal; the aorta of contrast-enhanced CT by tube tracking; any object from point clicks by competitive region growing, a click labelled as a bone (a vertebra, a rib…) or as one of these classes giving that structure under it.',
   supportedClasses: CLASSIC_SUPPORTED_CLASSES,
   pointPrompts: true,
   license: 'Apache-2.0 (Voxgate classic engine: algorithms only, no model weights).',
