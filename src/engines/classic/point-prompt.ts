@@ -71,7 +71,7 @@
  *   is at most 3 times what the click flooded (one bone; a larger piece is bones joined at joints
  *   or discs, of which the bone within 2 mm of the flood is kept; a vertebra clicked in its body is
  *   cut out of the spine at the discs, vertebra.ts). Patient C, one click: ribs 7–11
- *   0.61–0.81 → 0.71–0.85, spinal cord 0.64 → 0.85; patient B's aorta 0.28 → 0.86. A corrective
+ *   0.61–0.81 → 0.71–0.85, spinal cord 0.64 → 0.85; patient B's aorta 0.28 → 0.87. A corrective
  *   positive click beside the tissue adds its own flood (not the earlier clicks' floods, which the
  *   tissue replaced) within twice its distance to the object plus a voxel: it marks a missed part
  *   about that thick (a click in the 2 mm rim the aorta's answer missed flooded 6 000 voxels of fat
