@@ -140,8 +140,16 @@ function classLabelsOfCt(volume: Volume, classes: ReadonlySet<number>, everythin
 /** Labels of the vertebrae (C1–L5, L6, S1): a click labelled so is cut out of the spine at the discs (vertebra.ts). */
 const VERTEBRAE: ReadonlySet<number> = new Set([...Array.from({ length: 24 }, (_, n) => 33 + n), 127, 131]);
 
-/** Labels of the bone group (VISTA3D 21: the vertebrae, ribs, long bones, sternum, costal cartilage…). */
-const BONE_MEMBERS: ReadonlySet<number> = new Set(LABEL_GROUPS.get(CLASSIC_LABELS.bone));
+/** The costal cartilages (VISTA3D 114), a member of the bone group but not bone (see BONE_MEMBERS). */
+const COSTAL_CARTILAGES = 114;
+
+/**
+ * Labels whose clicks are on bone: the bone group (VISTA3D 21: the vertebrae, ribs, long bones,
+ * sternum…) but the costal cartilages. Cartilage (100–180 HU) floods cleanly on its own, while the
+ * skeleton joins it to the ribs it continues: patient C's costal cartilages after one click 0.606 as
+ * flooded, 0.554 as the skeleton's piece (0.801 and 0.721 after three).
+ */
+const BONE_MEMBERS: ReadonlySet<number> = new Set(LABEL_GROUPS.get(CLASSIC_LABELS.bone)?.filter((l) => l !== COSTAL_CARTILAGES));
 
 /**
  * What the engine knows of a clicked label (segmentFromPoints): for a class it answers (the aorta,
