@@ -154,9 +154,9 @@ const BONE_MEMBERS: ReadonlySet<number> = new Set(LABEL_GROUPS.get(CLASSIC_LABEL
 /**
  * What the engine knows of a clicked label (segmentFromPoints): for a class it answers (the aorta,
  * trachea, spinal cord, airway), that class's answer on the whole image (the aorta's tracker and the
- * canal need the anatomy around them); for a bone (a member of group 21), the skeleton around the
- * click window (the skeleton of a whole 512×512×300 CT took 2.2 s and 5.3× the image's memory for
- * one click; the window grows only for an object that reaches its side). VISTA3D's clicks are
+ * canal need the anatomy around them); for a bone (BONE_MEMBERS), the skeleton around the click
+ * window (the skeleton of a whole 512×512×300 CT took 2.2 s and 5.3× the image's memory for one
+ * click; the window grows only for an object that reaches its side). VISTA3D's clicks are
  * label-aware in the same way: a click on "left rib 7" asks for that rib, not for whatever the
  * click's neighbourhood floods into. Nothing on an image that is not CT, or when the class cannot
  * be answered (the aorta without contrast): the clicks alone decide. `labels` holds the class
@@ -167,56 +167,57 @@ function clickTissue(volume: Volume, label: number, asked: ReadonlySet<number>, 
   const own = label !== CLASSIC_LABELS.lung && label !== CLASSIC_LABELS.bone && CLASSIC_SUPPORTED_CLASSES.includes(label);
   if (!bone && !own) return undefined;
   const value = bone ? CLASSIC_LABELS.bone : label;
-  const kind = bone ? 'tissue' : 'object';
-  const answer = (part: Volume): Uint8Array | undefined => {
-    try {
-      return classLabels(part, new Set([value]), false, () => {});
-    } catch (err) {
-      if (isVoxgateError(err, 'VXG_ERR_IMAGE_NOT_CT') || isVoxgateError(err, 'VXG_ERR_IMAGE_NO_CONTRAST')) return undefined;
-      throw err;
-    }
-  };
-  const mask = (from: Uint8Array, dims: Volume['dims'], window: Box): Uint8Array => {
-    const out = cropArray(from, dims, window);
+  const { dims } = volume;
+  const mask = (from: Uint8Array, fromDims: Volume['dims'], window: Box): Uint8Array => {
+    const out = cropArray(from, fromDims, window);
     for (let p = 0; p < out.length; p++) out[p] = out[p] === value ? 1 : 0;
     return out;
   };
-  if (asked.has(value)) return { kind, inWindow: (window) => mask(labels, volume.dims, window) };
-  if (bone) {
-    // Told by the whole image: a window inside the body may hold no air.
-    try {
-      assertCtHounsfield(volume.data);
-    } catch {
-      return undefined;
-    }
-    // The skeleton is found in the window widened by BONE_MARGIN_MM, and kept for a grown window
-    // that still lies inside that box (the first growth of the window, usually the last).
-    let found: { box: Box; labels: Uint8Array } | undefined;
-    const spacing = spacingOf({ dims: volume.dims, affine: volume.affine });
-    return {
-      kind,
-      vertebraAxis: VERTEBRAE.has(label) ? superiorAxis({ dims: volume.dims, affine: volume.affine }).axis : undefined,
-      inWindow: (window) => {
-        if (!found || !contains(found.box, window)) {
-          const box = padBox(window, spacing.map((s) => Math.ceil(BONE_MARGIN_MM / s)) as [number, number, number], volume.dims);
-          found = { box, labels: classLabelsOfCt(cropVolume(volume, box), new Set([value]), false, () => {}) };
-        }
-        return mask(found.labels, boxDims(found.box), { min: sub(window.min, found.box.min), max: sub(window.max, found.box.min) });
-      },
-    };
+  const vertebraAxis = bone && VERTEBRAE.has(label) ? superiorAxis({ dims, affine: volume.affine }).axis : undefined;
+  // An answer on the whole grid. A class's pieces under the clicks are the object: the window
+  // starts as their bounds. The skeleton's are the spine with the ribs, or more: not for bone.
+  const onGrid = (whole: Uint8Array): ClickTissue => ({
+    kind: bone ? 'tissue' : 'object',
+    vertebraAxis,
+    inWindow: (window) => mask(whole, dims, window),
+    reach: bone
+      ? undefined
+      : (points) => {
+          const all: Box = { min: [0, 0, 0], max: [dims[0] - 1, dims[1] - 1, dims[2] - 1] };
+          const flat = points.map((p) => p[0] + dims[0] * (p[1] + dims[1] * p[2]));
+          return boundingBox(selectComponents(mask(whole, dims, all), dims, flat, 6), dims);
+        },
+  });
+  if (asked.has(value)) return onGrid(labels);
+  // Told by the whole image: a window inside the body may hold no air.
+  try {
+    assertCtHounsfield(volume.data);
+  } catch {
+    return undefined;
   }
-  const whole = answer(volume);
-  return (
-    whole && {
-      kind,
-      inWindow: (window) => mask(whole, volume.dims, window),
-      reach: (points) => {
-        const all: Box = { min: [0, 0, 0], max: [volume.dims[0] - 1, volume.dims[1] - 1, volume.dims[2] - 1] };
-        const flat = points.map((p) => p[0] + volume.dims[0] * (p[1] + volume.dims[1] * p[2]));
-        return boundingBox(selectComponents(mask(whole, volume.dims, all), volume.dims, flat, 6), volume.dims);
-      },
+  if (!bone) {
+    try {
+      return onGrid(classLabelsOfCt(volume, new Set([value]), false, () => {}));
+    } catch (err) {
+      if (isVoxgateError(err, 'VXG_ERR_IMAGE_NO_CONTRAST')) return undefined;
+      throw err;
     }
-  );
+  }
+  // The skeleton is found in the window widened by BONE_MARGIN_MM, and kept for a grown window
+  // that still lies inside that box (the first growth of the window, usually the last).
+  let found: { box: Box; labels: Uint8Array } | undefined;
+  const margin = spacingOf({ dims, affine: volume.affine }).map((s) => Math.ceil(BONE_MARGIN_MM / s)) as [number, number, number];
+  return {
+    kind: 'tissue',
+    vertebraAxis,
+    inWindow: (window) => {
+      if (!found || !contains(found.box, window)) {
+        const box = padBox(window, margin, dims);
+        found = { box, labels: classLabelsOfCt(cropVolume(volume, box), new Set([value]), false, () => {}) };
+      }
+      return mask(found.labels, boxDims(found.box), { min: minus(window.min, found.box.min), max: minus(window.max, found.box.min) });
+    },
+  };
 }
 
 /** How far (mm) beyond a click window the skeleton is found for a click labelled as a bone (clickTissue). */
@@ -226,7 +227,7 @@ function contains(outer: Box, inner: Box): boolean {
   return [0, 1, 2].every((a) => outer.min[a] <= inner.min[a] && inner.max[a] <= outer.max[a]);
 }
 
-function sub(a: readonly number[], b: readonly number[]): [number, number, number] {
+function minus(a: readonly number[], b: readonly number[]): [number, number, number] {
   return [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
 }
 

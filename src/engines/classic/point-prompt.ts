@@ -66,8 +66,9 @@
  *   for clicks grown together (their union's test took C's right humerus 0.819 → 0.261 after three).
  * - Label-aware clicks (ClickTissue, from classic-engine.ts). When the engine knows the clicked
  *   label — a class it answers (aorta, trachea, spinal cord, airway: `object`) or a bone (a member
- *   of group 21 but the costal cartilages: `tissue`, the skeleton) — a positive click on that tissue gives the tissue's
- *   6-connected piece under it instead of its flood: the class's component, or the bone's when it
+ *   of group 21 but the costal cartilages: `tissue`, the skeleton) — a positive click on that
+ *   tissue gives the tissue's 6-connected piece under it instead of its flood: the class's
+ *   component, or the bone's when it
  *   is at most 3 times what the click flooded (one bone; a larger piece is bones joined at joints
  *   or discs, of which the bone within 2 mm of the flood is kept; a vertebra clicked in its body is
  *   cut out of the spine at the discs, vertebra.ts). Patient C, one click: ribs 7–11
