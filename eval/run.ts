@@ -13,7 +13,9 @@
  *
  * Columns: voxels of the reference; class-prompt Dice and HD95 (mm) where the engine segments the
  * structure from a class prompt; Dice after 1 click, after 3 clicks (1 + 2 corrective) and after 4
- * (1 + 3 corrective).
+ * (1 + 3 corrective). Clicks carry the structure's VISTA3D label, as a VISTA3D client's would (the
+ * engine is label-aware for bones and its own classes); the MR's structures have none and are
+ * zero-shot.
  * @module
  */
 import path from 'node:path';
@@ -192,6 +194,7 @@ function reorientedAgreement(c: EvalCase, classes: number[], labels: ArrayLike<n
 async function main(): Promise<void> {
   console.log(`Voxgate classic engine evaluation against ${dataDir} (TotalSegmentator references; patient A held out and not used)`);
   console.log(`engine classes: ${CLASSIC_ENGINE_INFO.supportedClasses.join(', ')}; clicks: 1 at the reference's deepest point, then up to ${CORRECTIONS} corrective clicks`);
+  console.log(`clicks carry the structure's VISTA3D label where it has one (label-aware: a bone, or a class above), else the zero-shot label ${ZERO_SHOT_LABEL}`);
   const loaders: [string, () => Promise<EvalCase | { skipped: string }>][] = [
     ['B CTA', () => patientB(dataDir)],
     ['C abdomen', () => patientC(dataDir, labelmaps)],
