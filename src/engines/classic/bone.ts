@@ -35,9 +35,22 @@ const MAX_POOL_CONTACT = 0.5;
 /**
  * `blood`: the contrast-filled blood when the caller has it already (the aorta needs it too).
  * `spare`: a mask of the grid's size the caller is done with (any content): the bone is built in it,
- * its pages already resident, instead of in a new one.
+ * its pages already resident, instead of in a new one. `options.cartilage: false` leaves the costal
+ * cartilage out (the skeleton a click labelled as a bone is looked for in).
  */
-export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array, blood: BloodPool = findBloodPool(data, grid, body), spare?: Uint8Array): Uint8Array {
+export interface BoneOptions {
+  /** Whether the costal cartilage is grown from the ribs' front ends (default true; cartilage.ts). */
+  readonly cartilage?: boolean;
+}
+
+export function segmentBone(
+  data: VoxelArray,
+  grid: Grid,
+  body: Uint8Array,
+  blood: BloodPool = findBloodPool(data, grid, body),
+  spare?: Uint8Array,
+  options: BoneOptions = {},
+): Uint8Array {
   const pool = blood.mask;
   const { dims } = grid;
   const spacing = spacingOf(grid);
@@ -91,7 +104,7 @@ export function segmentBone(data: VoxelArray, grid: Grid, body: Uint8Array, bloo
     const [pa, pb] = planeAxes(across);
     bone = fillHolesSlicewiseInPlace(bone, dims, across, { maxArea: Math.floor(RIB_MARROW_MAX_MM2 / (spacing[pa] * spacing[pb])), accept: noBlood });
   }
-  bone = addCostalCartilage(bone, data, grid, body, pool);
+  if (options.cartilage !== false) bone = addCostalCartilage(bone, data, grid, body, pool);
   for (let p = bone.indexOf(1); p >= 0; p = bone.indexOf(1, p + 1)) if (body[p] === 0) bone[p] = 0;
   return bone;
 }

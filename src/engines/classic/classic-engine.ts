@@ -32,6 +32,7 @@ import { segmentAirway } from './airway.js';
 import { segmentAorta } from './aorta.js';
 import { findBloodPool } from './blood-pool.js';
 import { bodyInBox } from './body-mask.js';
+import type { BoneOptions } from './bone.js';
 import { segmentBone } from './bone.js';
 import { segmentSpinalCord } from './spinal-cord.js';
 import type { Box, Grid } from './grid.js';
@@ -129,12 +130,14 @@ function classLabels(volume: Volume, classes: ReadonlySet<number>, everything: b
 }
 
 /** classLabels on an image known to be CT (a part of one may hold no air to tell it by). */
-function classLabelsOfCt(volume: Volume, classes: ReadonlySet<number>, everything: boolean, progress: ProgressCallback): Uint8Array {
+function classLabelsOfCt(volume: Volume, classes: ReadonlySet<number>, everything: boolean, progress: ProgressCallback, options: BoneOptions = {}): Uint8Array {
   // The class algorithms reason in world coordinates, but their coarse cells, rounding and ties
   // follow the array: stored with permuted axes (a sagittal or coronal series), patient B's aorta
   // came out 0.594 instead of 0.870. Such an image is segmented with its axes in world order.
   const ordered = reorient(volume, worldAxisOrder(volume.affine));
-  return ordered.transform.isIdentity ? segmentClasses(volume, classes, everything, progress) : ordered.transform.invert(segmentClasses(ordered.volume, classes, everything, progress));
+  return ordered.transform.isIdentity
+    ? segmentClasses(volume, classes, everything, progress, options)
+    : ordered.transform.invert(segmentClasses(ordered.volume, classes, everything, progress, options));
 }
 
 /** Labels of the vertebrae (C1–L5, L6, S1): a click labelled so is cut out of the spine at the discs (vertebra.ts). */
@@ -213,7 +216,9 @@ function clickTissue(volume: Volume, label: number, asked: ReadonlySet<number>, 
     inWindow: (window) => {
       if (!found || !contains(found.box, window)) {
         const box = padBox(window, margin, dims);
-        found = { box, labels: classLabelsOfCt(cropVolume(volume, box), new Set([value]), false, () => {}) };
+        // Without the costal cartilage: it is not the clicked bone (a rib's front end continues as
+        // cartilage), and it is a tenth of the click's time.
+        found = { box, labels: classLabelsOfCt(cropVolume(volume, box), new Set([value]), false, () => {}, { cartilage: false }) };
       }
       return mask(found.labels, boxDims(found.box), { min: minus(window.min, found.box.min), max: minus(window.max, found.box.min) });
     },
@@ -241,7 +246,7 @@ function cropVolume(volume: Volume, box: Box): Volume {
  * The class prompts' labels on `volume`'s grid (the caller has checked the classes and that the image
  * is CT).
  */
-function segmentClasses(volume: Volume, classes: ReadonlySet<number>, everything: boolean, progress: ProgressCallback): Uint8Array {
+function segmentClasses(volume: Volume, classes: ReadonlySet<number>, everything: boolean, progress: ProgressCallback, options: BoneOptions = {}): Uint8Array {
   const { data, dims } = volume;
   const grid: Grid = { dims, affine: volume.affine };
   const labels = new Uint8Array(data.length);
@@ -278,7 +283,7 @@ function segmentClasses(volume: Volume, classes: ReadonlySet<number>, everything
       const blood = findBloodPool(subData, sub, subBody);
       progress(0.7, 'bone');
       // The aorta's seeds must not sit on the spine: bone is found first (and written after it).
-      const bone = segmentBone(subData, sub, subBody, blood, spare);
+      const bone = segmentBone(subData, sub, subBody, blood, spare, options);
       if (wantAorta) {
         progress(0.8, 'aorta');
         const aorta = segmentAorta(subData, sub, subBody, bone);
