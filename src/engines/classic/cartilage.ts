@@ -21,7 +21,7 @@
  */
 import type { VoxelArray } from '../../volume/datatype.js';
 import type { Grid } from './grid.js';
-import { maskCentre, sixNeighbours, spacingOf, stridesOf, superiorAxis } from './grid.js';
+import { maskCentre, sixNeighbours, spacingOf, stridesOf, superiorAxis, voxelCoords } from './grid.js';
 import { planeAxes } from './slices.js';
 
 const ANTERIOR_MM = 20;
@@ -41,19 +41,13 @@ const GROWN = 2;
  */
 export function addCostalCartilage(bone: Uint8Array, data: VoxelArray, grid: Grid, body: Uint8Array, pool: Uint8Array): Uint8Array {
   const { dims, affine: a } = grid;
-  const [nx] = dims;
   const st = stridesOf(dims);
   const spacing = spacingOf(grid);
   const { axis } = superiorAxis(grid);
   const [ua, va] = planeAxes(axis);
   const neighbours = sixNeighbours(dims);
-  const coords = (p: number): [number, number, number] => {
-    const k = Math.floor(p / st[2]);
-    const j = Math.floor((p - k * st[2]) / nx);
-    return [p - k * st[2] - j * nx, j, k];
-  };
   const worldY = (p: number): number => {
-    const [i, j, k] = coords(p);
+    const [i, j, k] = voxelCoords(p, dims);
     return a[4] * i + a[5] * j + a[6] * k + a[7];
   };
 
@@ -68,7 +62,7 @@ export function addCostalCartilage(bone: Uint8Array, data: VoxelArray, grid: Gri
   const sv = st[va];
   const [nu, nv] = [dims[ua], dims[va]];
   const planeMean = (p: number): number => {
-    const c = coords(p);
+    const c = voxelCoords(p, dims);
     if (c[ua] === 0 || c[ua] === nu - 1 || c[va] === 0 || c[va] === nv - 1) return -Infinity;
     let s = 0;
     let count = 0;
@@ -122,7 +116,7 @@ export function addCostalCartilage(bone: Uint8Array, data: VoxelArray, grid: Gri
   };
   const drop: number[] = [];
   for (const p of grown) {
-    const c = coords(p);
+    const c = voxelCoords(p, dims);
     if ((runMm(p, su, nu, c[ua], spacing[ua]) > THICK_MM && runMm(p, sv, nv, c[va], spacing[va]) > THICK_MM) || touchesBlood(p)) drop.push(p);
   }
   for (const p of drop) bone[p] = 0;

@@ -20,7 +20,7 @@
  */
 import type { Engine, EngineInfo, ProgressCallback, SegmentationPrompts } from '../engine.js';
 import { VoxgateError, isVoxgateError } from '../../errors.js';
-import { LABEL_GROUPS } from '../../pipeline/labels.js';
+import { LABEL_GROUPS, LABEL_NAMES } from '../../pipeline/labels.js';
 import { VERSION } from '../../version.js';
 import type { LabelVolume, Volume } from '../../volume/volume.js';
 import { createLabelVolume, createVolume } from '../../volume/volume.js';
@@ -140,8 +140,8 @@ function classLabelsOfCt(volume: Volume, classes: ReadonlySet<number>, everythin
     : ordered.transform.invert(segmentClasses(ordered.volume, classes, everything, progress, options));
 }
 
-/** Labels of the vertebrae (C1–L5, L6, S1): a click labelled so is cut out of the spine at the discs (vertebra.ts). */
-const VERTEBRAE: ReadonlySet<number> = new Set([...Array.from({ length: 24 }, (_, n) => 33 + n), 127, 131]);
+/** Labels of the vertebrae (C1–L5, L6, S1, by name): a click labelled so is cut out of the spine at the discs (vertebra.ts). */
+const VERTEBRAE: ReadonlySet<number> = new Set([...LABEL_NAMES].filter(([, name]) => name.startsWith('vertebrae ')).map(([index]) => index));
 
 /** The costal cartilages (VISTA3D 114), a member of the bone group but not bone (see BONE_MEMBERS). */
 const COSTAL_CARTILAGES = 114;

@@ -12,7 +12,7 @@
 import type { Dims } from '../../volume/volume.js';
 import type { Box } from './grid.js';
 import { listComponents } from './components.js';
-import { boundingBox, boxDims, boxToGrid, cropArray, padBox, sixNeighbours } from './grid.js';
+import { boundingBox, boxDims, boxToGrid, cropArray, gridToBox, padBox, sixNeighbours } from './grid.js';
 import { depthInside } from '../../volume/distance-transform.js';
 import { MinHeap } from './min-heap.js';
 
@@ -80,17 +80,11 @@ export function geodesicSplit(
   const nxy = nx * ny;
   // The walk stays in the object's bounding box: its arrays are the box's, not the window's (a
   // window is mostly outside the object, and fresh memory costs page faults).
-  const { min: lo, max: hi } = boundingBox(object, dims) as Box;
-  const bx = hi[0] - lo[0] + 1;
-  const by = hi[1] - lo[1] + 1;
-  const bz = hi[2] - lo[2] + 1;
+  const bounds = boundingBox(object, dims) as Box;
+  const { min: lo } = bounds;
+  const [bx, by, bz] = boxDims(bounds);
   const bxy = bx * by;
-  const toBox = (p: number): number => {
-    const k = (p / nxy) | 0;
-    const r = p - k * nxy;
-    const j = (r / nx) | 0;
-    return r - j * nx - lo[0] + bx * (j - lo[1] + by * (k - lo[2]));
-  };
+  const toBox = gridToBox(bounds, dims);
   const dist = new Float32Array(bxy * bz).fill(Infinity);
   // 1: positive, 2: negative; settled voxels are marked by bit 4.
   const label = new Uint8Array(bxy * bz);
@@ -163,12 +157,7 @@ export function negativeBasins(object: Uint8Array, dims: Dims, spacing: readonly
   const bd = boxDims(box);
   const part = cropArray(object, dims, box);
   const depth = depthInside(part, bd, spacing);
-  const [nx, ny] = dims;
-  const toBox = (p: number): number => {
-    const k = Math.floor(p / (nx * ny));
-    const j = Math.floor((p - k * nx * ny) / nx);
-    return p - nx * (j + ny * k) - box.min[0] + bd[0] * (j - box.min[1] + bd[1] * (k - box.min[2]));
-  };
+  const toBox = gridToBox(box, dims);
   // 1: positive, 2: negative; 4: settled.
   const label = new Uint8Array(part.length);
   const heap = new MinHeap(Float32Array);

@@ -178,6 +178,23 @@ export function pasteLabel(mask: Uint8Array, labels: Uint8Array, dims: Dims, box
   }
 }
 
+/** The (i, j, k) voxel of flat index `p` on a grid of `dims` (i fastest). */
+export function voxelCoords(p: number, dims: Dims): [number, number, number] {
+  const nxy = dims[0] * dims[1];
+  const k = Math.floor(p / nxy);
+  const j = Math.floor((p - k * nxy) / dims[0]);
+  return [p - k * nxy - j * dims[0], j, k];
+}
+
+/** Flat index on the grid of `dims` (a voxel inside `box`) → flat index in `box` (x fastest): boxToGrid's inverse. */
+export function gridToBox(box: Box, dims: Dims): (p: number) => number {
+  const [bx, by] = boxDims(box);
+  return (p) => {
+    const [i, j, k] = voxelCoords(p, dims);
+    return i - box.min[0] + bx * (j - box.min[1] + by * (k - box.min[2]));
+  };
+}
+
 /** Flat index in `box` (x fastest) → flat index on the grid of `dims` that holds the box. */
 export function boxToGrid(box: Box, dims: Dims): (q: number) => number {
   const [bx, by] = boxDims(box);

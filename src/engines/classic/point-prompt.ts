@@ -30,8 +30,9 @@
  *   93 HU between positive ones at 88 and 116: 0.97 → 0.93, 31 k of the liver's voxels lost with
  *   4.5 k of the error, now 0.97 → 0.95; MR spleen 0.91 → 0.68, now 0.85), and a re-grown flood
  *   can also grow past its former cut. A negative click outside the object takes what the clicks
- *   grown together no longer give, wherever it is. The clicks so far are grown together once per negative click (each positive
- *   click's flood kept until the next negative click): k clicks cost at most k² floods.
+ *   grown together no longer give, wherever it is. The clicks so far are grown together once per
+ *   negative click (each positive click's flood kept until the next negative click): k clicks cost
+ *   at most k² floods.
  * - Leak control. The flood's region at cost level t, R(t), grows with t; it is cut back to the last
  *   plausible level. (1) A jump: once t ≥ 1.5σ, when R grows by more than 25% within an eighth of
  *   the tolerance, the flood broke through a weak edge. (2) A size limit: R(t) may hold at most
@@ -68,19 +69,18 @@
  *   label — a class it answers (aorta, trachea, spinal cord, airway: `object`) or a bone (a member
  *   of group 21 but the costal cartilages: `tissue`, the skeleton) — a positive click on that
  *   tissue gives the tissue's 6-connected piece under it instead of its flood: the class's
- *   component, or the bone's when it
- *   is at most 3 times what the click flooded (one bone; a larger piece is bones joined at joints
- *   or discs, of which the bone within 2 mm of the flood is kept; a vertebra clicked in its body is
- *   cut out of the spine at the discs, vertebra.ts). Patient C, one click: ribs 7–11
- *   0.61–0.81 → 0.71–0.85, spinal cord 0.64 → 0.85; patient B's aorta 0.28 → 0.87. A corrective
- *   positive click beside the tissue adds its own flood (not the earlier clicks' floods, which the
- *   tissue replaced) within twice its distance to the object plus a voxel: it marks a missed part
- *   about that thick (a click in the 2 mm rim the aorta's answer missed flooded 6 000 voxels of fat
- *   and wall). Negative clicks take, at the end, what lies both in their basins of the object's
- *   depth and nearer to them than to every positive click (click-split.ts negativeBasins): the
- *   intensity-weighted split found all of a humerus's cortex nearer a negative click on it than the
- *   positive click in its fatty marrow (0.910 → 0.248), and a cut half-way between the clicks took
- *   half a rib for a negative click in a one-voxel layer at its surface.
+ *   component, or the bone's when it is at most 3 times what the click flooded (one bone; a larger
+ *   piece is bones joined at joints or discs, of which the bone within 2 mm of the flood is kept; a
+ *   vertebra clicked in its body is cut out of the spine at the discs, vertebra.ts). Patient C, one
+ *   click: ribs 7–11 0.61–0.81 → 0.71–0.85, spinal cord 0.64 → 0.85; patient B's aorta 0.28 →
+ *   0.87. A corrective positive click beside the tissue adds its own flood (not the earlier clicks'
+ *   floods, which the tissue replaced) within twice its distance to the object plus a voxel: it
+ *   marks a missed part about that thick (a click in the 2 mm rim the aorta's answer missed flooded
+ *   6 000 voxels of fat and wall). Negative clicks take, at the end, what lies both in their basins
+ *   of the object's depth and nearer to them than to every positive click (click-split.ts
+ *   negativeBasins): the intensity-weighted split found all of a humerus's cortex nearer a negative
+ *   click on it than the positive click in its fatty marrow (0.910 → 0.248), and a cut half-way
+ *   between the clicks took half a rib for a negative click in a one-voxel layer at its surface.
  * @module
  */
 import type { PointPrompt } from '../engine.js';
@@ -94,7 +94,7 @@ import { contrastCut } from './contrast-cut.js';
 import { addEnclosingCortex } from './enclosing-cortex.js';
 import { fillHoles3d } from './fill-holes.js';
 import type { Box, Grid } from './grid.js';
-import { boundingBox, boxDims, cropArray, padBox, pasteArray, spacingOf } from './grid.js';
+import { boundingBox, boxDims, cropArray, padBox, pasteArray, spacingOf, voxelCoords } from './grid.js';
 import type { Dims } from '../../volume/volume.js';
 import type { RobustStats } from './intensity.js';
 import { quantileSorted, robustStats } from './intensity.js';
@@ -342,16 +342,10 @@ function tissueGain(
   for (let p = 0; p < own.length; p++) own[p] &= together[p];
   own = selectComponents(own, wd, [at], 6);
   if (tissue[at] !== 0) return onTissue(tissue, spec, own, at, wd, spacing);
-  const [nx, ny] = wd;
-  const xyz = (p: number): [number, number, number] => {
-    const k = Math.floor(p / (nx * ny));
-    const j = Math.floor((p - k * nx * ny) / nx);
-    return [(p - nx * (j + ny * k)) * spacing[0], j * spacing[1], k * spacing[2]];
-  };
-  const c = xyz(at);
+  const c = voxelCoords(at, wd);
   const squared = (p: number): number => {
-    const q = xyz(p);
-    return (q[0] - c[0]) ** 2 + (q[1] - c[1]) ** 2 + (q[2] - c[2]) ** 2;
+    const q = voxelCoords(p, wd);
+    return ((q[0] - c[0]) * spacing[0]) ** 2 + ((q[1] - c[1]) * spacing[1]) ** 2 + ((q[2] - c[2]) * spacing[2]) ** 2;
   };
   let nearest = Infinity;
   for (let p = 0; p < before.length; p++) if (before[p] !== 0) nearest = Math.min(nearest, squared(p));

@@ -16,6 +16,7 @@
  */
 import type { Dims } from '../../volume/volume.js';
 import { selectComponents } from './components.js';
+import { stridesOf, voxelCoords } from './grid.js';
 import { planeAxes } from './slices.js';
 
 /** Radius (mm) of the disc around the click, across the column, whose cover by bone tells body from disc. */
@@ -35,8 +36,8 @@ const PROCESS_REACH_MM = 40;
  * const vertebra = vertebraOf(piece, wd, spacing, 2, at);
  */
 export function vertebraOf(piece: Uint8Array, dims: Dims, spacing: readonly [number, number, number], axis: 0 | 1 | 2, at: number): Uint8Array {
-  const strides = [1, dims[0], dims[0] * dims[1]];
-  const c = [at % dims[0], Math.floor(at / dims[0]) % dims[1], Math.floor(at / strides[2])];
+  const strides = stridesOf(dims);
+  const c = voxelCoords(at, dims);
   const [ua, va] = planeAxes(axis);
   const cover = (slice: number, radius: number, count: (p: number) => void): void => {
     const ru = Math.floor(radius / spacing[ua]);
