@@ -239,6 +239,9 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
         // Every positive click's flood competes with every negative click: grown again.
         floods.clear();
         if (pos.length === 0) continue;
+        // On a known tissue the negative clicks act once all clicks are in (below): the floods are
+        // grown against them when a later positive click needs them, not here.
+        if (tissueSub) continue;
       } else {
         pos.push(local(point));
         // A later positive click corrects the object before it: a region CORRECTION_RATIO times
@@ -259,7 +262,7 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
         positive && tissueSub && tissue ? tissueGain(tissueSub, tissue, last.region, floods.get(pos.length - 1)?.positive ?? last.region, region, pos[pos.length - 1], wd, spacing) : last.region;
       if (!region) region = gained;
       else if (positive) for (let p = 0; p < region.length; p++) region[p] |= gained[p];
-      else if (!tissueSub) {
+      else {
         const at = neg[neg.length - 1];
         const object = region;
         const taken = negativeTakes(object, last.region, sub, wd, spacing, pos, at, clickWindow.rawNoise, SPLIT_WEIGHT);
