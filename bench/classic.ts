@@ -1,10 +1,9 @@
 /**
  * The classic engine alone (no HTTP, no decoding), on the generated 512×512×300 CT of
- * fixtures/synthetic-ct.ts: everything-mode (aorta, lung, bone, trachea, airway; the CT has no
- * contrast, so the aorta is left out after the blood-pool check) and one click once the
+ * fixtures/synthetic-ct.ts: everything-mode (aorta, lung, bone, trachea, spinal cord, airway; the
+ * CT has no contrast, so the aorta is left out after the blood-pool check) and one click once the
  * volume is loaded (a lung, and a vertebral body, zero-shot and labelled as a vertebra), each
- * beside its target; and the process's peak
- * memory beside the decoded image's size (target ≤ 4×).
+ * beside its target; and the process's peak memory beside the decoded image's size (target ≤ 4×).
  *
  * Targets (issue 4): everything ≤ 5 s and one click ≤ 1 s on the 2-core machine; peak memory
  * ≤ 4× the decoded image. The engine runs in this thread here (in the server it runs in a worker
