@@ -193,6 +193,30 @@ describe('classic engine: bone marrow that is neither cancellous nor fat-free', 
     assert.ok(covered('cartilage') >= 0.8);
   });
 
+  test('a click labelled as the humerus (88) in the fatty marrow of a thick-walled shaft gives the bone, cortex whole', () => {
+    // The humerus with marrow of radius 3 mm in an 11 mm cortex: the click floods the marrow only
+    // (too thick a wall for the enclosing cortex of a zero-shot click): 2 080 of the bone's 15 296 voxels, so
+    // the bone's piece is more than 3 times the flood; it is still one bone for the click's depth in
+    // it (14 mm: 200·d³ is 549 mL, the piece 20 mL).
+    const thick = slab((x, y, z) => {
+      const r = Math.hypot(x + 55, y + 20);
+      return r <= 14 ? (r > 3 ? 'cortex' : 'fatty') : partAt(x, y, z);
+    });
+    // x −55.6, y −20.4 mm: the shaft's axis, in the middle slice.
+    const at: [number, number, number] = [25, 44, 7];
+    const click = (label: number): Uint8Array => labelMask(segmentClassic(thick.volume, { classes: [], points: { label, points: [at], pointLabels: [1] } }).data, label);
+    const humerus = click(88);
+    const skeleton = labelMask(segmentClassic(thick.volume, { classes: [21] }).data, 21);
+    const piece = selectComponents(skeleton, [...DIMS], [at[0] + DIMS[0] * (at[1] + DIMS[1] * at[2])], 6);
+    assert.equal(dice(humerus, piece), 1);
+    const truth = Uint8Array.from(thick.parts, (q, p) => ((q === 'cortex' || q === 'fatty') && Math.hypot(-75.6 + PIXEL * (p % DIMS[0]) + 55, -55.6 + PIXEL * (Math.floor(p / DIMS[0]) % DIMS[1]) + 20) <= 14 ? 1 : 0));
+    assert.equal(countOf(truth), 15296);
+    assert.equal(countOf(humerus), 15296);
+    assert.equal(dice(humerus, truth), 1);
+    // A zero-shot click floods the marrow alone.
+    assert.equal(countOf(click(140)), 2080);
+  });
+
   test('a click labelled as a rib on an image that is not CT is the flood of the click alone', () => {
     const data = Int16Array.from(volume.data, (v) => Math.max(0, Math.min(800, Math.round((v + 1000) * 0.4))));
     const mr = createVolume([...DIMS], data, RAS);

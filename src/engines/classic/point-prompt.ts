@@ -72,8 +72,9 @@
  *   label — a class it answers (aorta, trachea, spinal cord, airway: `object`) or a bone (a member
  *   of group 21 but the costal cartilages: `tissue`, the skeleton) — a positive click on that
  *   tissue gives the tissue's 6-connected piece under it instead of its flood: the class's
- *   component, or the bone's when it is at most 3 times what the click flooded (one bone; a larger
- *   piece is bones joined at joints or discs, of which the bone within 2 mm of the flood is kept; a
+ *   component, or the bone's when it is at most 3 times what the click flooded or 200·d³ for the
+ *   click's depth d in it (one bone; a larger piece is bones joined at joints or discs, of which
+ *   the bone within 2 mm of the flood is kept; a
  *   vertebra clicked in its body is cut out of the spine at the discs, vertebra.ts). Patient C, one
  *   click: ribs 7–11 0.61–0.81 → 0.71–0.85, spinal cord 0.64 → 0.85; patient B's aorta 0.28 →
  *   0.87. A corrective positive click beside the tissue adds its own flood (not the earlier clicks'
@@ -97,12 +98,13 @@ import { contrastCut } from './contrast-cut.js';
 import { addEnclosingCortex } from './enclosing-cortex.js';
 import { fillHoles3d } from './fill-holes.js';
 import type { Box, Grid } from './grid.js';
-import { boundingBox, boxDims, cropArray, padBox, pasteArray, spacingOf, voxelCoords } from './grid.js';
+import { boundingBox, boxDims, cropArray, gridToBox, padBox, pasteArray, spacingOf, voxelCoords } from './grid.js';
 import type { Dims } from '../../volume/volume.js';
 import type { RobustStats } from './intensity.js';
 import { quantileSorted, robustStats } from './intensity.js';
 import { dilate, open } from './morphology.js';
 import { vertebraOf } from './vertebra.js';
+import { depthInside } from '../../volume/distance-transform.js';
 
 const SAMPLE_RADIUS_MM = 4;
 /** Radius (mm) of the ball whose median is the object's intensity: small, so a thin object's neighbours stay out. */
@@ -131,7 +133,7 @@ const AIR_HU = -500;
 const CORTEX_REACH_MM = 10;
 /** Weight of the intensity change (in units of the window's raw noise) in the geodesic distance by which a negative click splits the object. */
 const SPLIT_WEIGHT = 6;
-/** A clicked bone's component is the object when at most this many times the click's flood (onTissue). */
+/** A clicked bone's component is the object when at most this many times the click's flood, or SIZE_RATIO·d³ (onTissue). */
 const TISSUE_RATIO = 3;
 /** Else the object is the bone within this distance (mm) of the flood (onTissue). */
 const TISSUE_NEAR_MM = 2;
@@ -373,9 +375,12 @@ function tissueGain(
  * answer (`object`): its component under the click. Bone (`tissue`): the bone component under the
  * click when it is at most TISSUE_RATIO times what the click found (`found`: one bone, whose cortex
  * and marrow the flood follows only in part: patient C's ribs 7–11 after one click 0.61–0.81 as
- * flooded, 0.71–0.85 as the bone's component); a larger one is bones joined at joints or discs (the
- * spine with its ribs' heads, a rib with its cartilage), and the object is then the bone within
- * TISSUE_NEAR_MM of what the click found, its component under the click.
+ * flooded, 0.71–0.85 as the bone's component), or at most SIZE_RATIO·d³ for the click's depth d in
+ * it (one bone clicked in its marrow, which the flood gives alone: C's right humerus, 12 508 voxels
+ * of bone for 1 579 of marrow, 22·d³; 0.430 → 0.850 after one click); a larger one is bones joined
+ * at joints or discs (the spine with its ribs' heads, a rib with its cartilage: 820–13 000·d³ on
+ * patients B and C), and the object is then the bone within TISSUE_NEAR_MM of what the click found,
+ * its component under the click.
  */
 function onTissue(tissue: Uint8Array, spec: ClickTissue, found: Uint8Array, at: number, wd: Dims, spacing: readonly [number, number, number]): Uint8Array {
   const piece = selectComponents(tissue, wd, [at], 6);
@@ -391,10 +396,18 @@ function onTissue(tissue: Uint8Array, spec: ClickTissue, found: Uint8Array, at: 
     pieceSize += piece[p];
     foundSize += found[p];
   }
-  if (pieceSize <= TISSUE_RATIO * foundSize) return piece;
+  if (pieceSize <= TISSUE_RATIO * foundSize || pieceSize * spacing[0] * spacing[1] * spacing[2] <= SIZE_RATIO * depthIn(piece, at, wd, spacing) ** 3) return piece;
   const near = dilate(found, wd, spacing, TISSUE_NEAR_MM);
   for (let p = 0; p < near.length; p++) near[p] &= piece[p];
   return selectComponents(near, wd, [at], 6);
+}
+
+/** The depth (mm) of voxel `at` in `mask` (window arrays): its distance to the mask's outside, measured in the mask's box. */
+function depthIn(mask: Uint8Array, at: number, wd: Dims, spacing: readonly [number, number, number]): number {
+  const bounds = boundingBox(mask, wd);
+  if (!bounds) return 0;
+  const box = padBox(bounds, [1, 1, 1], wd);
+  return depthInside(cropArray(mask, wd, box), boxDims(box), spacing)[gridToBox(box, wd)(at)];
 }
 
 /** The click window: its raw and smoothed values and what is measured on them once. */
