@@ -14,6 +14,7 @@ import type { Box } from './grid.js';
 import { listComponents } from './components.js';
 import { boundingBox, boxDims, boxToGrid, cropArray, gridToBox, padBox, sixNeighbours } from './grid.js';
 import { depthInside } from '../../volume/distance-transform.js';
+import { BucketQueue } from './bucket-queue.js';
 import { MinHeap } from './min-heap.js';
 
 /**
@@ -168,26 +169,32 @@ export function negativeBasins(object: Uint8Array, dims: Dims, spacing: readonly
   const toBox = gridToBox(box, dims);
   // 1: positive, 2: negative; 4: settled.
   const label = new Uint8Array(part.length);
-  const heap = new MinHeap(Float32Array);
+  // Deepest first, in buckets of a quarter of the finest voxel (a bucket queue: the object of a
+  // lung's click holds millions of voxels, which a binary heap took ~0.75 s to order).
+  let deepest = 0;
+  for (let b = 0; b < part.length; b++) if (depth[b] > deepest) deepest = depth[b];
+  const quantum = Math.min(...spacing) / 4;
+  const bucketOf = (b: number): number => Math.round((deepest - depth[b]) / quantum);
+  const queue = new BucketQueue(Math.round(deepest / quantum) + 1);
   const seed = (p: number, front: number): void => {
     const b = toBox(p);
     if (part[b] === 0 || label[b] !== 0) return;
     label[b] = front;
-    heap.push(b, -depth[b]);
+    queue.push(b, bucketOf(b));
   };
   // A click given both ways counts as positive.
   for (const p of positives) seed(p, 1);
   for (const p of negatives) seed(p, 2);
   const neighbours = sixNeighbours(bd);
-  while (heap.size > 0) {
-    const b = heap.pop();
+  while (queue.size > 0) {
+    const b = queue.pop();
     if ((label[b] & 4) !== 0) continue;
     label[b] |= 4;
     const front = label[b] & 3;
     neighbours(b, (q) => {
       if (part[q] === 0 || label[q] !== 0) return;
       label[q] = front;
-      heap.push(q, -depth[q]);
+      queue.push(q, bucketOf(q));
     });
   }
   const toGrid = boxToGrid(box, dims);
