@@ -308,8 +308,8 @@ describe('classic engine point prompts: geodesic split of the object by a negati
   const dims: [number, number, number] = [20, 10, 10];
   const object = new Uint8Array(2000).fill(1);
   const at = (x: number): number => x + 20 * (5 + 10 * 5);
-  const taken = (values: Float32Array): number[] => {
-    const cut = geodesicSplit(object, values, dims, [1, 1, 1], [at(0)], at(19), 10, 6);
+  const taken = (values: Float32Array, sigma = 10): number[] => {
+    const cut = geodesicSplit(object, values, dims, [1, 1, 1], [at(0)], at(19), sigma, 6);
     const xs = new Set<number>();
     for (let p = 0; p < cut.length; p++) if (cut[p] !== 0) xs.add(p % 20);
     return [countOf(cut), Math.min(...xs)];
@@ -323,6 +323,12 @@ describe('classic engine point prompts: geodesic split of the object by a negati
     // 0 below x = 5, 100 from x = 5 on: crossing the edge costs the positive front 1 + 6·100/10 mm.
     const values = Float32Array.from({ length: 2000 }, (_, p) => (p % 20 < 5 ? 0 : 100));
     assert.deepEqual(taken(values), [1500, 5]);
+  });
+
+  test('on a noise-free window (σ 0) the cut still follows the edge', () => {
+    // Crossing the edge costs ~6·10¹¹ mm, far beyond the split's ring of buckets: the walk still ends.
+    const values = Float32Array.from({ length: 2000 }, (_, p) => (p % 20 < 5 ? 0 : 100));
+    assert.deepEqual(taken(values, 0), [1500, 5]);
   });
 
   test('a negative click outside the object takes nothing', () => {

@@ -15,6 +15,7 @@ import { listComponents } from './components.js';
 import { boundingBox, boxDims, boxToGrid, cropArray, gridToBox, padBox, sixNeighbours } from './grid.js';
 import { depthInside } from '../../volume/distance-transform.js';
 import { BucketQueue } from './bucket-queue.js';
+import { MinHeap } from './min-heap.js';
 
 /**
  * What a negative click `negative` takes from `object` (the object of the clicks before it): the
@@ -102,23 +103,11 @@ export function geodesicSplit(
   const scale = weight / Math.max(sigma, 1e-9);
   const origin = lo[0] + nx * (lo[1] + ny * lo[2]);
   // Dijkstra with buckets of the finest step (Dial): every step costs at least that, so a bucket's
-  // voxels are final when it is reached, in any order. A ring of buckets as long as the costliest
-  // step (the coarsest spacing across the object's whole range of values): a binary heap spent ~1 s
-  // ordering a lung's million voxels.
-  let vmin = Infinity;
-  let vmax = -Infinity;
-  for (let k = lo[2]; k < lo[2] + bz; k++) {
-    for (let j = lo[1]; j < lo[1] + by; j++) {
-      for (let p = lo[0] + nx * (j + ny * k), e = p + bx; p < e; p++) {
-        if (object[p] === 0) continue;
-        const v = values[p];
-        if (v < vmin) vmin = v;
-        if (v > vmax) vmax = v;
-      }
-    }
-  }
+  // voxels are final when it is reached, in any order (a binary heap spent ~1 s ordering a lung's
+  // million voxels). A step across a strong edge may cost far more than the ring spans (on a
+  // noise-free window σ is 0): such keys wait in a heap until the ring reaches them.
   const quantum = Math.min(...spacing);
-  const queue = new RingBuckets(Math.ceil((Math.max(...spacing) * (1 + scale * (vmax - vmin))) / quantum) + 2);
+  const queue = new RingBuckets(RING_BUCKETS);
   const bucketOf = (d: number): number => Math.floor(d / quantum);
   const start = 1e-6;
   for (const p of positives) {
@@ -219,15 +208,21 @@ export function negativeBasins(object: Uint8Array, dims: Dims, spacing: readonly
   return out;
 }
 
+/** Buckets in geodesicSplit's ring: keys further ahead wait in RingBuckets' heap. */
+const RING_BUCKETS = 1024;
+
 /**
- * Buckets of voxel indices for Dial's shortest paths: a ring of `size` buckets, the bucket of key k
- * being k mod size, popped in key order from the lowest pushed key. Keys pushed must lie within
- * `size` − 1 of the key being popped (the costliest step), and never below it.
+ * Buckets of voxel indices for Dial's shortest paths, popped in key order: a ring of `size`
+ * buckets for the keys within `size` of the key being popped (the bucket of key k being k mod
+ * size), and a heap for keys further ahead, moved into the ring as it reaches them. Keys pushed
+ * must never be below the key being popped.
  */
 class RingBuckets {
   readonly #items: Int32Array[];
   readonly #counts: Int32Array;
+  readonly #far = new MinHeap();
   #key = 0;
+  #inRing = 0;
   size = 0;
 
   constructor(size: number) {
@@ -236,6 +231,30 @@ class RingBuckets {
   }
 
   push(item: number, key: number): void {
+    if (key - this.#key < this.#items.length) this.#toRing(item, key);
+    else this.#far.push(item, key);
+    this.size++;
+  }
+
+  /** An item of the lowest key (the queue must not be empty): within a key, the last pushed first. */
+  pop(): number {
+    if (this.#inRing === 0) this.#key = this.#far.topKey();
+    for (;;) {
+      while (this.#far.size > 0 && this.#far.topKey() < this.#key + this.#items.length) {
+        const key = this.#far.topKey();
+        this.#toRing(this.#far.pop(), key);
+      }
+      const b = this.#key % this.#items.length;
+      if (this.#counts[b] > 0) {
+        this.size--;
+        this.#inRing--;
+        return this.#items[b][--this.#counts[b]];
+      }
+      this.#key++;
+    }
+  }
+
+  #toRing(item: number, key: number): void {
     const b = key % this.#items.length;
     let items = this.#items[b];
     const n = this.#counts[b];
@@ -246,17 +265,6 @@ class RingBuckets {
     }
     items[n] = item;
     this.#counts[b] = n + 1;
-    this.size++;
-  }
-
-  /** An item of the lowest key (the queue must not be empty): within a key, the last pushed first. */
-  pop(): number {
-    let b = this.#key % this.#items.length;
-    while (this.#counts[b] === 0) {
-      this.#key++;
-      b = this.#key % this.#items.length;
-    }
-    this.size--;
-    return this.#items[b][--this.#counts[b]];
+    this.#inRing++;
   }
 }
