@@ -7,6 +7,7 @@
  * or the last level when the limit never bites. Pure functions of those arrays.
  * @module
  */
+import { voxelCoords } from './grid.js';
 
 /** Depth of a click in a region (clickDepths): the largest ball around it that is at least half region, in 0.5 mm steps up to 40 mm. */
 const DEPTH_INSIDE_FRACTION = 0.5;
@@ -60,14 +61,11 @@ export interface ClickDepths {
  */
 export function clickDepths(level: Uint8Array, owner: Uint8Array, dims: readonly [number, number, number], spacing: readonly number[], seeds: readonly number[], levels: number): ClickDepths {
   const [nx, ny] = dims;
-  const nxy = nx * ny;
   const shells = Math.ceil(DEPTH_MAX_MM / DEPTH_STEP_MM);
   const depth = new Float64Array(levels);
   const solid = new Float64Array(levels);
   for (const seed of seeds) {
-    const k0 = Math.floor(seed / nxy);
-    const j0 = Math.floor((seed - k0 * nxy) / nx);
-    const i0 = seed - nx * (j0 + ny * k0);
+    const [i0, j0, k0] = voxelCoords(seed, dims);
     // counts[shell · (levels + 1) + level]: voxels at that distance from the seed and that level (levels: never positive).
     const counts = new Float64Array(shells * (levels + 1));
     // Only the ball of DEPTH_MAX_MM around the seed counts: each row is scanned over its chord.

@@ -36,14 +36,16 @@
  *   negative click (each positive click's flood kept until the next negative click): k clicks cost
  *   at most k² floods.
  * - Leak control (flood-limits.ts, and contrast-cut.ts for (4)). The flood's region at cost level
- *   t, R(t), grows with t; it is cut back to the last plausible level. (1) A jump: once t ≥ 1.5σ, when R grows by more than 25% within an eighth of
- *   the tolerance, the flood broke through a weak edge. (2) A size limit: R(t) may hold at most
+ *   t, R(t), grows with t; it is cut back to the last plausible level. (1) A jump: once t ≥ 1.5σ,
+ *   when R grows by more than 25% within an eighth of the tolerance, the flood broke through a weak
+ *   edge. (2) A size limit: R(t) may hold at most
  *   200·d³ mm³, d being the click's depth in R (the largest ball around the click that is at least
  *   half region), judged with the depth a few levels earlier; a flood that breaks from a rib into
  *   the body around it keeps the rib's depth but gains a thousandfold volume. (2b) A compactness
- *   jump, from a depth of two voxels: when R's volume per d³ grows threefold within 0.2σ, the flood
- *   broke into a neighbour of the object's intensity (unsmoothed, on MR, before the jump test's
- *   1.5σ, and within the size limit: the MR example's aorta and right autochthon). (3) A cap for a
+ *   jump, judged once R is solid two voxels of the coarsest axis around the click and only where
+ *   (4) finds no edge: when R's volume per d³ grows threefold within 0.2σ, the flood broke into a
+ *   neighbour of the object's intensity (unsmoothed, on MR, before the jump test's 1.5σ, and within
+ *   the size limit: the MR example's aorta and right autochthon). (3) A cap for a
  *   later positive click: its region may hold at most 10 times the object the clicks before it
  *   gave (the object the user saw, so that the same click given twice floods the same).
  *   A corrective click on a thin missed part whose tissue runs on through the body (a colon's wall,
