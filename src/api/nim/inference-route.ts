@@ -115,16 +115,25 @@ export const inferenceRoute: FastifyPluginAsync<InferenceRouteOptions> = async (
         // Handed to workers, the fleet limits concurrency; here, the slots do.
         const result = options.offload ? await options.offload(inference, context) : await slots.run(() => runInference(inference, context));
         observe(metrics, result);
+        // The upload is read: gone before the answer goes out, so a client that reads the answer
+        // finds no spooled file left (removed only after sending, it was still there for a client
+        // that looked at once: a CI run listed it).
+        await removeSpooled(spooled);
         return sendResult(reply, result, answerKind(request.headers.accept));
       } catch (err) {
         metrics.inferenceTotal.inc({ engine: engine.info.name, outcome: isVoxgateError(err) && err.statusCode < 500 ? 'client_error' : 'server_error' });
         throw err;
       } finally {
-        await Promise.all(spooled.map((path) => rm(path, { force: true })));
+        await removeSpooled(spooled);
       }
     },
   );
 };
+
+/** Removes the spooled uploads (again harmless: an upload already removed is skipped). */
+async function removeSpooled(spooled: string[]): Promise<void> {
+  await Promise.all(spooled.splice(0).map((path) => rm(path, { force: true })));
+}
 
 function observe(metrics: Metrics, result: InferenceResult): void {
   const { timing } = result;
