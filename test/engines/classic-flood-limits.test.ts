@@ -43,9 +43,20 @@ describe('classic engine: where a click flood stops', () => {
   test('the size limit stops where the volume passes 200·d³ of the depth 8 levels before', () => {
     // 100 mm³ a level at a depth of 2 mm: 200·2³ = 1 600 mm³ is reached at level 15.
     const slab = histogramOf((t) => 100 * (t + 1));
-    assert.equal(sizeCut(slab, new Float64Array(LEVELS).fill(2), MM), 15);
-    // Still filling in (the click not yet two voxels deep): never judged.
-    assert.equal(sizeCut(slab, new Float64Array(LEVELS).fill(1.5), MM), LEVELS - 1);
+    assert.equal(sizeCut(slab, depthsOf(() => 2, () => 2), MM), 15);
+    // Still filling in (the click not yet two voxels deep, the region solid around it only from
+    // level 200): never judged.
+    assert.equal(sizeCut(slab, depthsOf(() => 1.5, (t) => (t < 200 ? 1 : 2)), MM), LEVELS - 1);
+  });
+
+  test('the size limit judges a click in a thin object from the volume a two-voxel depth allows', () => {
+    // Never solid two voxels around the click at any level: the region may not pass 200·(2 mm)³ =
+    // 1 600 mm³, reached at level 15, however shallow the click.
+    const slab = histogramOf((t) => 100 * (t + 1));
+    assert.equal(sizeCut(slab, depthsOf(() => 1.5, () => 1.5), MM), 15);
+    // On 3 mm voxels (27 mm³, 100 a level) the same holds for a click solid 4 mm around it, under two
+    // voxels: 200·(6 mm)³ = 43 200 mm³ = 1 600 voxels, reached at level 15.
+    assert.equal(sizeCut(slab, depthsOf(() => 4, () => 4), [3, 3, 3]), 15);
   });
 
   test('the leak cut looks for a jump only from 1.5σ, where the region is full', () => {

@@ -41,7 +41,9 @@
  *   edge. (2) A size limit: R(t) may hold at most
  *   200·d³ mm³, d being the click's depth in R (the largest ball around the click that is at least
  *   half region), judged with the depth a few levels earlier; a flood that breaks from a rib into
- *   the body around it keeps the rib's depth but gains a thousandfold volume. (2b) A compactness
+ *   the body around it keeps the rib's depth but gains a thousandfold volume. A click under two
+ *   voxels deep is judged only in a thin object (its region never solid two voxels around it): a
+ *   large organ's flood is sparse with noise at first, its click seemingly shallow. (2b) A compactness
  *   jump, judged once R is solid two voxels of the coarsest axis around the click and only where
  *   (4) finds no edge: when R's volume per d³ grows threefold within 0.2σ, the flood broke into a
  *   neighbour of the object's intensity (unsmoothed, on MR, before the jump test's 1.5σ, and within
@@ -768,7 +770,7 @@ function competitiveGrow(
     }
   }
   const depths = clickDepths(level, owner, dims, spacing, positives, LEVELS);
-  const sizeLimit = Math.min(leakCut(histogram, model.sigma * scale), sizeCut(histogram, depths.depth, spacing));
+  const sizeLimit = Math.min(leakCut(histogram, model.sigma * scale), sizeCut(histogram, depths, spacing));
   // Within what the leak, size and cap limits allow, the level whose boundary lies on the strongest
   // edges (contrast-cut.ts): a limit stops a flood that crossed a weak edge only once the leak is
   // large, a rib's marrow flood at 2–30 times the rib. Where the profile has no such edge, the
