@@ -286,6 +286,56 @@ describe('classic engine: the aorta of a short portal-venous slab (no pool of bl
   });
 });
 
+/**
+ * A 40 mm slab whose enhanced aorta (170 HU, radius 10 mm, 12.6 mL: no pool of blood) touches the
+ * vertebra's cortex directly, as patient C's does: bone's marrow growth (≥ 100 HU up to 3 mm from
+ * bone) and hole filling take the aorta where it touches. Voxels 1 × 1 × 2 mm.
+ */
+function touchingSlab(): { volume: Volume; aorta: Uint8Array } {
+  const dims = [160, 140, 20] as const; // x −79.5…79.5, y −69.5…69.5, z −19…19 mm
+  const affine = affineFrom([[1, 0, 0], [0, 1, 0], [0, 0, 2]], [-79.5, -69.5, -19]);
+  const data = new Int16Array(dims[0] * dims[1] * dims[2]);
+  const aorta = new Uint8Array(data.length);
+  for (let k = 0, p = 0; k < dims[2]; k++) {
+    for (let j = 0; j < dims[1]; j++) {
+      for (let i = 0; i < dims[0]; i++, p++) {
+        const [x, y, z] = [affine[3] + i, affine[7] + j, affine[11] + 2 * k];
+        const spine = Math.hypot(x, y + 35);
+        let hu = -1000;
+        if ((x / 75) ** 2 + (y / 60) ** 2 <= 1) {
+          if (spine <= 14) hu = spine > 12 ? 700 : 220;
+          else if (Math.hypot(x + 20, y + 22) <= 10) {
+            hu = 170;
+            aorta[p] = 1;
+          } else hu = 40;
+        }
+        data[p] = hu + (hu === -1000 ? 0 : Math.round(noiseAt(x, y, z)));
+      }
+    }
+  }
+  return { volume: createVolume([...dims], data, affine), aorta };
+}
+
+describe('classic engine: bone asked alone on a CT whose enhanced aorta touches the spine', () => {
+  test('is the skeleton bone is when asked with the aorta: the aorta is left out', () => {
+    const { volume, aorta } = touchingSlab();
+    const alone = labelMask(segmentClassic(volume, { classes: [21] }).data, 21);
+    const withAorta = segmentClassic(volume, { classes: [6, 21] }).data;
+    assert.deepEqual(alone, labelMask(withAorta, 21));
+    // The aorta's rim beyond the tracker's disks stays bone: 35 voxels of its 6 320. Without the
+    // aorta found for bone alone, 309 were bone, and bone alone was not bone asked with the aorta.
+    assert.equal(countOf(aorta), 6_320);
+    assert.equal(overlapOf(alone, aorta), 35);
+    assert.equal(countOf(labelMask(withAorta, 6)), 6_696);
+  });
+});
+
+function overlapOf(a: Uint8Array, b: Uint8Array): number {
+  let n = 0;
+  for (let p = 0; p < a.length; p++) if (a[p] !== 0 && b[p] !== 0) n++;
+  return n;
+}
+
 const PATIENT_B = fileURLToPath(new URL('../../../shared/data/ct_nifti/totalseg_patientB_cta_crop/ct_cropped.nii.gz', import.meta.url));
 const noPatientB = existsSync(PATIENT_B) ? false : `patient B's CTA is not on this machine (${PATIENT_B}): the real-data orientation check is skipped`;
 if (noPatientB) console.warn(`SKIPPED: ${noPatientB}`);

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { contrastBloodPool } from '../../src/engines/classic/blood-pool.js';
+import { contrastBloodPool, findBloodPool } from '../../src/engines/classic/blood-pool.js';
 import { bodyMask } from '../../src/engines/classic/body-mask.js';
 import { segmentClassic } from '../../src/engines/classic/classic-engine.js';
 import { createVolume } from '../../src/volume/volume.js';
@@ -95,5 +95,24 @@ describe('contrast-filled blood is not bone', () => {
     const [cortexAsBone, cortex] = count(labels, parts, 'cortex', 21);
     assert.ok(cortexAsBone / cortex >= 0.98);
     assert.equal(count(labels, parts, 'aorta', 21)[0], 0);
+    // Cores are no proof of contrast: this marrow (250 HU, σ 78) is homogeneous at 3 mm too.
+    assert.equal(findBloodPool(volume.data, grid, bodyMask(volume.data, grid)).cores, true);
+  });
+
+  test('a vessel too short for a pool has no pool, but its cores are found', () => {
+    // The first 12 of the 120 slices: 12 mm of the aorta, 5.9 mL — under the pool's 20 mL.
+    const { volume } = phantom(true);
+    const slices = 12;
+    const dims = [DIMS[0], DIMS[1], slices] as const;
+    const short = createVolume(dims, volume.data.slice(0, DIMS[0] * DIMS[1] * slices), volume.affine);
+    const grid = { dims: short.dims, affine: short.affine };
+    const blood = findBloodPool(short.data, grid, bodyMask(short.data, grid));
+    assert.equal(blood.contrast, false);
+    assert.equal(blood.cores, true);
+    assert.equal(blood.mask.reduce((n, v) => n + v, 0), 0);
+    // The full phantom: a pool, and cores.
+    const full = phantom(true).volume;
+    const fullGrid = { dims: full.dims, affine: full.affine };
+    assert.deepEqual({ ...findBloodPool(full.data, fullGrid, bodyMask(full.data, fullGrid)), mask: undefined }, { mask: undefined, contrast: true, cores: true });
   });
 });

@@ -36,6 +36,13 @@ export interface BloodPool {
   readonly mask: Uint8Array;
   /** Whether any contrast-filled blood was found (when not, `mask` is empty and was never written). */
   readonly contrast: boolean;
+  /**
+   * Whether any core cell was found (≥ 9 mm of homogeneous 150–650 HU across), pooled or not: a
+   * vessel too short for a 20 mL pool (a 40 mm abdominal slab's enhanced aorta) has cores too, and
+   * so may a dense vertebra's marrow — no proof of contrast. Without any, the CT holds no enhanced
+   * vessel as wide as the aorta.
+   */
+  readonly cores: boolean;
 }
 
 /** The contrast-filled blood (an empty mask on a CT without contrast). */
@@ -109,6 +116,7 @@ export function findBloodPool(data: VoxelArray, grid: Grid, body: Uint8Array): B
     }
   }
 
+  const cores = core.includes(1);
   const cellMl = (voxelVolume(grid) * cg.factors[0] * cg.factors[1] * cg.factors[2]) / 1000;
   const comps = listComponents(core, cg.dims, 26);
   const pool = new Uint8Array(cells);
@@ -119,7 +127,7 @@ export function findBloodPool(data: VoxelArray, grid: Grid, body: Uint8Array): B
     for (let t = comp.offset; t < comp.offset + comp.size; t++) pool[comps.voxels[t]!] = 1;
   }
   const mask = new Uint8Array(data.length);
-  if (!any) return { mask, contrast: false };
+  if (!any) return { mask, contrast: false, cores };
 
   // The pools' cells and their 26 neighbours: the lumen reaches the wall, beyond the cores.
   const near = new Uint8Array(cells);
@@ -163,6 +171,6 @@ export function findBloodPool(data: VoxelArray, grid: Grid, body: Uint8Array): B
   // narrow for a core: voxels above the blood's mean − 2.5σ (above cancellous bone) and below
   // cortical bone, up to BRANCH_MM along the path.
   const minHu = Math.max(POOL_MIN_HU, mean - BRANCH_STD_FACTOR * std);
-  return { mask: growInto(mask, grid, BRANCH_MM, (q) => body[q] !== 0 && data[q]! >= minHu && data[q]! < POOL_MAX_HU), contrast: true };
+  return { mask: growInto(mask, grid, BRANCH_MM, (q) => body[q] !== 0 && data[q]! >= minHu && data[q]! < POOL_MAX_HU), contrast: true, cores };
 }
 

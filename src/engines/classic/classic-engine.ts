@@ -284,20 +284,31 @@ function segmentClasses(volume: Volume, classes: ReadonlySet<number>, everything
       progress(0.7, 'bone');
       // The aorta's seeds must not sit on the spine: bone is found first (and written after it).
       const bone = segmentBone(subData, sub, subBody, blood, spare, options);
-      if (wantAorta) {
+      const wantBone = classes.has(CLASSIC_LABELS.bone);
+      // The aorta also when only bone is asked, on a CT with enhanced vessels: where the enhanced
+      // aorta touches the spine, bone's marrow growth and hole filling take part of it (patient C:
+      // 3 549 of its 11 723 voxels, B 9 107), and bone alone must be the same skeleton as bone
+      // asked with the aorta. Without a core of enhanced blood there is no aorta to find (and the
+      // search is 0.4 s of a labelled click's skeleton on a 512×512×300 CT).
+      let aortaMask: Uint8Array | undefined;
+      if (wantAorta || (wantBone && blood.cores)) {
         progress(0.8, 'aorta');
         const aorta = segmentAorta(subData, sub, subBody, bone);
         // A CT angiogram has its pool of blood; a portal-venous slab too short to hold 20 mL of
         // blood in one vessel has an enhanced aortic lumen. Neither: no contrast.
         const contrast = blood.contrast || aorta.lumenHu >= ENHANCED_LUMEN_HU;
-        if (!contrast && !everything) throw noContrast();
-        if (contrast) write(aorta.mask, CLASSIC_LABELS.aorta);
+        if (wantAorta && !contrast && !everything) throw noContrast();
+        if (contrast) aortaMask = aorta.mask;
+        if (contrast && wantAorta) write(aorta.mask, CLASSIC_LABELS.aorta);
       }
       if (wantCord) {
         progress(0.85, 'spinal cord');
         pasteVoxels(segmentSpinalCord(subData, sub, subBody, bone), labels, dims, box, CLASSIC_LABELS.spinalCord);
       }
-      if (classes.has(CLASSIC_LABELS.bone)) write(bone, CLASSIC_LABELS.bone);
+      if (wantBone) {
+        if (aortaMask && !wantAorta) for (let p = 0; p < bone.length; p++) bone[p] &= aortaMask[p] ^ 1;
+        write(bone, CLASSIC_LABELS.bone);
+      }
     }
   }
   return labels;
