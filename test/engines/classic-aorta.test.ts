@@ -20,7 +20,7 @@ import { reorient } from '../../src/volume/reorient.js';
 import { createVolume } from '../../src/volume/volume.js';
 import { readVolume } from '../../src/volume/volume-file.js';
 import type { Volume } from '../../src/volume/volume.js';
-import { countOf, dice, labelMask } from '../helpers/phantoms.js';
+import { countOf, dice, labelMask, overlap } from '../helpers/phantoms.js';
 
 const R = 11;
 const DESC = [-22, -20] as const;
@@ -154,12 +154,6 @@ function phantom(orientation: Orientation, contrast = true): { volume: Volume; t
     }
   }
   return { volume: createVolume(dims, data, a), truth, heart, spine };
-}
-
-function overlap(a: Uint8Array, b: Uint8Array): number {
-  let n = 0;
-  for (let p = 0; p < a.length; p++) if (a[p] !== 0 && b[p] !== 0) n++;
-  return n;
 }
 
 describe('classic engine: the aorta (class 6) of a contrast CT', () => {
@@ -325,16 +319,10 @@ describe('classic engine: bone asked alone on a CT whose enhanced aorta touches 
     // The aorta's rim beyond the tracker's disks stays bone: 35 voxels of its 6 320. Without the
     // aorta found for bone alone, 309 were bone, and bone alone was not bone asked with the aorta.
     assert.equal(countOf(aorta), 6_320);
-    assert.equal(overlapOf(alone, aorta), 35);
+    assert.equal(overlap(alone, aorta), 35);
     assert.equal(countOf(labelMask(withAorta, 6)), 6_696);
   });
 });
-
-function overlapOf(a: Uint8Array, b: Uint8Array): number {
-  let n = 0;
-  for (let p = 0; p < a.length; p++) if (a[p] !== 0 && b[p] !== 0) n++;
-  return n;
-}
 
 const PATIENT_B = fileURLToPath(new URL('../../../shared/data/ct_nifti/totalseg_patientB_cta_crop/ct_cropped.nii.gz', import.meta.url));
 const noPatientB = existsSync(PATIENT_B) ? false : `patient B's CTA is not on this machine (${PATIENT_B}): the real-data orientation check is skipped`;

@@ -10,7 +10,7 @@ import type { Affine } from '../../src/volume/affine.js';
 import { affineFrom } from '../../src/volume/affine.js';
 import { createVolume } from '../../src/volume/volume.js';
 import type { Phantom } from '../helpers/phantoms.js';
-import { buildPhantom, countOf, dice, labelMask } from '../helpers/phantoms.js';
+import { buildPhantom, countOf, dice, labelMask, overlap } from '../helpers/phantoms.js';
 
 type World = readonly [number, number, number];
 
@@ -20,12 +20,6 @@ function click(phantom: Phantom, label: number, positives: World[], negatives: W
     points: [...positives, ...negatives].map((w) => phantom.voxelOf(w)),
     pointLabels: [...positives.map(() => 1 as const), ...negatives.map(() => 0 as const)],
   };
-}
-
-function overlap(a: Uint8Array, b: Uint8Array): number {
-  let n = 0;
-  for (let p = 0; p < a.length; p++) if (a[p] && b[p]) n++;
-  return n;
 }
 
 const grid = (phantom: Phantom): { dims: Phantom['volume']['dims']; affine: Phantom['volume']['affine'] } => ({ dims: phantom.volume.dims, affine: phantom.volume.affine });

@@ -361,3 +361,10 @@ export function countOf(mask: ArrayLike<number>): number {
   for (let p = 0; p < mask.length; p++) if (mask[p] !== 0) n++;
   return n;
 }
+
+/** Voxels set in both masks. */
+export function overlap(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let n = 0;
+  for (let p = 0; p < a.length; p++) if (a[p] !== 0 && b[p] !== 0) n++;
+  return n;
+}
