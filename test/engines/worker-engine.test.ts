@@ -30,8 +30,8 @@ describe('WorkerEngine with the classic engine', () => {
     assert.deepEqual(viaWorker.dims, direct.dims);
     assert.deepEqual(viaWorker.affine, direct.affine);
     assert.ok(Buffer.from(viaWorker.data.buffer).equals(Buffer.from(direct.data.buffer)), 'labels differ');
-    // Bone is asked, and the phantom has cores of homogeneous 150–650 HU (blood-pool.ts): the aorta is
-    // looked for, to be left out of bone.
+    // Bone is asked, and the phantom's contrast-filled aorta (300 HU) makes cores outside bone
+    // (blood-pool.ts): the aorta is looked for, to be left out of bone.
     assert.deepEqual(stages, ['body', 'airway', 'lung', 'blood', 'bone', 'aorta', 'points', 'done']);
     // The image buffer was transferred to the worker, not copied.
     assert.equal(phantom.volume.data.length, 0);

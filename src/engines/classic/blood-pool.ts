@@ -37,12 +37,41 @@ export interface BloodPool {
   /** Whether any contrast-filled blood was found (when not, `mask` is empty and was never written). */
   readonly contrast: boolean;
   /**
-   * Whether any core cell was found (≥ 9 mm of homogeneous 150–650 HU across), pooled or not: a
-   * vessel too short for a 20 mL pool (a 40 mm abdominal slab's enhanced aorta) has cores too, and
-   * so may a dense vertebra's marrow — no proof of contrast. Without any, the CT holds no enhanced
-   * vessel as wide as the aorta.
+   * The core cells (≥ 9 mm of homogeneous 150–650 HU across), pooled or not, as indices of the
+   * CELL_MM grid (coresOutside): a vessel too short for a 20 mL pool (a 40 mm abdominal slab's
+   * enhanced aorta) has cores too, and so may a dense vertebra's marrow.
    */
-  readonly cores: boolean;
+  readonly cores: Int32Array;
+}
+
+/**
+ * Whether a core cell of `blood` lies mostly outside `mask` (0/1 on `grid`, the grid `blood` was
+ * found on): enhanced blood as wide as the aorta that is not bone's marrow. Without one, a CT holds
+ * no enhanced aorta that bone could have taken.
+ */
+export function coresOutside(blood: BloodPool, mask: Uint8Array, grid: Grid): boolean {
+  if (blood.cores.length === 0) return false;
+  const cg = coarseGrid(grid, CELL_MM);
+  const [nx, ny] = grid.dims;
+  const [cx, cy] = cg.dims;
+  const [fx, fy, fz] = cg.factors;
+  for (const c of blood.cores) {
+    const x0 = (c % cx) * fx;
+    const y0 = (Math.floor(c / cx) % cy) * fy;
+    const z0 = Math.floor(c / (cx * cy)) * fz;
+    let inside = 0;
+    let all = 0;
+    for (let k = z0; k < Math.min(z0 + fz, grid.dims[2]); k++) {
+      for (let j = y0; j < Math.min(y0 + fy, ny); j++) {
+        for (let i = x0, p = x0 + nx * (j + ny * k); i < Math.min(x0 + fx, nx); i++, p++) {
+          all++;
+          inside += mask[p];
+        }
+      }
+    }
+    if (2 * inside < all) return true;
+  }
+  return false;
 }
 
 /** The contrast-filled blood (an empty mask on a CT without contrast). */
@@ -116,7 +145,10 @@ export function findBloodPool(data: VoxelArray, grid: Grid, body: Uint8Array): B
     }
   }
 
-  const cores = core.includes(1);
+  let coreCount = 0;
+  for (let c = 0; c < cells; c++) coreCount += core[c];
+  const cores = new Int32Array(coreCount);
+  for (let c = 0, t = 0; c < cells; c++) if (core[c] !== 0) cores[t++] = c;
   const cellMl = (voxelVolume(grid) * cg.factors[0] * cg.factors[1] * cg.factors[2]) / 1000;
   const comps = listComponents(core, cg.dims, 26);
   const pool = new Uint8Array(cells);
