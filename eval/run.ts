@@ -22,11 +22,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CLASSIC_ENGINE_INFO, segmentClassic } from '../src/engines/classic/classic-engine.js';
+import { superiorAxis } from '../src/engines/classic/grid.js';
 import type { PointPrompt, VoxelPoint } from '../src/engines/engine.js';
 import { isVoxgateError } from '../src/errors.js';
 import type { SimulatedClick } from '../src/eval/clicks.js';
 import { correctiveClick, firstClick } from '../src/eval/clicks.js';
 import { dice, hd95, median } from '../src/eval/metrics.js';
+import { sliceRepeats } from '../src/eval/reference-grid.js';
 import { LABEL_GROUPS, labelName } from '../src/pipeline/labels.js';
 import { columnNorms, determinant3 } from '../src/volume/affine.js';
 import { reorient } from '../src/volume/reorient.js';
@@ -98,6 +100,20 @@ function runClicks(c: EvalCase, ref: Reference, spacing: [number, number, number
   return scores;
 }
 
+/**
+ * Whether the case's references repeat slices along the superior axis (their union): a reference
+ * drawn on a coarser grid and resampled onto the image's has its edges on that grid.
+ */
+function referenceGridNote(c: EvalCase): string {
+  const union = new Uint8Array(c.volume.data.length);
+  for (const r of c.references) for (let p = 0; p < union.length; p++) union[p] |= r.mask[p];
+  const { axis } = superiorAxis({ dims: c.volume.dims, affine: c.volume.affine });
+  const { steps, repeated } = sliceRepeats(union, c.volume.dims, axis);
+  return repeated > 0
+    ? `references: ${repeated} of ${steps} slice steps along the superior axis repeat the slice before, voxel for voxel — drawn on a coarser grid and resampled onto this one, so their edges lie on that grid`
+    : `references: no slice repeats the one before (${steps} slice steps along the superior axis)`;
+}
+
 async function evaluate(c: EvalCase): Promise<Row[]> {
   const rows: Row[] = [];
   const grid = { dims: c.volume.dims, affine: c.volume.affine };
@@ -105,6 +121,7 @@ async function evaluate(c: EvalCase): Promise<Row[]> {
   const mlPerVoxel = Math.abs(determinant3(c.volume.affine)) / 1000;
   console.log(`\n## ${c.name}: ${c.volume.dims.join('×')} voxels of ${columnNorms(c.volume.affine).map((s) => s.toFixed(3)).join('×')} mm, ${c.volume.dataType}`);
   for (const note of c.notes) console.log(`   - ${note}`);
+  console.log(`   - ${referenceGridNote(c)}`);
 
   // Class prompts: everything mode (all classes the engine supports) once per case.
   let classLabels: Uint8Array | Int16Array | Uint16Array | undefined;
@@ -244,6 +261,10 @@ async function main(): Promise<void> {
   const all1 = median(clicked.map((r) => r.clickDice?.[0] ?? NaN));
   const all3 = median(clicked.map((r) => r.clickDice?.[2] ?? NaN));
   console.log(`  one-click median ≥ 0.70: ${fmt(all1)} ${all1 >= 0.7 ? 'MET' : 'MISSED'}; three-click median ≥ 0.80: ${fmt(all3)} ${all3 >= 0.8 ? 'MET' : 'MISSED'}`);
+  // How far a median target is, in rows: the median of n rows reaches t once ⌊n/2⌋ + 1 of them do.
+  const atLeast = (n: number, t: number): number => clicked.filter((r) => (r.clickDice?.[n] ?? NaN) >= t).length;
+  const needed = Math.floor(clicked.length / 2) + 1;
+  console.log(`  rows at the target: ${atLeast(0, 0.7)} of ${clicked.length} after one click (≥ 0.70), ${atLeast(2, 0.8)} after three (≥ 0.80); the median is at the target once ${needed} are`);
 }
 
 await main();
