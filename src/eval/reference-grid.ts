@@ -6,6 +6,8 @@
  * so next to the figures.
  * @module
  */
+import { stridesOf } from '../engines/classic/grid.js';
+import { planeAxes } from '../engines/classic/slices.js';
 import type { Dims } from '../volume/volume.js';
 
 export interface SliceRepeats {
@@ -22,8 +24,8 @@ export interface SliceRepeats {
  * sliceRepeats(reference, dims, 2); // { steps: 19, repeated: 7 }
  */
 export function sliceRepeats(mask: ArrayLike<number>, dims: Dims, axis: 0 | 1 | 2): SliceRepeats {
-  const strides = [1, dims[0], dims[0] * dims[1]];
-  const [ua, va] = axis === 0 ? [1, 2] : axis === 1 ? [0, 2] : [0, 1];
+  const strides = stridesOf(dims);
+  const [ua, va] = planeAxes(axis);
   const at = (slice: number, u: number, v: number): boolean => mask[slice * strides[axis] + u * strides[ua] + v * strides[va]] !== 0;
   const holds = (slice: number): boolean => {
     for (let v = 0; v < dims[va]; v++) for (let u = 0; u < dims[ua]; u++) if (at(slice, u, v)) return true;

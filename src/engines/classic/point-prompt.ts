@@ -105,7 +105,8 @@ import { SIZE_RATIO, clickDepths, compactnessCut, leakCut, sizeCut } from './flo
 import { addEnclosingCortex } from './enclosing-cortex.js';
 import { fillHoles3d } from './fill-holes.js';
 import type { Box, Grid } from './grid.js';
-import { boundingBox, boxDims, cropArray, gridToBox, padBox, pasteArray, spacingOf, voxelCoords } from './grid.js';
+import { boundingBox, boxDims, cropArray, gridToBox, padBox, pasteArray, spacingOf, stridesOf, voxelCoords } from './grid.js';
+import { planeAxes } from './slices.js';
 import type { Dims } from '../../volume/volume.js';
 import type { RobustStats } from './intensity.js';
 import { quantileSorted, robustStats } from './intensity.js';
@@ -975,12 +976,11 @@ function forEachRimVoxel(region: Uint8Array, negative: Uint8Array, wd: readonly 
 }
 
 /** Whether the region reaches a side of the window that is not the image's border. */
-function touchesInnerFace(region: Uint8Array, wd: readonly number[], window: Box, dims: readonly number[]): boolean {
+function touchesInnerFace(region: Uint8Array, wd: Dims, window: Box, dims: readonly number[]): boolean {
   // Only the window's faces that are not the image's border: check the region's voxels on them.
-  const [nx, ny, nz] = wd;
-  const face = (a: number, at: number): boolean => {
-    const [ui, uj] = a === 0 ? [1, 2] : a === 1 ? [0, 2] : [0, 1];
-    const strides = [1, nx, nx * ny];
+  const strides = stridesOf(wd);
+  const face = (a: 0 | 1 | 2, at: number): boolean => {
+    const [ui, uj] = planeAxes(a);
     for (let v = 0; v < wd[uj]; v++) {
       for (let u = 0; u < wd[ui]; u++) {
         if (region[at * strides[a] + u * strides[ui] + v * strides[uj]] !== 0) return true;
@@ -988,9 +988,9 @@ function touchesInnerFace(region: Uint8Array, wd: readonly number[], window: Box
     }
     return false;
   };
-  for (let a = 0; a < 3; a++) {
+  for (const a of [0, 1, 2] as const) {
     if (window.min[a] > 0 && face(a, 0)) return true;
-    if (window.max[a] < dims[a] - 1 && face(a, [nx, ny, nz][a] - 1)) return true;
+    if (window.max[a] < dims[a] - 1 && face(a, wd[a] - 1)) return true;
   }
   return false;
 }
