@@ -165,13 +165,11 @@ export function geodesicSplit(
  */
 export function negativeBasins(object: Uint8Array, dims: Dims, spacing: readonly [number, number, number], positives: readonly number[], negatives: readonly number[]): Uint8Array {
   const out = new Uint8Array(object.length);
-  const bounds = boundingBox(object, dims);
-  if (!bounds || !negatives.some((p) => object[p] !== 0)) return out;
-  // The walk stays in the object's box, one voxel wider (its outside must be seen by the depth).
-  const box = padBox(bounds, [1, 1, 1], dims);
+  // The walk stays in the object's box (objectDepth's, one voxel wider).
+  const measured = negatives.some((p) => object[p] !== 0) ? objectDepth(object, dims, spacing) : undefined;
+  if (!measured) return out;
+  const { box, part, depth } = measured;
   const bd = boxDims(box);
-  const part = cropArray(object, dims, box);
-  const depth = depthInside(part, bd, spacing);
   const toBox = gridToBox(box, dims);
   // 1: positive, 2: negative; 4: settled.
   const label = new Uint8Array(part.length);
@@ -206,6 +204,19 @@ export function negativeBasins(object: Uint8Array, dims: Dims, spacing: readonly
   const toGrid = boxToGrid(box, dims);
   for (let b = 0; b < part.length; b++) if ((label[b] & 3) === 2) out[toGrid(b)] = 1;
   return out;
+}
+
+/**
+ * The depth (mm: distance to the outside) of `object` (window arrays) in its bounding box one voxel
+ * wider, so that its outside is seen all round: the box, the object cropped to it and the depth
+ * there. Undefined for an empty object.
+ */
+export function objectDepth(object: Uint8Array, dims: Dims, spacing: readonly [number, number, number]): { box: Box; part: Uint8Array; depth: Float32Array } | undefined {
+  const bounds = boundingBox(object, dims);
+  if (!bounds) return undefined;
+  const box = padBox(bounds, [1, 1, 1], dims);
+  const part = cropArray(object, dims, box);
+  return { box, part, depth: depthInside(part, boxDims(box), spacing) };
 }
 
 /** Buckets in geodesicSplit's ring: keys further ahead wait in RingBuckets' heap. */

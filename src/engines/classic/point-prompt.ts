@@ -99,7 +99,7 @@ import type { VoxelArray } from '../../volume/datatype.js';
 import { dataTypeOf } from '../../volume/datatype.js';
 import { ScratchBuffers } from '../../volume/scratch-buffers.js';
 import { selectComponents } from './components.js';
-import { geodesicSplit, negativeBasins, negativeTakes } from './click-split.js';
+import { geodesicSplit, negativeBasins, negativeTakes, objectDepth } from './click-split.js';
 import { contrastCut } from './contrast-cut.js';
 import { SIZE_RATIO, clickDepths, compactnessCut, leakCut, sizeCut } from './flood-limits.js';
 import { addEnclosingCortex } from './enclosing-cortex.js';
@@ -112,7 +112,6 @@ import type { RobustStats } from './intensity.js';
 import { quantileSorted, robustStats } from './intensity.js';
 import { dilate, open } from './morphology.js';
 import { vertebraOf } from './vertebra.js';
-import { depthInside } from '../../volume/distance-transform.js';
 
 const SAMPLE_RADIUS_MM = 4;
 /** Radius (mm) of the ball whose median is the object's intensity: small, so a thin object's neighbours stay out. */
@@ -394,12 +393,10 @@ function onTissue(tissue: Uint8Array, spec: ClickTissue, found: Uint8Array, at: 
   return selectComponents(near, wd, [at], 6);
 }
 
-/** The depth (mm) of voxel `at` in `mask` (window arrays): its distance to the mask's outside, measured in the mask's box. */
+/** The depth (mm) of voxel `at` in `mask` (window arrays): its distance to the mask's outside (objectDepth). */
 function depthIn(mask: Uint8Array, at: number, wd: Dims, spacing: readonly [number, number, number]): number {
-  const bounds = boundingBox(mask, wd);
-  if (!bounds) return 0;
-  const box = padBox(bounds, [1, 1, 1], wd);
-  return depthInside(cropArray(mask, wd, box), boxDims(box), spacing)[gridToBox(box, wd)(at)];
+  const measured = objectDepth(mask, wd, spacing);
+  return measured ? measured.depth[gridToBox(measured.box, wd)(at)] : 0;
 }
 
 /** The click window: its raw and smoothed values and what is measured on them once. */
