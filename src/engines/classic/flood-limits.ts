@@ -128,9 +128,10 @@ export function sizeCut(histogram: Float64Array, { depth, solid }: ClickDepths, 
   const voxelMm3 = spacing[0] * spacing[1] * spacing[2];
   // A region still filling in (sparse, its clicks seemingly shallow) is never judged: only from a
   // volume that a depth of two voxels allows.
-  const smallest = SIZE_RATIO * (2 * Math.max(...spacing)) ** 3;
+  const twoVoxels = solidRadius(spacing);
+  const smallest = SIZE_RATIO * twoVoxels ** 3;
   const established = 2 * Math.min(...spacing);
-  const thin = Math.max(...solid) < 2 * Math.max(...spacing);
+  const thin = Math.max(...solid) < twoVoxels;
   let volume = 0;
   let cut = 0;
   for (let t = 0; t < levels; t++) {
@@ -158,7 +159,7 @@ export function sizeCut(histogram: Float64Array, { depth, solid }: ClickDepths, 
 export function compactnessCut(histogram: Float64Array, { depth, solid }: ClickDepths, spacing: readonly number[], sigmaLevels: number): number {
   const levels = histogram.length;
   const span = Math.max(1, Math.round(COMPACTNESS_SPAN_SIGMA * sigmaLevels));
-  const established = 2 * Math.max(...spacing);
+  const established = solidRadius(spacing);
   const volume = new Float64Array(levels);
   for (let t = 0, v = 0; t < levels; t++) volume[t] = v += histogram[t];
   for (let t = 0; t + span < levels; t++) {
@@ -166,4 +167,13 @@ export function compactnessCut(histogram: Float64Array, { depth, solid }: ClickD
     if (volume[t + span] / depth[t + span] ** 3 > COMPACTNESS_JUMP * (volume[t] / depth[t] ** 3)) return t;
   }
   return levels - 1;
+}
+
+/**
+ * Two voxels of the coarsest axis (mm): how far around its click a region must be solid before the
+ * compactness jump judges it, and ever be so for it not to be a thin object (sizeCut); also the
+ * depth whose SIZE_RATIO·d³ is the smallest volume sizeCut judges.
+ */
+function solidRadius(spacing: readonly number[]): number {
+  return 2 * Math.max(...spacing);
 }
