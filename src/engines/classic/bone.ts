@@ -7,7 +7,9 @@
  * marrow of a long bone's shaft); and holes of up to 60 mm² in any plane whatever their mean (a
  * rib's marrow, 0–80 HU, enclosed by its cortex where a plane cuts the rib across) are filled, while
  * the spinal canal (cord and CSF, 0–50 HU, ~2 cm² and open along the spine) and fat between bones
- * stay open. Last, the costal cartilage continuing the ribs' front ends (cartilage.ts).
+ * stay open. Then the bones' partial-volume surface, the in-plane surface voxels under half-way
+ * from the tissue beside them to the bone (bone-edge.ts), is marked: the skeleton as answered leaves
+ * it out (`partialVolume`). Last, the costal cartilage continuing the ribs' front ends (cartilage.ts).
  * Contrast-filled blood (blood-pool.ts) is never a candidate, never grown into and never filled.
  * @module
  */
@@ -15,6 +17,7 @@ import type { VoxelArray } from '../../volume/datatype.js';
 import type { BloodPool } from './blood-pool.js';
 import { findBloodPool } from './blood-pool.js';
 import { addCostalCartilage } from './cartilage.js';
+import { partialVolumeSurface } from './bone-edge.js';
 import { componentMask, listComponents } from './components.js';
 import { growIntoCropped } from './grow-cropped.js';
 import { fillHolesSlicewiseInPlace } from './fill-holes.js';
@@ -43,6 +46,18 @@ export interface BoneOptions {
   readonly cartilage?: boolean;
 }
 
+/**
+ * The skeleton. `mask` holds every voxel the thresholds take, the partial-volume layer on the
+ * bones' surfaces too: the spinal canal is a hole in the arch's ring and the aorta's seeds must
+ * keep off the spine, and a thin lamina's ring is broken where that layer goes. `partialVolume`:
+ * the voxels of that layer under the half maximum (bone-edge.ts), which the skeleton as answered
+ * leaves out.
+ */
+export interface Skeleton {
+  readonly mask: Uint8Array;
+  readonly partialVolume: Int32Array;
+}
+
 export function segmentBone(
   data: VoxelArray,
   grid: Grid,
@@ -50,7 +65,7 @@ export function segmentBone(
   blood: BloodPool = findBloodPool(data, grid, body),
   spare?: Uint8Array,
   options: BoneOptions = {},
-): Uint8Array {
+): Skeleton {
   const pool = blood.mask;
   const { dims } = grid;
   const spacing = spacingOf(grid);
@@ -104,9 +119,11 @@ export function segmentBone(
     const [pa, pb] = planeAxes(across);
     bone = fillHolesSlicewiseInPlace(bone, dims, across, { maxArea: Math.floor(RIB_MARROW_MAX_MM2 / (spacing[pa] * spacing[pb])), accept: noBlood });
   }
+  // Judged before the cartilage is grown: cartilage is not the bright bone the half maximum is of.
+  const partialVolume = partialVolumeSurface(bone, data, dims, body, axis);
   if (options.cartilage !== false) bone = addCostalCartilage(bone, data, grid, body, pool);
   for (let p = bone.indexOf(1); p >= 0; p = bone.indexOf(1, p + 1)) if (body[p] === 0) bone[p] = 0;
-  return bone;
+  return { mask: bone, partialVolume };
 }
 
 /** Share of a component's surface voxels (a 6-neighbour outside `mask`) that touch `pool`. */

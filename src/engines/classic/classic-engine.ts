@@ -283,7 +283,8 @@ function segmentClasses(volume: Volume, classes: ReadonlySet<number>, everything
       const blood = findBloodPool(subData, sub, subBody);
       progress(0.7, 'bone');
       // The aorta's seeds must not sit on the spine: bone is found first (and written after it).
-      const bone = segmentBone(subData, sub, subBody, blood, spare, options);
+      const skeleton = segmentBone(subData, sub, subBody, blood, spare, options);
+      const bone = skeleton.mask;
       const wantBone = classes.has(CLASSIC_LABELS.bone);
       // The aorta also when only bone is asked, on a CT with enhanced vessels: where the enhanced
       // aorta touches the spine, bone's marrow growth and hole filling take part of it (patient C:
@@ -308,6 +309,8 @@ function segmentClasses(volume: Volume, classes: ReadonlySet<number>, everything
       }
       if (wantBone) {
         if (aortaMask && !wantAorta) for (let p = 0; p < bone.length; p++) bone[p] &= aortaMask[p] ^ 1;
+        // The bones' surfaces at half maximum (bone-edge.ts), once the canal and the aorta are found.
+        for (const p of skeleton.partialVolume) bone[p] = 0;
         write(bone, CLASSIC_LABELS.bone);
       }
     }
