@@ -10,8 +10,9 @@
  * is at least half-way from the tissue beside it (the median of the non-bone voxels of its
  * in-plane neighbourhood) to the bone beside it (the brightest bone voxel there).
  *
- * In-plane only: across 2–5 mm slices the partial-volume layer is a slice's thickness, and a
- * vertebral endplate or a rib running through the slices would lose whole slices.
+ * In-plane only: judged across the slices too, the phantom's Dice rose a little more (0.964 →
+ * 0.975) but patient C's ribs fell after three clicks (right rib 10 0.815 → 0.774) and a scanner's
+ * slice profile is less known than its in-plane blur (docs/classic-engine.md, Bone).
  * @module
  */
 import type { VoxelArray } from '../../volume/datatype.js';
