@@ -110,9 +110,9 @@ function imaged(): { volume: ReturnType<typeof createVolume<Int16Array>>; truth:
 
 describe('classic engine: the bone\'s surface at half maximum', () => {
   const { volume, truth } = imaged();
+  const bone = labelMask(segmentClassic(volume, { classes: [21] }).data, 21);
 
   test('the skeleton of a blurred phantom is the bone, not its partial-volume layer', () => {
-    const bone = labelMask(segmentClassic(volume, { classes: [21] }).data, 21);
     assert.equal(countOf(truth), 39_876);
     assert.equal(countOf(bone), 44_625); // 11.9 % more than the truth
     const d = dice(bone, truth);
@@ -131,27 +131,44 @@ describe('classic engine: the bone\'s surface at half maximum', () => {
     assert.deepEqual({ dropped: partialVolume.length, inTruth }, { dropped: 7_127, inTruth: 88 });
   });
 
+  test('gives the same voxels on the image stored LPS with its slices running downwards', () => {
+    // The same values at the same world points, the array reversed along all three axes.
+    const [nx, ny, nz] = DIMS;
+    const reversed = volume.data.slice().reverse();
+    const a = volume.affine;
+    const flipped = affineFrom(
+      [
+        [-a[0], 0, 0],
+        [0, -a[5], 0],
+        [0, 0, -a[10]],
+      ],
+      [a[3] + a[0] * (nx - 1), a[7] + a[5] * (ny - 1), a[11] + a[10] * (nz - 1)],
+    );
+    const lps = labelMask(segmentClassic(createVolume([...DIMS], reversed, flipped), { classes: [21] }).data, 21);
+    assert.equal(dice(lps.reverse(), bone), 1);
+  });
+
   test('a surface voxel stays bone at half-way from the tissue to the bone beside it, and no lower', () => {
     // One axial slice: a 5 × 5 block of 1 000 HU in 40 HU tissue, whose surface voxels are set to
     // just above and just below half-way (520 HU) on the left and right columns.
     const dims = [11, 11, 1] as const;
     const data = new Int16Array(121).fill(40);
-    const bone = new Uint8Array(121);
+    const block = new Uint8Array(121);
     const body = new Uint8Array(121).fill(1);
     for (let j = 3; j <= 7; j++) {
       for (let i = 3; i <= 7; i++) {
         data[i + 11 * j] = 1000;
-        bone[i + 11 * j] = 1;
+        block[i + 11 * j] = 1;
       }
       data[3 + 11 * j] = 521;
       data[7 + 11 * j] = 519;
     }
-    const dropped = [...partialVolumeSurface(bone, data, dims, body, 2)].sort((a, b) => a - b);
+    const dropped = [...partialVolumeSurface(block, data, dims, body, 2)].sort((a, b) => a - b);
     assert.deepEqual(
       dropped,
       [3, 4, 5, 6, 7].map((j) => 7 + 11 * j),
     );
     // The bone itself is left as it was.
-    assert.equal(countOf(bone), 25);
+    assert.equal(countOf(block), 25);
   });
 });
