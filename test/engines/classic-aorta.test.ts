@@ -317,7 +317,7 @@ describe('classic engine: bone asked alone on a CT whose enhanced aorta touches 
     const withAorta = segmentClassic(volume, { classes: [6, 21] }).data;
     assert.deepEqual(alone, labelMask(withAorta, 21));
     // The aorta's rim beyond the tracker's disks stays bone: 17 voxels of its 6 320 (35 before the
-    // bone's surface was drawn at half maximum, bone-edge.ts). Without the aorta found for bone
+    // bone's surface was drawn at half maximum, half-maximum.ts). Without the aorta found for bone
     // alone, 309 were bone, and bone alone was not bone asked with the aorta.
     assert.equal(countOf(aorta), 6_320);
     assert.equal(overlap(alone, aorta), 17);

@@ -249,7 +249,7 @@ describe('classic engine: costal cartilage beside the heart of a CT angiogram', 
       if (parts[p] === 'blood') blood++;
     }
     // What the marrow growth took of the cartilage's end at the rib (3 mm of it), less its surface
-    // under half-way from the tissue to the rib's cortex (bone-edge.ts; 136 voxels without it).
+    // under half-way from the tissue to the rib's cortex (half-maximum.ts; 136 voxels without it).
     assert.deepEqual({ wall, cartilage, blood }, { wall: 0, cartilage: 104, blood: 0 });
   });
 

@@ -19,6 +19,7 @@
 import type { VoxelArray } from '../../volume/datatype.js';
 import { BucketQueue } from './bucket-queue.js';
 import { fillHolesSlicewise } from './fill-holes.js';
+import { darkLumenRim } from './half-maximum.js';
 import type { Grid } from './grid.js';
 import { spacingOf, stridesOf, superiorAxis, voxelVolume } from './grid.js';
 import type { SliceLabels } from './slices.js';
@@ -41,6 +42,8 @@ const LOW = -1024;
 const HIGH = -500;
 const BASE = -950;
 const STEP = 10;
+/** Layers the lumen may gain out to its half maximum (a point spread of up to ~1 mm puts the growth's threshold two voxels inside). */
+const RIM_LAYERS = 3;
 
 export function segmentAirway(data: VoxelArray, grid: Grid, body: Uint8Array): AirwayResult {
   const n = data.length;
@@ -52,6 +55,8 @@ export function segmentAirway(data: VoxelArray, grid: Grid, body: Uint8Array): A
   const spacing = spacingOf(grid);
   const [ua, va] = planeAxes(axis);
   const airway = fillHolesSlicewise(grown.mask, grid.dims, axis, { maxArea: Math.ceil(30 / (spacing[ua] * spacing[va])) });
+  // The growth's threshold lies inside a blurred lumen's edge: out to half-way to the wall (half-maximum.ts).
+  darkLumenRim(airway, data, grid.dims, body, axis, RIM_LAYERS);
   const { trachea, carina } = splitTrachea(airway, grid, axis, sign, seed.slice);
   return { airway, trachea, found: true, threshold: grown.threshold, carina };
 }

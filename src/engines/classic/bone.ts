@@ -8,7 +8,7 @@
  * rib's marrow, 0–80 HU, enclosed by its cortex where a plane cuts the rib across) are filled, while
  * the spinal canal (cord and CSF, 0–50 HU, ~2 cm² and open along the spine) and fat between bones
  * stay open. Then the bones' partial-volume surface, the in-plane surface voxels under half-way
- * from the tissue beside them to the bone (bone-edge.ts), is marked: the skeleton as answered leaves
+ * from the tissue beside them to the bone (half-maximum.ts), is marked: the skeleton as answered leaves
  * it out (`partialVolume`). Last, the costal cartilage continuing the ribs' front ends (cartilage.ts).
  * Contrast-filled blood (blood-pool.ts) is never a candidate, never grown into and never filled.
  * @module
@@ -17,7 +17,7 @@ import type { VoxelArray } from '../../volume/datatype.js';
 import type { BloodPool } from './blood-pool.js';
 import { findBloodPool } from './blood-pool.js';
 import { addCostalCartilage } from './cartilage.js';
-import { partialVolumeSurface } from './bone-edge.js';
+import { partialVolumeSurface } from './half-maximum.js';
 import { componentMask, listComponents } from './components.js';
 import { growIntoCropped } from './grow-cropped.js';
 import { fillHolesSlicewiseInPlace } from './fill-holes.js';
@@ -50,7 +50,7 @@ export interface BoneOptions {
  * The skeleton. `mask` holds every voxel the thresholds take, the partial-volume layer on the
  * bones' surfaces too: the spinal canal is a hole in the arch's ring and the aorta's seeds must
  * keep off the spine, and a thin lamina's ring is broken where that layer goes. `partialVolume`:
- * the voxels of that layer under the half maximum (bone-edge.ts), which the skeleton as answered
+ * the voxels of that layer under the half maximum (half-maximum.ts), which the skeleton as answered
  * leaves out.
  */
 export interface Skeleton {

@@ -309,7 +309,7 @@ function segmentClasses(volume: Volume, classes: ReadonlySet<number>, everything
       }
       if (wantBone) {
         if (aortaMask && !wantAorta) for (let p = 0; p < bone.length; p++) bone[p] &= aortaMask[p] ^ 1;
-        // The bones' surfaces at half maximum (bone-edge.ts), once the canal and the aorta are found.
+        // The bones' surfaces at half maximum (half-maximum.ts), once the canal and the aorta are found.
         for (const p of skeleton.partialVolume) bone[p] = 0;
         write(bone, CLASSIC_LABELS.bone);
       }
