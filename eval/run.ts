@@ -250,7 +250,7 @@ async function main(): Promise<void> {
       console.log(`  ${what} ≥ ${min}: NOT SEGMENTED — the classic engine refuses class ${vista} (400)${refs.length > 0 ? `; references in: ${refs.join(', ')}` : ''}`);
       return;
     }
-    if (found.length === 0) console.log(`  ${what} ≥ ${min}: no reference in the data — not measurable here (phantom tests only)`);
+    if (found.length === 0) console.log(`  ${what} ≥ ${min}: no reference in the data — not measurable here (npm run eval:phantoms scores it on a blurred synthetic chest)`);
     for (const r of found) console.log(`  ${what} ≥ ${min}: ${r.caseName} ${fmt(r.classDice)} ${(r.classDice ?? 0) >= min ? 'MET' : 'MISSED'}`);
   };
   target('lung (20)', 20, 0.95);
