@@ -87,6 +87,29 @@ function imaged(): { volume: Volume<Int16Array>; truth: Uint8Array } {
   return { volume: createVolume([...DIMS], data, affineFrom([[PIXEL, 0, 0], [0, PIXEL, 0], [0, 0, SLICE]], origin)), truth };
 }
 
+/**
+ * One 11 × 11 axial slice of `outside` HU holding the square `from`…`to` (both axes) of `inside` HU
+ * as the object. The columns at `from` and `to` (`edge`: the square's own first and last columns) or
+ * at `from − 1` and `to + 1` (`beside`: the columns next to it), over the square's rows, are set to
+ * `sides` [left, right].
+ */
+function squareInSlice(from: number, to: number, inside: number, outside: number, sides: readonly [number, number], where: 'edge' | 'beside') {
+  const dims = [11, 11, 1] as const;
+  const data = new Int16Array(121).fill(outside);
+  const object = new Uint8Array(121);
+  const body = new Uint8Array(121).fill(1);
+  const [left, right] = where === 'edge' ? [from, to] : [from - 1, to + 1];
+  for (let j = from; j <= to; j++) {
+    for (let i = from; i <= to; i++) {
+      data[i + 11 * j] = inside;
+      object[i + 11 * j] = 1;
+    }
+    data[left + 11 * j] = sides[0];
+    data[right + 11 * j] = sides[1];
+  }
+  return { dims, data, object, body };
+}
+
 describe('classic engine: the bone\'s surface at half maximum', () => {
   const { volume, truth } = imaged();
   const bone = labelMask(segmentClassic(volume, { classes: [21] }).data, 21);
@@ -130,18 +153,7 @@ describe('classic engine: the bone\'s surface at half maximum', () => {
   test('a surface voxel stays bone at half-way from the tissue to the bone beside it, and no lower', () => {
     // One axial slice: a 5 × 5 block of 1 000 HU in 40 HU tissue, whose surface voxels are set to
     // just above and just below half-way (520 HU) on the left and right columns.
-    const dims = [11, 11, 1] as const;
-    const data = new Int16Array(121).fill(40);
-    const block = new Uint8Array(121);
-    const body = new Uint8Array(121).fill(1);
-    for (let j = 3; j <= 7; j++) {
-      for (let i = 3; i <= 7; i++) {
-        data[i + 11 * j] = 1000;
-        block[i + 11 * j] = 1;
-      }
-      data[3 + 11 * j] = 521;
-      data[7 + 11 * j] = 519;
-    }
+    const { dims, data, object: block, body } = squareInSlice(3, 7, 1000, 40, [521, 519], 'edge');
     const dropped = [...partialVolumeSurface(block, data, dims, body, 2)].sort((a, b) => a - b);
     assert.deepEqual(
       dropped,
@@ -171,18 +183,7 @@ describe('classic engine: the airway\'s lumen at half maximum', () => {
   test('a voxel beside the lumen joins at half-way from the darkest air to the wall, and no brighter', () => {
     // One axial slice: a 3 × 3 lumen of −1 000 HU in a 40 HU wall, its neighbours on the left just
     // darker than half-way (−480 HU), on the right just brighter; the next layer out is wall.
-    const dims = [11, 11, 1] as const;
-    const data = new Int16Array(121).fill(40);
-    const lumen = new Uint8Array(121);
-    const body = new Uint8Array(121).fill(1);
-    for (let j = 4; j <= 6; j++) {
-      for (let i = 4; i <= 6; i++) {
-        data[i + 11 * j] = -1000;
-        lumen[i + 11 * j] = 1;
-      }
-      data[3 + 11 * j] = -481;
-      data[7 + 11 * j] = -479;
-    }
+    const { dims, data, object: lumen, body } = squareInSlice(4, 6, -1000, 40, [-481, -479], 'beside');
     const added = darkLumenRim(lumen, data, dims, body, 2, 3);
     assert.equal(added, 3);
     assert.deepEqual(
