@@ -8,8 +8,9 @@
  * rib's marrow, 0–80 HU, enclosed by its cortex where a plane cuts the rib across) are filled, while
  * the spinal canal (cord and CSF, 0–50 HU, ~2 cm² and open along the spine) and fat between bones
  * stay open. Then the bones' partial-volume surface, the in-plane surface voxels under half-way
- * from the tissue beside them to the bone (half-maximum.ts), is marked: the skeleton as answered leaves
- * it out (`partialVolume`). Last, the costal cartilage continuing the ribs' front ends (cartilage.ts).
+ * from the tissue beside them to the bone (half-maximum.ts), is marked: the skeleton as answered
+ * leaves it out (`partialVolume`). Last, the costal cartilage continuing the ribs' front ends
+ * (cartilage.ts).
  * Contrast-filled blood (blood-pool.ts) is never a candidate, never grown into and never filled.
  * @module
  */
