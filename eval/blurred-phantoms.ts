@@ -1,5 +1,6 @@
 /**
- * `npm run eval:phantoms`: the classic engine's lung, airway, trachea and bone on the synthetic chest
+ * `npm run eval:phantoms`: the classic engine's lung, airway, trachea and bone, and one zero-shot click
+ * in the abdomen's sphere (120 HU in 40 HU) and in a blob (60 HU in fat), on the synthetic chest
  * (test/helpers/phantoms.ts) imaged the way a scanner images it — blurred by a Gaussian point
  * spread along every axis, then 10 HU of noise — against the phantom's known masks, for a few
  * spacings and spreads. The phantoms of the tests sample the anatomy sharp, at voxel centres; a real
@@ -12,6 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import { segmentClassic } from '../src/engines/classic/classic-engine.js';
+import type { PointPrompt } from '../src/engines/engine.js';
 import { createVolume } from '../src/volume/volume.js';
 import { buildPhantom, countOf, dice, imagedByScanner, labelMask } from '../test/helpers/phantoms.js';
 
@@ -20,8 +22,8 @@ const spacings = values.spacing.split(',').map(Number);
 const spreads = values.psf.split(',').map(Number);
 
 console.log('classic engine on the synthetic chest blurred by a point spread (σ, every axis) with 10 HU of noise; Dice against its masks (voxels: answer / truth)');
-console.log('| voxels | point spread σ | lung | airway (57 ∪ 132) | trachea | bone |');
-console.log('|---|---|---|---|---|---|');
+console.log('| voxels | point spread σ | lung | airway (57 ∪ 132) | trachea | bone | click: sphere | click: blob |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const spacing of spacings) {
   const phantom = buildPhantom({ spacing: [spacing, spacing, spacing], noise: 0 });
   const { dims, affine } = phantom.volume;
@@ -30,9 +32,13 @@ for (const spacing of spacings) {
     const labels = segmentClassic(createVolume([...dims], data, affine), { classes: [20, 21, 57, 132] }).data;
     const cell = (answer: Uint8Array, truth: Uint8Array): string => `${dice(answer, truth).toFixed(3)} (${countOf(answer)} / ${countOf(truth)})`;
     const airway = Uint8Array.from(labels, (v) => (v === 57 || v === 132 ? 1 : 0));
-    const { masks } = phantom;
+    const { masks, landmarks } = phantom;
+    const click = (at: readonly [number, number, number]): Uint8Array => {
+      const prompt: PointPrompt = { label: 140, points: [phantom.voxelOf(at)], pointLabels: [1] };
+      return labelMask(segmentClassic(createVolume([...dims], data, affine), { classes: [], points: prompt }).data, 140);
+    };
     console.log(
-      `| ${spacing} mm | ${psf} mm | ${cell(labelMask(labels, 20), masks.lung)} | ${cell(airway, masks.airway)} | ${cell(labelMask(labels, 57), masks.trachea)} | ${cell(labelMask(labels, 21), masks.bone)} |`,
+      `| ${spacing} mm | ${psf} mm | ${cell(labelMask(labels, 20), masks.lung)} | ${cell(airway, masks.airway)} | ${cell(labelMask(labels, 57), masks.trachea)} | ${cell(labelMask(labels, 21), masks.bone)} | ${cell(click(landmarks.sphere), masks.sphere)} | ${cell(click(landmarks.blobA), masks.blobA)} |`,
     );
   }
 }
