@@ -45,6 +45,11 @@ const MAX_POOL_CONTACT = 0.5;
 export interface BoneOptions {
   /** Whether the costal cartilage is grown from the ribs' front ends (default true; cartilage.ts). */
   readonly cartilage?: boolean;
+  /**
+   * Whether the partial-volume surface is judged (default true): only the skeleton as answered
+   * needs it; the spinal canal and the aorta's seeds use the mask (`Skeleton`).
+   */
+  readonly surface?: boolean;
 }
 
 /**
@@ -121,7 +126,7 @@ export function segmentBone(
     bone = fillHolesSlicewiseInPlace(bone, dims, across, { maxArea: Math.floor(RIB_MARROW_MAX_MM2 / (spacing[pa] * spacing[pb])), accept: noBlood });
   }
   // Judged before the cartilage is grown: cartilage is not the bright bone the half maximum is of.
-  const partialVolume = partialVolumeSurface(bone, data, dims, body, axis);
+  const partialVolume = options.surface === false ? new Int32Array(0) : partialVolumeSurface(bone, data, dims, body, axis);
   if (options.cartilage !== false) bone = addCostalCartilage(bone, data, grid, body, pool);
   for (let p = bone.indexOf(1); p >= 0; p = bone.indexOf(1, p + 1)) if (body[p] === 0) bone[p] = 0;
   return { mask: bone, partialVolume };

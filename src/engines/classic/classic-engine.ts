@@ -283,9 +283,9 @@ function segmentClasses(volume: Volume, classes: ReadonlySet<number>, everything
       const blood = findBloodPool(subData, sub, subBody);
       progress(0.7, 'bone');
       // The aorta's seeds must not sit on the spine: bone is found first (and written after it).
-      const skeleton = segmentBone(subData, sub, subBody, blood, spare, options);
-      const bone = skeleton.mask;
       const wantBone = classes.has(CLASSIC_LABELS.bone);
+      const skeleton = segmentBone(subData, sub, subBody, blood, spare, { ...options, surface: wantBone });
+      const bone = skeleton.mask;
       // The aorta also when only bone is asked, on a CT with enhanced vessels: where the enhanced
       // aorta touches the spine, bone's marrow growth and hole filling take part of it (patient C:
       // 3 549 of its 11 723 voxels, B 9 107), and bone alone must be the same skeleton as bone
