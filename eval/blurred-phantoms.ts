@@ -28,14 +28,14 @@ for (const spacing of spacings) {
   const phantom = buildPhantom({ spacing: [spacing, spacing, spacing], noise: 0 });
   const { dims, affine } = phantom.volume;
   for (const psf of spreads) {
-    const data = imagedByScanner(phantom.volume.data, dims, [spacing, spacing, spacing], [psf, psf, psf], 10);
-    const labels = segmentClassic(createVolume([...dims], data, affine), { classes: [20, 21, 57, 132] }).data;
+    const volume = createVolume([...dims], imagedByScanner(phantom.volume.data, dims, [spacing, spacing, spacing], [psf, psf, psf], 10), affine);
+    const labels = segmentClassic(volume, { classes: [20, 21, 57, 132] }).data;
     const cell = (answer: Uint8Array, truth: Uint8Array): string => `${dice(answer, truth).toFixed(3)} (${countOf(answer)} / ${countOf(truth)})`;
     const airway = Uint8Array.from(labels, (v) => (v === 57 || v === 132 ? 1 : 0));
     const { masks, landmarks } = phantom;
     const click = (at: readonly [number, number, number]): Uint8Array => {
       const prompt: PointPrompt = { label: 140, points: [phantom.voxelOf(at)], pointLabels: [1] };
-      return labelMask(segmentClassic(createVolume([...dims], data, affine), { classes: [], points: prompt }).data, 140);
+      return labelMask(segmentClassic(volume, { classes: [], points: prompt }).data, 140);
     };
     console.log(
       `| ${spacing} mm | ${psf} mm | ${cell(labelMask(labels, 20), masks.lung)} | ${cell(airway, masks.airway)} | ${cell(labelMask(labels, 57), masks.trachea)} | ${cell(labelMask(labels, 21), masks.bone)} | ${cell(click(landmarks.sphere), masks.sphere)} | ${cell(click(landmarks.blobA), masks.blobA)} |`,

@@ -27,14 +27,14 @@ export function sliceRepeats(mask: ArrayLike<number>, dims: Dims, axis: 0 | 1 | 
   const strides = stridesOf(dims);
   const [ua, va] = planeAxes(axis);
   const at = (slice: number, u: number, v: number): boolean => mask[slice * strides[axis] + u * strides[ua] + v * strides[va]] !== 0;
-  const holds = (slice: number): boolean => {
+  const holds = Array.from({ length: dims[axis] }, (_, slice) => {
     for (let v = 0; v < dims[va]; v++) for (let u = 0; u < dims[ua]; u++) if (at(slice, u, v)) return true;
     return false;
-  };
+  });
   let steps = 0;
   let repeated = 0;
   for (let s = 1; s < dims[axis]; s++) {
-    if (!holds(s - 1) || !holds(s)) continue;
+    if (!holds[s - 1] || !holds[s]) continue;
     steps++;
     let same = true;
     for (let v = 0; v < dims[va] && same; v++) for (let u = 0; u < dims[ua] && same; u++) same = at(s, u, v) === at(s - 1, u, v);
