@@ -183,6 +183,31 @@ describe('classic engine point prompts: leaks, corrective clicks', () => {
     assert.equal(overlap(mask, maskOf(dims, plate)), 24);
   });
 
+  test('a later click on a plate one voxel thick that the opening removes still gives its own voxels (MR-like, 3 mm, unsmoothed)', () => {
+    // An 8-voxel cube of 60 HU in 200 HU with a plate one voxel thick (10 × 7 voxels) running on
+    // from one face, 3 mm voxels, noise σ 10 HU. One click in the cube floods cube and plate, and
+    // the opening drops the plate (one voxel thick). A second click on the plate floods the same,
+    // and used to change nothing, however often the user clicked there. Now it gives its voxel
+    // and the plate's voxels next to it — its own neighbourhood only: the rest of what the opening
+    // took is as likely a path through noise or into a neighbour of the same intensity.
+    const dims: [number, number, number] = [40, 24, 24];
+    const cube = (x: number, y: number, z: number): boolean => x >= 4 && x < 12 && y >= 8 && y < 16 && z >= 8 && z < 16;
+    const plate = (x: number, y: number, z: number): boolean => x >= 12 && x < 22 && y >= 9 && y < 16 && z === 12;
+    const { data } = synthetic(dims, (x, y, z) => (cube(x, y, z) || plate(x, y, z) ? 60 : 200));
+    const g = { dims, affine: affineFrom([[3, 0, 0], [0, 3, 0], [0, 0, 3]], [0, 0, 0]) };
+    const one = segmentFromPoints(data, g, { label: 1, points: [[8, 12, 12]], pointLabels: [1] }).mask;
+    const two = segmentFromPoints(data, g, { label: 1, points: [[8, 12, 12], [19, 12, 12]], pointLabels: [1, 1] }).mask;
+    const at = (x: number, y: number, z: number): number => x + dims[0] * (y + dims[1] * z);
+    const near = maskOf(dims, (x, y, z) => plate(x, y, z) && Math.abs(x - 19) + Math.abs(y - 12) <= 1);
+    assert.equal(countOf(one), 431);
+    assert.equal(overlap(one, maskOf(dims, cube)), 425);
+    assert.equal(overlap(one, maskOf(dims, plate)), 6);
+    assert.equal(one[at(19, 12, 12)], 0);
+    assert.equal(overlap(two, near), 5);
+    assert.equal(countOf(two), 436);
+    assert.equal(overlap(two, maskOf(dims, cube)), 425);
+  });
+
   test('a second positive click on a part of another intensity adds that part', () => {
     // Two touching boxes, 100 and 200 HU, in 0 HU: one click gives its own box (and a blurred rim of
     // the other's face); a click in each gives both (each click floods with its own model).
