@@ -704,8 +704,6 @@ class FloodQueue {
 interface Grown {
   readonly positive: Uint8Array;
   readonly negative: Uint8Array;
-  /** The flood was stopped by the cap for a later click (inside a tissue it leaked into). */
-  readonly capped: boolean;
 }
 
 function competitiveGrow(
@@ -866,7 +864,7 @@ function competitiveGrow(
       layer = next;
     }
   }
-  return { positive, negative, capped: cut < edgeCut };
+  return { positive, negative };
 }
 
 /** 1.4826 · the median absolute deviation of each sample from its own median, pooled. */
