@@ -310,6 +310,48 @@ function touchingSlab(): { volume: Volume; aorta: Uint8Array } {
   return { volume: createVolume([...dims], data, affine), aorta };
 }
 
+describe('classic engine: the aorta ends where its circles stop holding blood', () => {
+  // Patient B's descending tube ran on above the arch through 12 slices of lung ringed by the
+  // supra-aortic branches: circles of the right size and place, but lung inside. Here a descending
+  // aorta (350 HU, radius 11 mm) runs up to z = 40 mm, and above it the same circle is a 3 mm ring of
+  // contrast around lung (−850 HU) to the top of the field of view; no arch, no heart.
+  const TOP = 40;
+  const partOf = (x: number, y: number, z: number): 'outside' | 'tissue' | 'fat' | 'lung' | 'cortex' | 'marrow' | 'aorta' | 'ring' => {
+    if ((x / 85) ** 2 + (y / 70) ** 2 > 1) return 'outside';
+    const spine = Math.hypot(x, y + 40);
+    if (spine <= 14) return spine > 12 ? 'cortex' : 'marrow';
+    const rho = Math.hypot(x - DESC[0], y - DESC[1]);
+    if (rho <= R) return z <= TOP ? 'aorta' : rho > R - 3 ? 'ring' : 'lung';
+    if (rho <= R + 4) return 'fat';
+    const lx = x > 0 ? x - 50 : x + 50;
+    return (lx / 25) ** 2 + (y / 40) ** 2 <= 1 ? 'lung' : 'tissue';
+  };
+  const hu = { outside: -1000, tissue: 40, fat: -100, lung: -850, cortex: 700, aorta: 350, ring: 350 } as const;
+  const { affine: a, dims } = grid('RAS');
+  const data = new Int16Array(dims[0] * dims[1] * dims[2]);
+  const truth = new Uint8Array(data.length);
+  const above = new Uint8Array(data.length);
+  for (let k = 0, p = 0; k < dims[2]; k++) {
+    for (let j = 0; j < dims[1]; j++) {
+      for (let i = 0; i < dims[0]; i++, p++) {
+        const [x, y, z] = [a[0] * i + a[3], a[5] * j + a[7], a[10] * k + a[11]];
+        const part = partOf(x, y, z);
+        data[p] = Math.round((part === 'marrow' ? 220 + 10 * noiseAt(x, y, z) : hu[part] + (part === 'outside' ? 0 : noiseAt(x, y, z))));
+        truth[p] = part === 'aorta' ? 1 : 0;
+        above[p] = z > TOP ? 1 : 0;
+      }
+    }
+  }
+
+  test('the tube stops at its last section of blood: nothing of the ring around lung above it', () => {
+    const aorta = labelMask(segmentClassic(createVolume(dims, data, a), { classes: [6] }).data, 6);
+    assert.equal(countOf(truth), 6_160);
+    assert.equal(overlap(aorta, above), 0);
+    const d = dice(aorta, truth);
+    assert.ok(d >= 0.98, `Dice ${d.toFixed(4)} (${countOf(aorta)} voxels)`);
+  });
+});
+
 describe('classic engine: bone asked alone on a CT whose enhanced aorta touches the spine', () => {
   test('is the skeleton bone is when asked with the aorta: the aorta is left out', () => {
     const { volume, aorta } = touchingSlab();

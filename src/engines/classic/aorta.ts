@@ -14,13 +14,16 @@
  *    descending aorta. The median of its lumen tells an enhanced aorta from an unenhanced one.
  * 2. Ascending aorta: circles of radius ≥ 9 mm with ≥ 60 % of their rim, 15–90 mm below the
  *    descending tube's top, ≥ 25 mm anterior of it and 8–70 mm to its right, followed up and down;
- *    the tube (≥ 20 mm) with the largest Σ radius × length is it (not the thinner superior vena cava;
- *    the pulmonary trunk lies left of it). Followed down it ends at the aortic root, where the round
- *    section merges into the left ventricle and loses its rim.
+ *    of the tubes (≥ 20 mm), by Σ radius × length, the first from which the arch (4) reaches the
+ *    descending tube is it (the superior vena cava joins no arch, and on patient B it was the longer
+ *    tube; the pulmonary trunk lies left of it). Followed down it ends at the aortic root, where the
+ *    round section merges into the left ventricle and loses its rim.
  * 3. Each tube is cut to its longest run of sections whose radius stays within 65 % (below: the
  *    tracking slid into a supra-aortic artery or an iliac) to 150 % of its median. Followed
  *    superior, a tube also ends where the enhanced blood (≥ 150 HU) around its centre spreads over
- *    more than 1.7 × the circle within 2.5 radii — the arch begins.
+ *    more than 1.7 × the circle within 2.5 radii — the arch begins. Either way a tube ends where the
+ *    inner half of its circle is no longer blood (median < 0 HU): above patient B's arch the
+ *    descending tube ran on through 12 slices of lung ringed by the supra-aortic branches.
  * 4. Arch: the cheapest path (minimal-path.ts) on a ~1.5 mm grid from the ascending tube's
  *    best-rimmed middle section to the descending tube within 60 mm below that level, through
  *    enhanced blood (above the ascending lumen's median − 4σ, at least 150 HU; no bone), each step
@@ -33,7 +36,7 @@
  *    is not taken out: where it touches the spine, the tube's voxels are aorta, and the engine
  *    writes the aorta before bone.
  *
- * Patient B (CTA, 1.5 mm): Dice 0.874 against TotalSegmentator's aorta (docs/classic-engine.md).
+ * Patient B (CTA, 1.5 mm): Dice 0.880 against TotalSegmentator's aorta (docs/classic-engine.md).
  * @module
  */
 import type { VoxelArray } from '../../volume/datatype.js';
@@ -95,18 +98,29 @@ export function segmentAorta(data: VoxelArray, grid: Grid, body: Uint8Array, bon
   const descending = findDescending(data, frame, body, bone);
   if (descending.length === 0) return { mask, descending, ascending: [], archPath: 0, lumenHu: NaN };
   const lumenHu = quantileSorted(lumenSamples(data, frame, descending), 0.5);
-  let ascending = findAscending(data, frame, body, bone, descending);
-  let archPath = 0;
-  if (ascending.length > 0) {
-    const arch = paintArch(mask, data, grid, frame, body, bone, descending, ascending);
+  // The ascending aorta joins the descending one over the arch: of the candidate tubes (best first),
+  // the first from which the arch's centreline reaches the descending tube. The superior vena cava
+  // lies in the same search region, longer than the ascending aorta on patient B, and joins no arch.
+  const candidates = findAscending(data, frame, body, bone, descending);
+  let ascending: Section[] = candidates[0] ?? [];
+  let arch: Arch | undefined;
+  for (const tube of candidates) {
+    arch = archOf(data, grid, frame, body, bone, descending, tube);
     if (arch) {
-      // Above where the centreline leaves the ascending tube, its balls are the lumen: the tube's
-      // own sections there may have slid into a supra-aortic branch or along the arch. (Dropping
-      // the descending tube's upper sections too lost 0.03 Dice on patient B: the centreline cuts
-      // the arch's inner curve, the tube keeps the descending aorta's full width.)
-      archPath = arch.length;
-      ascending = ascending.filter((t) => frame.sign * (t.s - arch.from) <= 0);
+      ascending = tube;
+      break;
     }
+  }
+  let archPath = 0;
+  if (arch) {
+    paintArch(mask, data, grid, arch);
+    // Above where the centreline leaves the ascending tube, its balls are the lumen: the tube's
+    // own sections there may have slid into a supra-aortic branch or along the arch. (Dropping
+    // the descending tube's upper sections too lost 0.03 Dice on patient B: the centreline cuts
+    // the arch's inner curve, the tube keeps the descending aorta's full width.)
+    archPath = arch.path.length;
+    const from = arch.from;
+    ascending = ascending.filter((t) => frame.sign * (t.s - from) <= 0);
   }
   for (const section of [...descending, ...ascending]) paintDisk(mask, data, frame, section, section.r + RIM_MARGIN_MM);
   return { mask, descending, ascending, archPath, lumenHu };
@@ -217,12 +231,17 @@ function besideSpine(frame: AxialFrame, bone: Uint8Array, c: Section): boolean {
 /**
  * The tube through `seed`, both ways. Going superior it stops where the section stops being a
  * round blob of its own (the arch begins: the slice's enhanced blood around the centre spreads over
- * more than ROUND_AREA × the circle); the arch is joined by its centreline instead.
+ * more than ROUND_AREA × the circle); the arch is joined by its centreline instead. Either way it
+ * stops where the inner half of the circle is no longer blood (median under LUMEN_MIN_HU): patient
+ * B's descending tube ran on above the arch through 12 slices of circles around lung (inner median
+ * −770…−13 HU) rimmed by the supra-aortic branches.
  */
 function followBoth(data: VoxelArray, body: Uint8Array, frame: AxialFrame, seed: Section): Section[] {
   const round = (t: Section): boolean => blobArea(data, frame, t, ARCH_BLOOD_MIN_HU) <= ROUND_AREA * Math.PI * t.r * t.r;
-  const upOptions: TrackOptions = { ...TRACK, accept: round };
-  const inferior = followTube(data, body, frame, seed, frame.sign > 0 ? -1 : 1, TRACK);
+  const blood = (t: Section): boolean => quantileSorted(lumenSamples(data, frame, [t]), 0.5) >= LUMEN_MIN_HU;
+  if (!blood(seed)) return [];
+  const upOptions: TrackOptions = { ...TRACK, accept: (t) => round(t) && blood(t) };
+  const inferior = followTube(data, body, frame, seed, frame.sign > 0 ? -1 : 1, { ...TRACK, accept: blood });
   const superior = followTube(data, body, frame, seed, frame.sign > 0 ? 1 : -1, upOptions);
   const down = frame.sign > 0 ? inferior.reverse() : superior.reverse();
   const up = frame.sign > 0 ? superior : inferior;
@@ -282,14 +301,13 @@ function trimmed(tube: Section[]): Section[] {
   return tube.slice(bestStart, bestEnd + 1);
 }
 
-function findAscending(data: VoxelArray, frame: AxialFrame, body: Uint8Array, bone: Uint8Array, descending: readonly Section[]): Section[] {
+function findAscending(data: VoxelArray, frame: AxialFrame, body: Uint8Array, bone: Uint8Array, descending: readonly Section[]): Section[][] {
   const bySlice = new Map(descending.map((t) => [t.s, t]));
   const top = frame.sign > 0 ? descending[descending.length - 1].s : descending[0].s;
   const from = above(frame, top, -ASC_BELOW_TOP_MM[1]);
   const to = above(frame, top, -ASC_BELOW_TOP_MM[0]);
   const step = Math.max(1, Math.round(7.5 / frame.ds));
-  let best: Section[] = [];
-  let bestScore = 0;
+  const candidates: { tube: Section[]; score: number }[] = [];
   const followed: Section[] = [];
   // From inferior to superior, so that the same world slices are searched whichever way the array runs.
   for (let s = from; frame.sign * (to - s) >= 0; s += frame.sign * step) {
@@ -305,13 +323,10 @@ function findAscending(data: VoxelArray, frame: AxialFrame, body: Uint8Array, bo
       followed.push(...whole);
       const tube = trimmed(whole);
       const score = tube.reduce((sum, t) => sum + t.r, 0) * frame.ds;
-      if (tube.length * frame.ds >= MIN_ASCENDING_MM && score > bestScore) {
-        best = tube;
-        bestScore = score;
-      }
+      if (tube.length * frame.ds >= MIN_ASCENDING_MM) candidates.push({ tube, score });
     }
   }
-  return best;
+  return candidates.sort((a, b) => b.score - a.score).map((c) => c.tube);
 }
 
 /** Voxels of slice `section.s` within `radius` mm of its centre, of at least LUMEN_MIN_HU and not bone. */
@@ -328,13 +343,25 @@ function paintDisk(mask: Uint8Array, data: VoxelArray, frame: AxialFrame, sectio
   }
 }
 
+/** The arch's centreline: cells of a coarse grid over `box`, each with its depth (mm) in the blood. */
+interface Arch {
+  readonly path: readonly number[];
+  readonly depth: Float32Array;
+  /** The coarse grid: the box on the image (inclusive [lo, hi] per axis), its cell size in voxels, its dims. */
+  readonly box: readonly (readonly number[])[];
+  readonly f: readonly number[];
+  readonly cd: Dims;
+  /** The slices where the centreline leaves the ascending tube and meets the descending one. */
+  readonly from: number;
+  readonly to: number;
+}
+
 /**
- * The arch: centreline from the ascending tube's top to the descending tube on a coarse grid of the
- * region above the ascending top, and a ball around each centreline point as large as its depth in
- * the blood. Returns the centreline's length in cells (0: no path).
+ * The arch: the centreline from the ascending tube's best-rimmed middle section to the descending
+ * tube, the cheapest path through enhanced blood on a coarse grid of the region above, or
+ * undefined when the blood joins no such path (a tube that is not the ascending aorta).
  */
-function paintArch(
-  mask: Uint8Array,
+function archOf(
   data: VoxelArray,
   grid: Grid,
   frame: AxialFrame,
@@ -342,7 +369,7 @@ function paintArch(
   bone: Uint8Array,
   descending: readonly Section[],
   ascending: readonly Section[],
-): { length: number; from: number; to: number } | undefined {
+): Arch | undefined {
   // The source: the ascending tube's best-rimmed section of its middle half (clear of root and arch).
   const middle = ascending.slice(Math.floor(ascending.length / 4), Math.ceil((3 * ascending.length) / 4));
   const source = middle.reduce((a, b) => (b.support > a.support ? b : a));
@@ -409,7 +436,15 @@ function paintArch(
   if (blood[start] === 0) return undefined;
   const path = minimalPath(cost, cd, cellSpacing, start, new Set(targets.keys()));
   if (!path) return undefined;
-  // Balls along the centreline, at full resolution.
+  const end = targets.get(path[path.length - 1]) as Section;
+  return { path, depth, box, f, cd, from: source.s, to: end.s };
+}
+
+/** A ball around each point of the arch's centreline, as large as its depth in the blood (voxels ≥ LUMEN_MIN_HU). */
+function paintArch(mask: Uint8Array, data: VoxelArray, grid: Grid, arch: Arch): void {
+  const { path, depth, box, f, cd } = arch;
+  const spacing = spacingOf(grid);
+  const st = stridesOf(grid.dims);
   for (const c of path) {
     const ci = c % cd[0];
     const cj = Math.floor(c / cd[0]) % cd[1];
@@ -428,8 +463,6 @@ function paintArch(
       }
     }
   }
-  const end = targets.get(path[path.length - 1]) as Section;
-  return { length: path.length, from: source.s, to: end.s };
 }
 
 /** The blood of the tubes' lumen, sorted: the inner half of their circles (clear of the wall). */
