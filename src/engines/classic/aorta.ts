@@ -36,7 +36,7 @@
  *    is not taken out: where it touches the spine, the tube's voxels are aorta, and the engine
  *    writes the aorta before bone.
  *
- * Patient B (CTA, 1.5 mm): Dice 0.880 against TotalSegmentator's aorta (docs/classic-engine.md).
+ * Patient B (CTA, 1.5 mm): Dice 0.881 against TotalSegmentator's aorta (docs/classic-engine.md).
  * @module
  */
 import type { VoxelArray } from '../../volume/datatype.js';

@@ -151,15 +151,34 @@ export function houghCircles(w: PlaneWindow, options: HoughOptions): Circle[] {
     if (best < 0) break;
     const bu = best % nu;
     const bv = (best - bu) / nu;
+    // Sub-pixel centre: the vote-weighted mean over the 3×3 neighbourhoods of every pixel within
+    // rMin of it tied for the most votes (one peak's plateau). Votes are whole numbers, so
+    // neighbours often tie, and the first in scan order depends on which way the array runs:
+    // patient B stored S, A, R got another aorta (agreement 0.986 mapped back; now 1.000).
+    const tied: number[] = [];
+    for (let v = 1; v < nv - 1; v++) {
+      for (let u = 1, n = v * nu + 1; u < nu - 1; u++, n++) {
+        if (smooth[n] !== bestVotes) continue;
+        if (near && ((u - near.u) * du) ** 2 + ((v - near.v) * dv) ** 2 > near2) continue;
+        if (taken.some((t) => ((u - t.u) * du) ** 2 + ((v - t.v) * dv) ** 2 < rMin * rMin)) continue;
+        if (((u - bu) * du) ** 2 + ((v - bv) * dv) ** 2 < rMin * rMin) tied.push(n);
+      }
+    }
     taken.push({ u: bu, v: bv });
-    // Sub-pixel centre: the vote-weighted mean over the 3×3 neighbourhood.
+    const counted = new Set<number>();
     let su = 0, sv = 0, sw = 0;
-    for (let dvv = -1; dvv <= 1; dvv++) {
-      for (let duu = -1; duu <= 1; duu++) {
-        const q = best + duu + dvv * nu;
-        su += (bu + duu) * acc[q];
-        sv += (bv + dvv) * acc[q];
-        sw += acc[q];
+    for (const t of tied) {
+      const tu = t % nu;
+      const tv = (t - tu) / nu;
+      for (let dvv = -1; dvv <= 1; dvv++) {
+        for (let duu = -1; duu <= 1; duu++) {
+          const q = t + duu + dvv * nu;
+          if (counted.has(q)) continue;
+          counted.add(q);
+          su += (tu + duu) * acc[q];
+          sv += (tv + dvv) * acc[q];
+          sw += acc[q];
+        }
       }
     }
     const cu = sw > 0 ? su / sw : bu;
