@@ -351,9 +351,8 @@ interface Arch {
   readonly box: readonly (readonly number[])[];
   readonly f: readonly number[];
   readonly cd: Dims;
-  /** The slices where the centreline leaves the ascending tube and meets the descending one. */
+  /** The slice where the centreline leaves the ascending tube. */
   readonly from: number;
-  readonly to: number;
 }
 
 /**
@@ -432,12 +431,11 @@ function archOf(
     return q[0] + cd[0] * (q[1] + cd[1] * q[2]);
   };
   const start = cellOf(source);
-  const targets = new Map(goals.map((t) => [cellOf(t), t]));
+  const targets = new Set(goals.map(cellOf));
   if (blood[start] === 0) return undefined;
-  const path = minimalPath(cost, cd, cellSpacing, start, new Set(targets.keys()));
+  const path = minimalPath(cost, cd, cellSpacing, start, targets);
   if (!path) return undefined;
-  const end = targets.get(path[path.length - 1]) as Section;
-  return { path, depth, box, f, cd, from: source.s, to: end.s };
+  return { path, depth, box, f, cd, from: source.s };
 }
 
 /** A ball around each point of the arch's centreline, as large as its depth in the blood (voxels ≥ LUMEN_MIN_HU). */
