@@ -185,15 +185,20 @@ export interface ClickTissue {
   reach?(points: readonly (readonly number[])[]): Box | undefined;
 }
 
-export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPrompt, tissue?: ClickTissue): PointResult {
-  const { dims } = grid;
-  const positives = prompt.points.filter((_, n) => prompt.pointLabels[n] !== 0);
-  if (positives.length === 0) throw noPositiveClick();
+/** Throws the prompt's error when it has no positive click or a point that is not a voxel of `dims`. */
+export function assertPointPrompt(prompt: PointPrompt, dims: Dims): void {
+  if (!prompt.points.some((_, n) => prompt.pointLabels[n] !== 0)) throw noPositiveClick();
   for (const p of prompt.points) {
     if (!p.every((v, a) => Number.isInteger(v) && v >= 0 && v < dims[a])) {
       throw new VoxgateError('VXG_ERR_PROMPT_POINT_OUTSIDE', `Point [${p.join(', ')}] is not a voxel of this ${dims.join('×')} image.`);
     }
   }
+}
+
+export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPrompt, tissue?: ClickTissue): PointResult {
+  const { dims } = grid;
+  assertPointPrompt(prompt, dims);
+  const positives = prompt.points.filter((_, n) => prompt.pointLabels[n] !== 0);
   const spacing = spacingOf(grid);
 
   let spread = 0;
