@@ -225,7 +225,7 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
     const local = (p: readonly number[]): number => p[0] - lo[0] + wd[0] * (p[1] - lo[1] + wd[1] * (p[2] - lo[2]));
     const inWindow = (p: readonly number[]): boolean => [0, 1, 2].every((a) => p[a] >= lo[a] && p[a] <= hi[a]);
     const smooth = smoothBinomial(sub, wd, spacing);
-    const clickWindow: ClickWindow = { data, dims, box: window, sub, smooth, wd, spacing, noise: windowNoise(smooth), rawNoise: windowNoise(sub), floor: Math.max(0.005 * windowRange(smooth), 1e-6) };
+    const clickWindow: ClickWindow = { data, dims, box: window, sub, smooth, wd, spacing, noise: windowNoise(smooth, wd), rawNoise: windowNoise(sub, wd), floor: Math.max(0.005 * windowRange(smooth, wd), 1e-6) };
     const tissueSub = tissue?.inWindow(window);
     // The clicks in their order, each correcting the object of the clicks before it (see the
     // module comment): a positive click adds what the clicks so far give; a negative click takes
@@ -629,24 +629,61 @@ function smoothBinomial(sub: VoxelArray, wd: readonly number[], spacing: readonl
 }
 
 /**
- * The image noise σ in a window: 1.4826 · median |I(p) − I(p+1)| / √2 over neighbours along the
- * first axis. Differences cancel the anatomy except at edges, which the median ignores; this guards
- * the seed model's σ, which a small ball estimates poorly.
+ * Positions along an axis of length n, every `step` counted from the nearer end: a set that is its
+ * own mirror image, so that a window stored flipped samples the same voxels (a stride from index 0
+ * samples others, and the window's noise and range, and with them every tolerance, changed with the
+ * way the array runs: the MR example's gallbladder click agreed with itself at 0.947 stored R, A, S).
  */
-function windowNoise(sub: ArrayLike<number> & { length: number }): number {
-  const stride = Math.max(1, Math.floor(sub.length / 20000));
-  const diffs = new Float64Array(Math.ceil((sub.length - 1) / stride));
-  let t = 0;
-  for (let p = 0; p + 1 < sub.length; p += stride) diffs[t++] = Math.abs(sub[p + 1] - sub[p]);
-  const used = diffs.subarray(0, t).sort();
-  return (1.4826 * quantileSorted(used, 0.5)) / Math.SQRT2;
+function mirroredSteps(n: number, step: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) if (Math.min(i, n - 1 - i) % step === 0) out.push(i);
+  return out;
 }
 
-/** The 1st–99th percentile spread of a window (from a strided sample). */
-function windowRange(sub: ArrayLike<number>): number {
-  const stride = Math.max(1, Math.floor(sub.length / 20000));
-  const sample = new Float64Array(Math.ceil(sub.length / stride));
-  for (let p = 0, t = 0; p < sub.length; p += stride, t++) sample[t] = sub[p];
+/** The step along each axis that samples about `wanted` voxels of a window of `wd`. */
+function sampleStep(wd: Dims, wanted: number): number {
+  return Math.max(1, Math.floor(Math.cbrt((wd[0] * wd[1] * wd[2]) / wanted)));
+}
+
+/**
+ * The image noise σ in a window: 1.4826 · median |I(p) − I(p+1)| / √2 over neighbours along the
+ * first axis, sampled on a lattice that is its own mirror image along every axis (mirroredSteps).
+ * Differences cancel the anatomy except at edges, which the median ignores; this guards the seed
+ * model's σ, which a small ball estimates poorly.
+ */
+function windowNoise(sub: ArrayLike<number>, wd: Dims): number {
+  if (wd[0] < 2) return 0;
+  const step = sampleStep(wd, 20000);
+  // Pairs (i, i + 1): a pair's mirror starts at wd[0] − 2 − i.
+  const is = mirroredSteps(wd[0] - 1, step);
+  const js = mirroredSteps(wd[1], step);
+  const ks = mirroredSteps(wd[2], step);
+  const diffs = new Float64Array(is.length * js.length * ks.length);
+  let t = 0;
+  for (const k of ks) {
+    for (const j of js) {
+      const row = wd[0] * (j + wd[1] * k);
+      for (const i of is) diffs[t++] = Math.abs(sub[row + i + 1] - sub[row + i]);
+    }
+  }
+  diffs.sort();
+  return (1.4826 * quantileSorted(diffs, 0.5)) / Math.SQRT2;
+}
+
+/** The 1st–99th percentile spread of a window (from a sample on a lattice that is its own mirror image). */
+function windowRange(sub: ArrayLike<number>, wd: Dims): number {
+  const step = sampleStep(wd, 20000);
+  const is = mirroredSteps(wd[0], step);
+  const js = mirroredSteps(wd[1], step);
+  const ks = mirroredSteps(wd[2], step);
+  const sample = new Float64Array(is.length * js.length * ks.length);
+  let t = 0;
+  for (const k of ks) {
+    for (const j of js) {
+      const row = wd[0] * (j + wd[1] * k);
+      for (const i of is) sample[t++] = sub[row + i];
+    }
+  }
   sample.sort();
   return quantileSorted(sample, 0.99) - quantileSorted(sample, 0.01);
 }
