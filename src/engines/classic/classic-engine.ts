@@ -118,10 +118,9 @@ export function segmentClassic(volume: Volume, prompts: SegmentationPrompts, pro
     // order: the floods' ties follow the array (the MR example stored S, A, R: the spleen's click
     // agreed with itself at 0.913, the gallbladder's at 0.140).
     const ordered = reorient(volume, worldAxisOrder(volume.affine));
-    const { transform } = ordered;
-    const clicked = transform.isIdentity ? volume : ordered.volume;
+    const { volume: clicked, transform } = ordered;
     const onClicked = transform.isIdentity ? labels : transform.apply(labels);
-    const points = transform.isIdentity ? prompts.points : { ...prompts.points, points: prompts.points.points.map((p) => transform.toOutputIndex(p)) };
+    const points = { ...prompts.points, points: prompts.points.points.map((p) => transform.toOutputIndex(p)) };
     const tissue = clickTissue(clicked, points.label, classes, onClicked);
     // Only the flood's window is written: a click on a large image touches its window, not the volume.
     const { region, window } = segmentFromPoints(clicked.data, { dims: clicked.dims, affine: clicked.affine }, points, tissue);

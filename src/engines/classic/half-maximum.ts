@@ -30,6 +30,7 @@
 import type { VoxelArray } from '../../volume/datatype.js';
 import type { Dims } from '../../volume/volume.js';
 import { stridesOf } from './grid.js';
+import { quantileSorted } from './intensity.js';
 import { planeAxes } from './slices.js';
 
 /** Radius (voxels, in-plane) of the neighbourhood whose two sides set a voxel's half maximum. */
@@ -90,9 +91,7 @@ class PlaneWindow {
       }
     }
     if (count < MIN_TISSUE) return NaN;
-    const around = tissue.subarray(0, count).sort();
-    const median = count % 2 === 1 ? around[(count - 1) / 2] : 0.5 * (around[count / 2 - 1] + around[count / 2]);
-    return 0.5 * (median + extreme);
+    return 0.5 * (quantileSorted(tissue.subarray(0, count).sort(), 0.5) + extreme);
   }
 }
 

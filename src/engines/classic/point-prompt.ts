@@ -640,40 +640,17 @@ function mirroredSteps(n: number, step: number): number[] {
   return out;
 }
 
-/** The step along each axis that samples about `wanted` voxels of a window of `wd`. */
-function sampleStep(wd: Dims, wanted: number): number {
-  return Math.max(1, Math.floor(Math.cbrt((wd[0] * wd[1] * wd[2]) / wanted)));
-}
+/** About how many voxels of a window its noise and range are read from. */
+const WINDOW_SAMPLE = 20000;
 
 /**
- * The image noise σ in a window: 1.4826 · median |I(p) − I(p+1)| / √2 over neighbours along the
- * first axis, sampled on a lattice that is its own mirror image along every axis (mirroredSteps).
- * Differences cancel the anatomy except at edges, which the median ignores; this guards the seed
- * model's σ, which a small ball estimates poorly.
+ * `value(p)` at the voxels p of a window of `wd` on a lattice that is its own mirror image along
+ * every axis (mirroredSteps; about WINDOW_SAMPLE of them), in a new array. `pairs`: the lattice's
+ * first axis runs over the pairs (i, i + 1), whose mirror starts at wd[0] − 2 − i.
  */
-function windowNoise(sub: ArrayLike<number>, wd: Dims): number {
-  if (wd[0] < 2) return 0;
-  const step = sampleStep(wd, 20000);
-  // Pairs (i, i + 1): a pair's mirror starts at wd[0] − 2 − i.
-  const is = mirroredSteps(wd[0] - 1, step);
-  const js = mirroredSteps(wd[1], step);
-  const ks = mirroredSteps(wd[2], step);
-  const diffs = new Float64Array(is.length * js.length * ks.length);
-  let t = 0;
-  for (const k of ks) {
-    for (const j of js) {
-      const row = wd[0] * (j + wd[1] * k);
-      for (const i of is) diffs[t++] = Math.abs(sub[row + i + 1] - sub[row + i]);
-    }
-  }
-  diffs.sort();
-  return (1.4826 * quantileSorted(diffs, 0.5)) / Math.SQRT2;
-}
-
-/** The 1st–99th percentile spread of a window (from a sample on a lattice that is its own mirror image). */
-function windowRange(sub: ArrayLike<number>, wd: Dims): number {
-  const step = sampleStep(wd, 20000);
-  const is = mirroredSteps(wd[0], step);
+function mirroredSample(wd: Dims, pairs: boolean, value: (p: number) => number): Float64Array {
+  const step = Math.max(1, Math.floor(Math.cbrt((wd[0] * wd[1] * wd[2]) / WINDOW_SAMPLE)));
+  const is = mirroredSteps(pairs ? wd[0] - 1 : wd[0], step);
   const js = mirroredSteps(wd[1], step);
   const ks = mirroredSteps(wd[2], step);
   const sample = new Float64Array(is.length * js.length * ks.length);
@@ -681,10 +658,27 @@ function windowRange(sub: ArrayLike<number>, wd: Dims): number {
   for (const k of ks) {
     for (const j of js) {
       const row = wd[0] * (j + wd[1] * k);
-      for (const i of is) sample[t++] = sub[row + i];
+      for (const i of is) sample[t++] = value(row + i);
     }
   }
-  sample.sort();
+  return sample;
+}
+
+/**
+ * The image noise σ in a window: 1.4826 · median |I(p) − I(p+1)| / √2 over neighbours along the
+ * first axis, sampled on a lattice that is its own mirror image along every axis (mirroredSample).
+ * Differences cancel the anatomy except at edges, which the median ignores; this guards the seed
+ * model's σ, which a small ball estimates poorly.
+ */
+function windowNoise(sub: ArrayLike<number>, wd: Dims): number {
+  if (wd[0] < 2) return 0;
+  const diffs = mirroredSample(wd, true, (p) => Math.abs(sub[p + 1] - sub[p])).sort();
+  return (1.4826 * quantileSorted(diffs, 0.5)) / Math.SQRT2;
+}
+
+/** The 1st–99th percentile spread of a window (sampled as windowNoise is). */
+function windowRange(sub: ArrayLike<number>, wd: Dims): number {
+  const sample = mirroredSample(wd, false, (p) => sub[p]).sort();
   return quantileSorted(sample, 0.99) - quantileSorted(sample, 0.01);
 }
 
