@@ -19,7 +19,11 @@
  * - Corrections. The clicks are taken in their order, each correcting the object of the clicks
  *   before it (the one the user saw), so that a corrective click changes the object only around
  *   itself. A positive click adds what the clicks so far give grown together (its own region; the
- *   earlier clicks' floods are the same as before). A negative click takes from the object only the
+ *   earlier clicks' floods are the same as before); after a negative click, of each click's flood
+ *   only what lies geodesically nearer that click than every negative click (keptOut): a negative
+ *   click's "not here" holds for the clicks after it (the MR example's intervertebral discs: a
+ *   positive click after a negative one flooded back 1 972 of the 1 975 voxels it had taken, 0.510
+ *   → 0.229; now 400 of them, 0.561). A negative click takes from the object only the
  *   voxels that the clicks so far, grown together, no longer give AND that lie geodesically nearer
  *   to it than to every positive click: the distance within the object, each step of h mm costing
  *   h·(1 + 6·|ΔI|/σ) on the raw values, σ the window's raw noise (click-split.ts), and whole each
@@ -240,6 +244,8 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
     // Voxels an enclosing cortex added: they do not make the window grow (the cortex is grown up to
     // 10 mm through bright voxels, often to the window's side: a vertebral body's click ran twice).
     let shells: Uint8Array | undefined;
+    // What the negative clicks took so far (with their own voxels).
+    let taken: Uint8Array | undefined;
     for (const [n, point] of prompt.points.entries()) {
       const positive = prompt.pointLabels[n] !== 0;
       if (!positive) {
@@ -271,12 +277,18 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
       const gained =
         positive && tissueSub && tissue ? tissueGain(tissueSub, tissue, last.region, floods.get(pos.length - 1)?.positive ?? last.region, region, pos[pos.length - 1], wd, spacing) : last.region;
       if (!region) region = gained;
-      else if (positive) for (let p = 0; p < region.length; p++) region[p] |= gained[p];
-      else {
+      else if (positive) {
+        if (!tissueSub && neg.length > 0) {
+          const added = keptOut(region, gained, pos.map((_, k) => floods.get(k)!.positive), taken, sub, wd, spacing, pos, neg, clickWindow.rawNoise);
+          for (let p = 0; p < region.length; p++) region[p] |= added[p];
+        } else for (let p = 0; p < region.length; p++) region[p] |= gained[p];
+      } else {
         const at = neg[neg.length - 1];
         const object = region;
-        const taken = negativeTakes(object, last.region, sub, wd, spacing, pos, at, clickWindow.rawNoise, SPLIT_WEIGHT);
-        for (let p = 0; p < object.length; p++) if (taken[p] !== 0) object[p] = 0;
+        const took = negativeTakes(object, last.region, sub, wd, spacing, pos, at, clickWindow.rawNoise, SPLIT_WEIGHT);
+        for (let p = 0; p < object.length; p++) if (took[p] !== 0) object[p] = 0;
+        taken ??= new Uint8Array(object.length);
+        for (let p = 0; p < object.length; p++) taken[p] |= took[p];
         region = selectComponents(object, wd, pos, 6);
       }
     }
@@ -327,6 +339,63 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
       tolerance: rawTolerance,
     };
   }
+}
+
+/**
+ * What a later positive click adds to `object` when negative clicks came before it: of what the
+ * clicks grown together give (`together`), each positive click's flood (`floods`, by click) only
+ * where it lies nearer that click than every negative click (geodesicSplit, walking inside what the
+ * object holds, what is given and what the negative clicks took); what no flood holds (the rim,
+ * filled holes) where it lies nearer some positive click. A negative click says "not this part":
+ * a positive click elsewhere must not flood it back, and one beside it claims its own flood, not
+ * the earlier clicks' floods that the negative click held back.
+ */
+function keptOut(
+  object: Uint8Array,
+  together: Uint8Array,
+  floods: readonly Uint8Array[],
+  taken: Uint8Array | undefined,
+  values: ArrayLike<number>,
+  wd: Dims,
+  spacing: readonly [number, number, number],
+  positives: readonly number[],
+  negatives: readonly number[],
+  sigma: number,
+): Uint8Array {
+  const added = new Uint8Array(object.length);
+  const domain = new Uint8Array(object.length);
+  for (let p = 0; p < object.length; p++) {
+    added[p] = together[p] & (object[p] ^ 1);
+    domain[p] = object[p] | together[p] | (taken?.[p] ?? 0);
+  }
+  for (const at of negatives) domain[at] = 1;
+  const nearerNegative = (seeds: readonly number[]): Uint8Array => {
+    const near = new Uint8Array(object.length);
+    for (const at of negatives) {
+      const split = geodesicSplit(domain, values, wd, spacing, seeds, at, sigma, SPLIT_WEIGHT);
+      for (let p = 0; p < near.length; p++) near[p] |= split[p];
+    }
+    return near;
+  };
+  const kept = new Uint8Array(object.length);
+  const anyFlood = new Uint8Array(object.length);
+  for (const [n, flood] of floods.entries()) {
+    let adds = false;
+    for (let p = 0; p < kept.length; p++) {
+      anyFlood[p] |= flood[p];
+      adds ||= (flood[p] & added[p]) !== 0;
+    }
+    // (A flood that adds nothing needs no walk: a large organ's split is ~0.1 s.)
+    if (!adds) continue;
+    const near = nearerNegative([positives[n]]);
+    for (let p = 0; p < kept.length; p++) if (flood[p] !== 0 && added[p] !== 0 && near[p] === 0) kept[p] = 1;
+  }
+  const near = nearerNegative(positives);
+  for (let p = 0; p < kept.length; p++) {
+    if (added[p] === 0) continue;
+    if (anyFlood[p] === 0) kept[p] = near[p] === 0 ? 1 : 0;
+  }
+  return kept;
 }
 
 /**
