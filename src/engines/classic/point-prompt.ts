@@ -70,7 +70,9 @@
  *   surroundings' median (and than every negative median) are added: the edge at half contrast.
  * - Window. The flood runs in a box of ±R mm around the positive clicks (R = 40 mm, or more for
  *   clicks far apart); when the object reaches the box's side, R doubles (up to 160 mm and 32 M
- *   voxels) and it runs again.
+ *   voxels) and it runs again. Several clicks run in a box that holds the one the clicks before the
+ *   last grew to (run first): the object a click corrects is the one the user saw, and the floods'
+ *   limits depend on the window.
  * - Clean-up: an opening of about one voxel (at least 1 mm) removes one-voxel strands, 3D holes
  *   are filled (not where the negative front owns the voxels), and only the components holding a
  *   positive click are kept; a click the opening took keeps its voxel and its flood's voxels next
@@ -201,8 +203,25 @@ export function assertPointPrompt(prompt: PointPrompt, dims: Dims): void {
 }
 
 export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPrompt, tissue?: ClickTissue): PointResult {
+  assertPointPrompt(prompt, grid.dims);
+  // Each click corrects the object the clicks before it gave, as the user saw it: that object was
+  // found in the window its clicks grew to, and the floods' limits depend on the window (a leak cut
+  // short by the window's side shows no jump). So the clicks run in a window holding the one each
+  // shorter run of them grew to (`floor`): the MR example's inferior vena cava gave 449 voxels for
+  // three clicks in the whole image, but its fourth click started a ±40 mm window, grew it to ±80 mm
+  // and stopped there, where the first click's flood is another, 2 815 voxels (Dice 0.784 → 0.241);
+  // now 498 (0.832). The cost: k clicks run their k − 1 shorter runs first.
+  let floor: Box | undefined;
+  for (let count = 1; count < prompt.points.length; count++) {
+    const before: PointPrompt = { ...prompt, points: prompt.points.slice(0, count), pointLabels: prompt.pointLabels.slice(0, count) };
+    if (before.pointLabels.some((l) => l !== 0)) floor = segmentInWindows(data, grid, before, tissue, floor).window;
+  }
+  return segmentInWindows(data, grid, prompt, tissue, floor);
+}
+
+/** segmentFromPoints for one prompt: its window, at least `floor`, grown until the object lies inside it. */
+function segmentInWindows(data: VoxelArray, grid: Grid, prompt: PointPrompt, tissue: ClickTissue | undefined, floor: Box | undefined): PointResult {
   const { dims } = grid;
-  assertPointPrompt(prompt, dims);
   const positives = prompt.points.filter((_, n) => prompt.pointLabels[n] !== 0);
   const spacing = spacingOf(grid);
 
@@ -222,6 +241,15 @@ export function segmentFromPoints(data: VoxelArray, grid: Grid, prompt: PointPro
       if ((whi[0] - wlo[0] + 1) * (whi[1] - wlo[1] + 1) * (whi[2] - wlo[2] + 1) <= MAX_WINDOW_VOXELS) {
         lo.splice(0, 3, ...wlo);
         hi.splice(0, 3, ...whi);
+      }
+    }
+    if (floor) {
+      const flo = [0, 1, 2].map((a) => Math.min(lo[a], floor.min[a]));
+      const fhi = [0, 1, 2].map((a) => Math.max(hi[a], floor.max[a]));
+      // (Not past the largest window: two far clicks' windows together may be.)
+      if ((fhi[0] - flo[0] + 1) * (fhi[1] - flo[1] + 1) * (fhi[2] - flo[2] + 1) <= MAX_WINDOW_VOXELS) {
+        lo.splice(0, 3, ...flo);
+        hi.splice(0, 3, ...fhi);
       }
     }
     const window: Box = { min: lo as [number, number, number], max: hi as [number, number, number] };
