@@ -490,7 +490,7 @@ describe('classic engine point prompts on a real MR: later clicks correct the ob
     // third click's flood, grown with the first one's against the negative click, took the leak
     // back: 936 of the 1 157 voxels the negative click had taken (adrenal gland), 1 972 of 1 975
     // (discs). It keeps what lies nearer the positive clicks than the negative one. (The counts are
-    // in the windows the earlier clicks grew to, see below.)
+    // in the window the first click grows to, see below.)
     const mr = await readVolume(createReadStream(MR_EXAMPLE));
     const objectOf = (points: readonly (readonly number[])[], pointLabels: readonly (0 | 1)[]): Uint8Array =>
       labelMask(segmentClassic(mr, { classes: [], points: { label: 140, points: points.map(([x, y, z]) => [x, y, z] as [number, number, number]), pointLabels: [...pointLabels] } }).data, 140);
@@ -512,7 +512,7 @@ describe('classic engine point prompts on a real MR: later clicks correct the ob
     // The eval's clicks on the MR example's inferior vena cava. The first three grow their window to
     // the whole image (449 voxels); the fourth, beside the negative click, started a ±40 mm window
     // again and stopped at ±80 mm, where the first click's flood is another: 2 815 voxels. It now
-    // runs in the window the first three grew to and adds 49 voxels.
+    // runs in the window the first click alone grows to (the whole image) and adds 49 voxels.
     const mr = await readVolume(createReadStream(MR_EXAMPLE));
     const points: [number, number, number][] = [[48, 46, 1], [53, 43, 17], [48, 46, 7], [49, 46, 17]];
     const pointLabels: (0 | 1)[] = [1, 0, 1, 1];
