@@ -3,7 +3,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { segmentClassic } from '../../src/engines/classic/classic-engine.js';
-import { geodesicSplit, negativeBasins, negativeTakes } from '../../src/engines/classic/click-split.js';
+import { additionAfterNegatives, geodesicSplit, negativeBasins, negativeTakes } from '../../src/engines/classic/click-split.js';
 import { selectComponents } from '../../src/engines/classic/components.js';
 import { segmentFromPoints } from '../../src/engines/classic/point-prompt.js';
 import type { PointPrompt } from '../../src/engines/engine.js';
@@ -425,6 +425,36 @@ describe('classic engine point prompts: what a negative click takes', () => {
     hollow[at(31)] = 0;
     const taken = negativeTakes(hollow, bar((x) => x < 5 || x >= 20), values, dims, [1, 1, 1], [at(0)], at(31), 10, 6);
     assert.equal(countOf(taken), 375);
+  });
+});
+
+describe('classic engine point prompts: what a positive click adds after a negative one', () => {
+  // A 40×5×5 bar of uniform voxels. The first click at x = 0 flooded it whole; a negative click at
+  // x = 30 took x ≥ 10. The first click's flood, grown again, still gives the whole bar (the
+  // negative click is in the object's own intensity), and a new click at x = 12 floods x 10–19.
+  const dims: [number, number, number] = [40, 5, 5];
+  const at = (x: number): number => x + 40 * (2 + 5 * 2);
+  const bar = (inside: (x: number) => boolean): Uint8Array => Uint8Array.from({ length: 1000 }, (_, p) => (inside(p % 40) ? 1 : 0));
+  const columns = (mask: Uint8Array): number[] => [...new Set([...mask.keys()].filter((p) => mask[p] !== 0).map((p) => p % 40))].sort((a, b) => a - b);
+  const object = bar((x) => x < 10);
+  const taken = bar((x) => x >= 10);
+  const values = new Float32Array(1000);
+
+  test('each flood adds only what lies nearer its own click than the negative click', () => {
+    // The first flood's x 10–15 lies nearer its click than the negative one (x = 15, half-way, goes
+    // to the positive click), the new flood's x 10–19 nearer the new click (half-way to the
+    // negative click is x = 21): x 20–39 stay out.
+    const added = additionAfterNegatives(object, bar(() => true), [bar(() => true), bar((x) => x >= 10 && x < 20)], taken, values, dims, [1, 1, 1], [at(0), at(12)], [at(30)], 10, 6);
+    assert.deepEqual(columns(added), [10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+    assert.equal(countOf(added), 250);
+  });
+
+  test('a click beside the negative one claims its own flood, not what the earlier floods give there', () => {
+    // The new click at x = 26 floods x 22–27; the first flood's x ≥ 16 lies nearer the negative
+    // click than the first click (x = 15, half-way, goes to the positive click), so of it only x
+    // 10–15 comes back.
+    const added = additionAfterNegatives(object, bar(() => true), [bar(() => true), bar((x) => x >= 22 && x < 28)], taken, values, dims, [1, 1, 1], [at(0), at(26)], [at(30)], 10, 6);
+    assert.deepEqual(columns(added), [10, 11, 12, 13, 14, 15, 22, 23, 24, 25, 26, 27]);
   });
 });
 

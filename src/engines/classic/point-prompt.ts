@@ -106,7 +106,7 @@ import type { VoxelArray } from '../../volume/datatype.js';
 import { dataTypeOf } from '../../volume/datatype.js';
 import { ScratchBuffers } from '../../volume/scratch-buffers.js';
 import { selectComponents } from './components.js';
-import { geodesicSplit, negativeBasins, negativeTakes, objectDepth } from './click-split.js';
+import { additionAfterNegatives, geodesicSplit, negativeBasins, negativeTakes, objectDepth } from './click-split.js';
 import { contrastCut } from './contrast-cut.js';
 import { SIZE_RATIO, clickDepths, compactnessCut, leakCut, sizeCut } from './flood-limits.js';
 import { addEnclosingCortex } from './enclosing-cortex.js';
@@ -307,7 +307,7 @@ function segmentInWindows(data: VoxelArray, grid: Grid, prompt: PointPrompt, tis
       if (!region) region = gained;
       else if (positive) {
         if (!tissueSub && neg.length > 0) {
-          const added = additionAfterNegatives(region, gained, pos.map((_, k) => floods.get(k)!.positive), taken, sub, wd, spacing, pos, neg, clickWindow.rawNoise);
+          const added = additionAfterNegatives(region, gained, pos.map((_, k) => floods.get(k)!.positive), taken, sub, wd, spacing, pos, neg, clickWindow.rawNoise, SPLIT_WEIGHT);
           for (let p = 0; p < region.length; p++) region[p] |= added[p];
         } else for (let p = 0; p < region.length; p++) region[p] |= gained[p];
       } else {
@@ -367,63 +367,6 @@ function segmentInWindows(data: VoxelArray, grid: Grid, prompt: PointPrompt, tis
       tolerance: rawTolerance,
     };
   }
-}
-
-/**
- * What a later positive click adds to `object` when negative clicks came before it: of what the
- * clicks grown together give (`together`), each positive click's flood (`floods`, by click) only
- * where it lies nearer that click than every negative click (geodesicSplit, walking inside what the
- * object holds, what is given and what the negative clicks took); what no flood holds (the rim,
- * filled holes) where it lies nearer some positive click. A negative click says "not this part":
- * a positive click elsewhere must not flood it back, and one beside it claims its own flood, not
- * the earlier clicks' floods that the negative click held back.
- */
-function additionAfterNegatives(
-  object: Uint8Array,
-  together: Uint8Array,
-  floods: readonly Uint8Array[],
-  taken: Uint8Array | undefined,
-  values: ArrayLike<number>,
-  wd: Dims,
-  spacing: readonly [number, number, number],
-  positives: readonly number[],
-  negatives: readonly number[],
-  sigma: number,
-): Uint8Array {
-  const added = new Uint8Array(object.length);
-  const domain = new Uint8Array(object.length);
-  for (let p = 0; p < object.length; p++) {
-    added[p] = together[p] & (object[p] ^ 1);
-    domain[p] = object[p] | together[p] | (taken?.[p] ?? 0);
-  }
-  for (const at of negatives) domain[at] = 1;
-  const nearerNegative = (seeds: readonly number[]): Uint8Array => {
-    const near = new Uint8Array(object.length);
-    for (const at of negatives) {
-      const split = geodesicSplit(domain, values, wd, spacing, seeds, at, sigma, SPLIT_WEIGHT);
-      for (let p = 0; p < near.length; p++) near[p] |= split[p];
-    }
-    return near;
-  };
-  const kept = new Uint8Array(object.length);
-  const anyFlood = new Uint8Array(object.length);
-  for (const [n, flood] of floods.entries()) {
-    let adds = false;
-    for (let p = 0; p < kept.length; p++) {
-      anyFlood[p] |= flood[p];
-      adds ||= (flood[p] & added[p]) !== 0;
-    }
-    // (A flood that adds nothing needs no walk: a large organ's split is ~0.1 s.)
-    if (!adds) continue;
-    const near = nearerNegative([positives[n]]);
-    for (let p = 0; p < kept.length; p++) if (flood[p] !== 0 && added[p] !== 0 && near[p] === 0) kept[p] = 1;
-  }
-  const near = nearerNegative(positives);
-  for (let p = 0; p < kept.length; p++) {
-    if (added[p] === 0) continue;
-    if (anyFlood[p] === 0) kept[p] = near[p] === 0 ? 1 : 0;
-  }
-  return kept;
 }
 
 /**
