@@ -135,15 +135,16 @@ export function houghCircles(w: PlaneWindow, options: HoughOptions): Circle[] {
   const taken: { u: number; v: number }[] = [];
   const near = options.near;
   const near2 = near ? near.mm * near.mm : Infinity;
+  // A centre may lie within `near` and not within rMin of a peak already taken.
+  const eligible = (u: number, v: number): boolean =>
+    !(near && ((u - near.u) * du) ** 2 + ((v - near.v) * dv) ** 2 > near2) && !taken.some((t) => ((u - t.u) * du) ** 2 + ((v - t.v) * dv) ** 2 < rMin * rMin);
   for (let round = 0; round < wanted; round++) {
     let best = -1;
     let bestVotes = 0;
     for (let v = 1; v < nv - 1; v++) {
       for (let u = 1, n = v * nu + 1; u < nu - 1; u++, n++) {
         const s = smooth[n];
-        if (s <= bestVotes) continue;
-        if (near && ((u - near.u) * du) ** 2 + ((v - near.v) * dv) ** 2 > near2) continue;
-        if (taken.some((t) => ((u - t.u) * du) ** 2 + ((v - t.v) * dv) ** 2 < rMin * rMin)) continue;
+        if (s <= bestVotes || !eligible(u, v)) continue;
         best = n;
         bestVotes = s;
       }
@@ -158,10 +159,7 @@ export function houghCircles(w: PlaneWindow, options: HoughOptions): Circle[] {
     const tied: number[] = [];
     for (let v = 1; v < nv - 1; v++) {
       for (let u = 1, n = v * nu + 1; u < nu - 1; u++, n++) {
-        if (smooth[n] !== bestVotes) continue;
-        if (near && ((u - near.u) * du) ** 2 + ((v - near.v) * dv) ** 2 > near2) continue;
-        if (taken.some((t) => ((u - t.u) * du) ** 2 + ((v - t.v) * dv) ** 2 < rMin * rMin)) continue;
-        if (((u - bu) * du) ** 2 + ((v - bv) * dv) ** 2 < rMin * rMin) tied.push(n);
+        if (smooth[n] === bestVotes && eligible(u, v) && ((u - bu) * du) ** 2 + ((v - bv) * dv) ** 2 < rMin * rMin) tied.push(n);
       }
     }
     taken.push({ u: bu, v: bv });

@@ -25,8 +25,8 @@
  *   example's intervertebral discs: a positive click after a negative one flooded back 1 972 of
  *   the 1 975 voxels it had taken, 0.510 → 0.229; now 326 of them, 0.620). A negative click takes
  *   from the object only the voxels that the clicks so far, grown together, no longer give AND that
- *   lie geodesically nearer to it than to every positive click: the distance within the object, each step of h mm costing
- *   h·(1 + 6·|ΔI|/σ) on the raw values, σ the window's raw noise (click-split.ts), and whole each
+ *   lie geodesically nearer to it than to every positive click: the distance within the object,
+ *   each step of h mm costing h·(1 + 6·|ΔI|/σ) on the raw values, σ the window's raw noise (click-split.ts), and whole each
  *   6-connected piece of what is no longer given that lies mostly nearer to it (a large leak with
  *   the click deep in it, whose part by the weak edge is nearer the positive click), and its basin of
  *   the object's depth where that is nearer to it too (a click on the object's own tissue, which the
@@ -227,30 +227,17 @@ function segmentInWindows(data: VoxelArray, grid: Grid, prompt: PointPrompt, tis
   let spread = 0;
   for (const a of positives) for (const b of positives) spread = Math.max(spread, Math.hypot(...[0, 1, 2].map((x) => (a[x] - b[x]) * spacing[x])));
   let radius = Math.max(START_RADIUS_MM, spread / 2 + 30);
-  const reach = tissue?.reach?.(positives);
+  // The class's pieces under the clicks are known whole: the window holds them from the start
+  // (patient-sized ones reach past the largest radius: a CTA's aorta from its arch to the iliacs).
+  const reached = tissue?.reach?.(positives);
+  const reach = reached && padBox(reached, [1, 1, 1], dims);
   for (;;) {
     const lo = [0, 1, 2].map((a) => Math.max(0, Math.min(...positives.map((p) => p[a])) - Math.ceil(radius / spacing[a])));
     const hi = [0, 1, 2].map((a) => Math.min(dims[a] - 1, Math.max(...positives.map((p) => p[a])) + Math.ceil(radius / spacing[a])));
-    // The class's pieces under the clicks are known whole: the window holds them from the start
-    // (patient-sized ones reach past the largest radius: a CTA's aorta from its arch to the iliacs).
-    // Not past the largest window (a whole-body CTA's aorta): then it grows as for any click.
-    if (reach) {
-      const wlo = [0, 1, 2].map((a) => Math.min(lo[a], Math.max(0, reach.min[a] - 1)));
-      const whi = [0, 1, 2].map((a) => Math.max(hi[a], Math.min(dims[a] - 1, reach.max[a] + 1)));
-      if ((whi[0] - wlo[0] + 1) * (whi[1] - wlo[1] + 1) * (whi[2] - wlo[2] + 1) <= MAX_WINDOW_VOXELS) {
-        lo.splice(0, 3, ...wlo);
-        hi.splice(0, 3, ...whi);
-      }
-    }
-    if (floor) {
-      const flo = [0, 1, 2].map((a) => Math.min(lo[a], floor.min[a]));
-      const fhi = [0, 1, 2].map((a) => Math.max(hi[a], floor.max[a]));
-      // (Not past the largest window: two far clicks' windows together may be.)
-      if ((fhi[0] - flo[0] + 1) * (fhi[1] - flo[1] + 1) * (fhi[2] - flo[2] + 1) <= MAX_WINDOW_VOXELS) {
-        lo.splice(0, 3, ...flo);
-        hi.splice(0, 3, ...fhi);
-      }
-    }
+    // Not past the largest window (a whole-body CTA's aorta; two far clicks' windows together):
+    // then it grows as for any click.
+    if (reach) holdBox(lo, hi, reach);
+    if (floor) holdBox(lo, hi, floor);
     const window: Box = { min: lo as [number, number, number], max: hi as [number, number, number] };
     const wd = boxDims(window);
     const sub = cropArray(data, dims, window, scratch.array(WINDOW_CROP, dataTypeOf(data), wd[0] * wd[1] * wd[2]));
@@ -366,6 +353,16 @@ function segmentInWindows(data: VoxelArray, grid: Grid, prompt: PointPrompt, tis
       model,
       tolerance: rawTolerance,
     };
+  }
+}
+
+/** Widens the window [lo, hi] (in place) to hold `box`, unless the window would then pass MAX_WINDOW_VOXELS. */
+function holdBox(lo: number[], hi: number[], box: Box): void {
+  const wlo = [0, 1, 2].map((a) => Math.min(lo[a], box.min[a]));
+  const whi = [0, 1, 2].map((a) => Math.max(hi[a], box.max[a]));
+  if ((whi[0] - wlo[0] + 1) * (whi[1] - wlo[1] + 1) * (whi[2] - wlo[2] + 1) <= MAX_WINDOW_VOXELS) {
+    lo.splice(0, 3, ...wlo);
+    hi.splice(0, 3, ...whi);
   }
 }
 
