@@ -117,11 +117,12 @@ export function additionAfterNegatives(
     const near = nearerNegative([positives[n]]);
     for (let p = 0; p < kept.length; p++) if (flood[p] !== 0 && added[p] !== 0 && near[p] === 0) kept[p] = 1;
   }
+  // What no flood holds (the rim, filled holes): walked for only when there is any.
+  let unflooded = false;
+  for (let p = 0; p < kept.length && !unflooded; p++) unflooded = added[p] !== 0 && anyFlood[p] === 0;
+  if (!unflooded) return kept;
   const near = nearerNegative(positives);
-  for (let p = 0; p < kept.length; p++) {
-    if (added[p] === 0) continue;
-    if (anyFlood[p] === 0) kept[p] = near[p] === 0 ? 1 : 0;
-  }
+  for (let p = 0; p < kept.length; p++) if (added[p] !== 0 && anyFlood[p] === 0 && near[p] === 0) kept[p] = 1;
   return kept;
 }
 
