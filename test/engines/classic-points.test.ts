@@ -230,13 +230,15 @@ describe('classic engine point prompts: leaks, corrective clicks', () => {
     assert.ok(dice(two, both) >= 0.96, `Dice ${dice(two, both).toFixed(4)} with both clicks`);
   });
 
-  test('a corrective positive click on a thin part whose tissue runs on into the body is capped at 10× the object so far', () => {
+  test('a corrective positive click on a thin part whose tissue runs on into the body is capped', () => {
     // A box (15 voxels a side, 100 HU) with a plate 2 voxels thick (40 HU) on one face, which
     // touches a large slab of the same 40 HU (the body). One click gives the box; a second click on
-    // the plate floods the slab with no jump (without the cap: 111 496 voxels, 100 610 of them
-    // slab). The cap cuts it at 10× the box's object, with no rim given back; within that, the
-    // level whose boundary lies on the strongest edges (contrast-cut.ts) holds more of the plate and
-    // none of the slab (before it: 186 plate and 73 slab voxels).
+    // the plate floods the slab with no jump (without a cap: 111 496 voxels, 100 610 of them slab).
+    // The click lies on the object's rim (distance 0), so its flood is capped at the object's size
+    // (correctionCap; 10× the object before the distance rule: the same answer here), with no rim
+    // given back; within that, the level whose boundary lies on the strongest edges
+    // (contrast-cut.ts) holds more of the plate and none of the slab (before it: 186 plate and 73
+    // slab voxels).
     const dims: [number, number, number] = [80, 50, 50];
     const box = (x: number, y: number, z: number): boolean => x >= 10 && x < 25 && y >= 18 && y < 33 && z >= 18 && z < 33;
     const plate = (x: number, y: number, z: number): boolean => x >= 25 && x < 27 && y >= 18 && y < 33 && z >= 18 && z < 33;
@@ -536,6 +538,23 @@ describe('classic engine point prompts on a real MR: later clicks correct the ob
       assert.equal(overlap(three, taken), expected.back, `${structure}: given back by the third click`);
       assert.equal(countOf(three), expected.third, `${structure}: after three clicks`);
     }
+  });
+
+  test('a positive click near the object adds at most what a missed part as deep as its distance to the object holds', async () => {
+    // The eval's clicks on the MR example's stomach. The fourth click lies 5.2 mm from the object of
+    // three (3 792 voxels) in a bright fold (σ 82 in its ball); its flood stayed shallow (under two
+    // voxels deep) while it ran through the neighbours, so the size limit let it through: 26 567
+    // voxels. Its cap is now the object plus 200 · 5.2³ mm³ (correctionCap): it adds 415 voxels.
+    const mr = await readVolume(createReadStream(MR_EXAMPLE));
+    const points: [number, number, number][] = [[62, 22, 10], [42, 41, 3], [74, 28, 15], [68, 27, 14]];
+    const pointLabels: (0 | 1)[] = [1, 0, 1, 1];
+    const objectOf = (count: number): Uint8Array =>
+      labelMask(segmentClassic(mr, { classes: [], points: { label: 140, points: points.slice(0, count), pointLabels: pointLabels.slice(0, count) } }).data, 140);
+    const three = objectOf(3);
+    const four = objectOf(4);
+    assert.equal(countOf(three), 3792);
+    assert.equal(countOf(four), 4207);
+    assert.equal(overlap(four, three), 3792);
   });
 
   test('a click that starts a smaller window than the clicks before it grew to corrects their object, not another one', async () => {
