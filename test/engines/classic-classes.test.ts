@@ -34,6 +34,7 @@ const variants: [string, PhantomOptions][] = [
   ['flipped along k', { orientation: 'flipK' }],
   ['permuted axes', { orientation: 'permuted' }],
   ['oblique', { orientation: 'oblique' }],
+  ['prone (the table in front)', { orientation: 'prone' }],
   ['anisotropic 0.7×0.7×2.5 mm', { spacing: [0.7, 0.7, 2.5] }],
 ];
 
@@ -52,7 +53,7 @@ describe('classic engine class prompts on a synthetic chest', () => {
     });
   }
 
-  for (const orientation of ['LPS', 'flipK', 'permuted'] as const) {
+  for (const orientation of ['LPS', 'flipK', 'permuted', 'prone'] as const) {
     test(`gives the same world-space result on the ${orientation} grid as on the RAS grid`, () => {
       const got = run(buildPhantom({ orientation }));
       for (const key of ['lung', 'bone', 'airway', 'trachea'] as const) {
@@ -63,7 +64,7 @@ describe('classic engine class prompts on a synthetic chest', () => {
     });
   }
 
-  for (const options of [{}, { spacing: [0.7, 0.7, 2.5] as const }, { orientation: 'oblique' as const }]) {
+  for (const options of [{}, { spacing: [0.7, 0.7, 2.5] as const }, { orientation: 'oblique' as const }, { orientation: 'prone' as const }]) {
     test(`finds the body, lungs included and the table left out (${JSON.stringify(options)})`, () => {
       const phantom = buildPhantom(options);
       const body = bodyMask(phantom.volume.data, { dims: phantom.volume.dims, affine: phantom.volume.affine });

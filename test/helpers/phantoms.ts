@@ -5,7 +5,9 @@
  * the voxel centres of a grid whose affine can be RAS, LPS, flipped along k, permuted, oblique or
  * anisotropic. The non-oblique variants sample exactly the same world points, and the noise is a
  * function of the world position, so a segmentation that reasons in world space must give the same
- * voxels (up to order) on each of them.
+ * voxels (up to order) on each of them. 'prone' is the patient lying face down: the scanner's grid
+ * is the LPS one (DICOM's patient axes turn with the patient: rows run to the patient's right,
+ * columns to the front), and the table is in front of the body, its only difference in world space.
  *
  * Anatomy (scale 1, mm): a body ellipsoid (semi-axes 100 × 70 × 200, 40 HU) in air (−1000); two lungs
  * (−850) with small vessels; a trachea (lumen −1000, radius 7) from the top of the field of view
@@ -20,7 +22,7 @@ import { affineFrom, multiply } from '../../src/volume/affine.js';
 import type { Volume } from '../../src/volume/volume.js';
 import { createVolume } from '../../src/volume/volume.js';
 
-export type PhantomOrientation = 'RAS' | 'LPS' | 'flipK' | 'permuted' | 'oblique';
+export type PhantomOrientation = 'RAS' | 'LPS' | 'flipK' | 'permuted' | 'oblique' | 'prone';
 
 export interface PhantomOptions {
   /** Multiplies every length of the anatomy and the field of view (default 1). */
@@ -94,6 +96,7 @@ export function buildPhantom(options: PhantomOptions = {}): Phantom {
     origin,
   );
   const { affine, dims } = orient(base, baseDims, options.orientation ?? 'RAS', center);
+  const prone = options.orientation === 'prone';
 
   const n = dims[0] * dims[1] * dims[2];
   const data = new Int16Array(n);
@@ -108,7 +111,7 @@ export function buildPhantom(options: PhantomOptions = {}): Phantom {
         const x = a[0] * i + a[1] * j + a[2] * k + a[3];
         const y = a[4] * i + a[5] * j + a[6] * k + a[7];
         const z = a[8] * i + a[9] * j + a[10] * k + a[11];
-        const s = sample(x * inv, y * inv, z * inv);
+        const s = sample(x * inv, y * inv, z * inv, prone);
         data[p] = Math.round(s.hu + (noise > 0 ? noise * gaussian(x, y, z) : 0));
         if (tags) tags[p] = s.tag;
         if (body) body[p] = s.body ? 1 : 0;
@@ -158,6 +161,7 @@ function orient(base: Affine, dims: readonly [number, number, number], orientati
     case 'RAS':
       return { affine: base, dims: out };
     case 'LPS':
+    case 'prone':
       m = affineFrom([[-1, 0, 0], [0, -1, 0], [0, 0, 1]], [n0 - 1, n1 - 1, 0]);
       break;
     case 'flipK':
@@ -194,14 +198,15 @@ interface Sample {
 
 const out: Sample = { hu: 0, tag: Tag.None, body: false };
 
-/** The phantom at world point (x, y, z) in scale-1 millimetres. */
-function sample(x: number, y: number, z: number): Sample {
+/** The phantom at world point (x, y, z) in scale-1 millimetres; the table in front of the body when `prone`. */
+function sample(x: number, y: number, z: number, prone: boolean): Sample {
   out.hu = -1000;
   out.tag = Tag.None;
   out.body = false;
   const inBody = (x / 100) ** 2 + (y / 70) ** 2 + (z / 200) ** 2 <= 1;
   if (!inBody) {
-    if (y >= -80 && y <= -77) out.hu = 300; // table top shell
+    const fromTable = prone ? -y : y;
+    if (fromTable >= -80 && fromTable <= -77) out.hu = 300; // table top shell
     return out;
   }
   out.body = true;
