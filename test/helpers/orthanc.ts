@@ -19,7 +19,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -102,15 +102,43 @@ export function ensureOrthanc(): Promise<SystemPackagesResult> {
   return ensureSystemPackages(ORTHANC_PACKAGES, () => existsSync(ORTHANC_BINARY) && dicomWebPluginPath() !== undefined);
 }
 
-/** A TCP port free on 127.0.0.1 right now (Orthanc cannot listen on port 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A TCP port free on 127.0.0.1 right now (Orthanc cannot listen on port 0), below the kernel's
+ * ephemeral range: outgoing connections take their source ports from that range, so a port from it
+ * can be taken between a server's kill and its restart on the same port (acr-crash: "listen
+ * EADDRINUSE 127.0.0.1:34967" once in a CI run, with other suites connecting beside it).
+ */
+export async function freePort(): Promise<number> {
+  const low = Math.min(ephemeralLow(), 49152);
+  for (let attempt = 0; attempt < 64; attempt++) {
+    const port = PRIVATE_PORTS_LOW + Math.floor(Math.random() * (low - PRIVATE_PORTS_LOW));
+    if (await listensOn(port)) return port;
+  }
+  return listensOn(0);
+}
+
+/** The lowest port numbers free below the ephemeral range are drawn from this one up. */
+const PRIVATE_PORTS_LOW = 20000;
+
+/** The first port of the kernel's ephemeral range (Linux's ip_local_port_range; 32768 elsewhere). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > PRIVATE_PORTS_LOW + 1000 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/** Listens on `port` of 127.0.0.1 and closes again: the port listened on, or 0 when it was taken. */
+function listensOn(port: number): Promise<number> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', () => resolve(0));
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+      const bound = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(bound));
     });
   });
 }
