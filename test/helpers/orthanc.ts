@@ -109,6 +109,7 @@ export function ensureOrthanc(): Promise<SystemPackagesResult> {
  * EADDRINUSE 127.0.0.1:34967" once in a CI run, with other suites connecting beside it).
  */
 export async function freePort(): Promise<number> {
+  // Below IANA's dynamic range too, where another system keeps its ephemeral ports (macOS: 49152 up).
   const low = Math.min(ephemeralLow(), 49152);
   for (let attempt = 0; attempt < 64; attempt++) {
     const port = PRIVATE_PORTS_LOW + Math.floor(Math.random() * (low - PRIVATE_PORTS_LOW));
@@ -117,7 +118,7 @@ export async function freePort(): Promise<number> {
   return listensOn(0);
 }
 
-/** The lowest port numbers free below the ephemeral range are drawn from this one up. */
+/** freePort draws from this port up to the ephemeral range (lower ones are more often services'). */
 const PRIVATE_PORTS_LOW = 20000;
 
 /** The first port of the kernel's ephemeral range (Linux's ip_local_port_range; 32768 elsewhere). */
