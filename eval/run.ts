@@ -7,6 +7,10 @@
  *   npm run eval                       # all cases
  *   npm run eval -- --data DIR         # another copy of the shared data folder
  *   npm run eval -- --case B           # cases whose name contains "B"
+ *   npm run eval -- --case MR --structure 'stomach|duodenum' --clicks
+ *                                      # only those structures' clicks (no class prompts, no
+ *                                      # targets), and a line per click: where, how far from the
+ *                                      # object, what it added or took, true and false
  *
  * For each CT case it also runs everything-mode on the image reoriented to SAR (axes permuted and
  * flipped) and prints how well the two answers agree once mapped back; for every case, the same for
@@ -23,7 +27,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CLASSIC_ENGINE_INFO, segmentClassic } from '../src/engines/classic/classic-engine.js';
-import { superiorAxis } from '../src/engines/classic/grid.js';
+import { distanceToMask, superiorAxis } from '../src/engines/classic/grid.js';
 import type { PointPrompt, VoxelPoint } from '../src/engines/engine.js';
 import { isVoxgateError } from '../src/errors.js';
 import type { SimulatedClick } from '../src/eval/clicks.js';
@@ -57,7 +61,9 @@ interface Row {
   clickAgreement?: number;
 }
 
-const { values } = parseArgs({ options: { data: { type: 'string' }, case: { type: 'string' } } });
+const { values } = parseArgs({ options: { data: { type: 'string' }, case: { type: 'string' }, structure: { type: 'string' }, clicks: { type: 'boolean' } } });
+/** Only the structures whose name matches (their clicks alone: class prompts and targets are skipped). */
+const structurePattern = values.structure === undefined ? undefined : new RegExp(values.structure, 'i');
 const dataDir = path.resolve(values.data ?? path.join(ROOT, '../shared/data'));
 const labelmaps = path.join(dataDir, 'labelmaps');
 
@@ -88,14 +94,18 @@ function runClicks(c: EvalCase, ref: Reference, spacing: [number, number, number
   const clicks: SimulatedClick[] = [first];
   const scores: number[] = [];
   let agreement: number | undefined;
+  let previous: Uint8Array | undefined;
   for (let n = 0; n <= CORRECTIONS; n++) {
     const prompt: PointPrompt = {
       label,
       points: clicks.map((k) => k.point as VoxelPoint),
       pointLabels: clicks.map((k) => k.label),
     };
+    const started = performance.now();
     const predicted = labelMask(segmentClassic(c.volume, { classes: [], points: prompt }).data, label);
     scores.push(dice(predicted, ref.mask));
+    if (values.clicks) console.log(`   · ${clickLine(ref, clicks, n, predicted, previous, spacing, c.volume.dims, performance.now() - started)}`);
+    previous = predicted;
     if (n === 0) {
       // The same click on the image stored S, A, R: the engine must reason in world coordinates.
       const point = turned.transform.toOutputIndex(first.point) as VoxelPoint;
@@ -111,6 +121,33 @@ function runClicks(c: EvalCase, ref: Reference, spacing: [number, number, number
     clicks.push(next);
   }
   return { scores, agreement };
+}
+
+/**
+ * One click of a structure's sequence (--clicks): which, where, how deep in the error region it was
+ * put, how far from the object it corrects (a positive click), the object's size and what the click
+ * changed, true and false voxels, Dice and the time of the whole request.
+ */
+function clickLine(ref: Reference, clicks: readonly SimulatedClick[], n: number, predicted: Uint8Array, previous: Uint8Array | undefined, spacing: readonly number[], dims: EvalCase['volume']['dims'], ms: number): string {
+  const click = clicks[n];
+  const at = click.point[0] + dims[0] * (click.point[1] + dims[1] * click.point[2]);
+  let gainedTrue = 0;
+  let gainedFalse = 0;
+  let lostTrue = 0;
+  let lostFalse = 0;
+  for (let p = 0; p < predicted.length; p++) {
+    const before = previous?.[p] ?? 0;
+    if (predicted[p] === before) continue;
+    if (predicted[p] !== 0) {
+      if (ref.mask[p] !== 0) gainedTrue++;
+      else gainedFalse++;
+    } else if (ref.mask[p] !== 0) lostTrue++;
+    else lostFalse++;
+  }
+  const where = `${click.label === 1 ? '+' : '−'} (${click.point.join(', ')}) ${fmt(click.depthMm, 1)} mm deep in a ${click.regionVoxels}-voxel error region`;
+  const from = previous && click.label === 1 ? `, ${fmt(distanceToMask(previous, dims, spacing, at), 1)} mm from the object` : '';
+  const change = `+${gainedTrue} true +${gainedFalse} false, −${lostTrue} true −${lostFalse} false`;
+  return `${ref.name} click ${n + 1} ${where}${from}: ${count(predicted)} voxels (${change}), Dice ${fmt(dice(predicted, ref.mask))}, ${(ms / 1000).toFixed(2)} s`;
 }
 
 /**
@@ -140,7 +177,8 @@ async function evaluate(c: EvalCase): Promise<Row[]> {
   let classLabels: Uint8Array | Int16Array | Uint16Array | undefined;
   const classes = [...CLASSIC_ENGINE_INFO.supportedClasses];
   const started = performance.now();
-  try {
+  if (structurePattern) console.log(`   - only structures matching /${structurePattern.source}/i, their clicks alone`);
+  else try {
     classLabels = segmentClassic(c.volume, { classes }).data;
     console.log(`   - everything mode (${classes.join(', ')}) in ${((performance.now() - started) / 1000).toFixed(2)} s${c.ct ? '' : ' — NOT REFUSED on a non-CT image: FAIL'}`);
     console.log(`   - ${reorientedAgreement(c, classes, classLabels)}`);
@@ -151,6 +189,7 @@ async function evaluate(c: EvalCase): Promise<Row[]> {
 
   let turned: Reoriented | undefined;
   for (const ref of c.references) {
+    if (structurePattern && !(ref.clicks && structurePattern.test(ref.name))) continue;
     const row: Row = { caseName: c.name, name: ref.name, vista: ref.vista, voxels: count(ref.mask) };
     const cls = classFor(ref);
     if (classLabels && cls !== undefined) {
@@ -267,8 +306,9 @@ async function main(): Promise<void> {
     console.log(`  ${name.padEnd(10)} n=${String(subset.length).padStart(2)}  1 click ${med(subset, 0)}  3 clicks ${med(subset, 2)}  4 clicks ${med(subset, 3)}`);
   }
   const ct = clicked.filter((r) => r.caseName !== 'MR');
-  console.log(`  CT only    n=${String(ct.length).padStart(2)}  1 click ${med(ct, 0)}  3 clicks ${med(ct, 2)}  4 clicks ${med(ct, 3)}`);
+  if (ct.length > 0) console.log(`  CT only    n=${String(ct.length).padStart(2)}  1 click ${med(ct, 0)}  3 clicks ${med(ct, 2)}  4 clicks ${med(ct, 3)}`);
 
+  if (structurePattern) return;
   console.log('\ntargets (issue 4):');
   const classRow = (vista: number): Row[] => rows.filter((r) => r.vista === vista && r.classDice !== undefined && r.voxels > 0);
   const target = (what: string, vista: number, min: number): void => {

@@ -4,7 +4,7 @@ import { BucketQueue } from '../../src/engines/classic/bucket-queue.js';
 import { MinHeap } from '../../src/engines/classic/min-heap.js';
 import { largestComponents, listComponents, selectComponents } from '../../src/engines/classic/components.js';
 import { fillHoles3d, fillHolesSlicewise } from '../../src/engines/classic/fill-holes.js';
-import { maskCentre, pasteLabel, pasteVoxels, superiorAxis } from '../../src/engines/classic/grid.js';
+import { distanceToMask, maskCentre, pasteLabel, pasteVoxels, superiorAxis } from '../../src/engines/classic/grid.js';
 import { close, dilate, erode, open } from '../../src/engines/classic/morphology.js';
 import type { Dims } from '../../src/volume/volume.js';
 import { countOf } from '../helpers/phantoms.js';
@@ -136,6 +136,20 @@ describe('geometry', () => {
   test('finds the superior array axis from the affine, whatever the order', () => {
     assert.deepEqual(superiorAxis({ dims: [2, 2, 2], affine: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1] }), { axis: 2, sign: 1 });
     assert.deepEqual(superiorAxis({ dims: [2, 2, 2], affine: [0, 1, 0, 0, 0, 0, 1, 0, -2, 0, 0, 0, 0, 0, 0, 1] }), { axis: 0, sign: -1 });
+  });
+
+  test('the distance from a voxel to the nearest voxel of a mask is in millimetres along each axis', () => {
+    const dims: Dims = [5, 4, 3];
+    const at = (i: number, j: number, k: number): number => i + 5 * (j + 4 * k);
+    const mask = new Uint8Array(60);
+    mask[at(4, 0, 2)] = 1; // 3 voxels along i, 2 along j, 2 along k from (1, 2, 0)
+    mask[at(1, 2, 2)] = 1; // 2 along k only
+    const spacing = [0.5, 1, 2.5];
+    assert.equal(distanceToMask(mask, dims, spacing, at(1, 2, 0)), 5); // the second: 2 × 2.5 mm
+    assert.equal(distanceToMask(mask, dims, spacing, at(4, 0, 0)), 5); // the first, straight along k
+    assert.equal(distanceToMask(mask, dims, spacing, at(3, 2, 2)), 1); // the second, 2 × 0.5 mm along i
+    assert.equal(distanceToMask(mask, dims, spacing, at(1, 2, 2)), 0);
+    assert.equal(distanceToMask(new Uint8Array(60), dims, spacing, at(0, 0, 0)), Infinity);
   });
 
   test("a list of a box's voxels is written like the same voxels as a mask, over background only", () => {

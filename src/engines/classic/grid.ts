@@ -186,6 +186,23 @@ export function voxelCoords(p: number, dims: Dims): [number, number, number] {
   return [p - k * nxy - j * dims[0], j, k];
 }
 
+/**
+ * The distance (mm, along the array axes with `spacing`) from voxel `at` (a flat index) to the
+ * nearest voxel of `mask`; Infinity when the mask is empty, 0 when `at` is in it.
+ */
+export function distanceToMask(mask: Uint8Array, dims: Dims, spacing: readonly number[], at: number): number {
+  const [ci, cj, ck] = voxelCoords(at, dims);
+  let nearest = Infinity;
+  for (let k = 0, p = 0; k < dims[2]; k++) {
+    const dz = ((k - ck) * spacing[2]) ** 2;
+    for (let j = 0; j < dims[1]; j++) {
+      const dyz = dz + ((j - cj) * spacing[1]) ** 2;
+      for (let i = 0; i < dims[0]; i++, p++) if (mask[p] !== 0) nearest = Math.min(nearest, dyz + ((i - ci) * spacing[0]) ** 2);
+    }
+  }
+  return Math.sqrt(nearest);
+}
+
 /** Flat index on the grid of `dims` (a voxel inside `box`) → flat index in `box` (x fastest): boxToGrid's inverse. */
 export function gridToBox(box: Box, dims: Dims): (p: number) => number {
   const [bx, by] = boxDims(box);

@@ -114,7 +114,7 @@ import { SIZE_RATIO, clickDepths, compactnessCut, leakCut, sizeCut } from './flo
 import { addEnclosingCortex } from './enclosing-cortex.js';
 import { fillHoles3d } from './fill-holes.js';
 import type { Box, Grid } from './grid.js';
-import { boundingBox, boxDims, cropArray, gridToBox, padBox, pasteArray, sixNeighbours, spacingOf, stridesOf, voxelCoords } from './grid.js';
+import { boundingBox, boxDims, cropArray, distanceToMask, gridToBox, padBox, pasteArray, sixNeighbours, spacingOf, stridesOf, voxelCoords } from './grid.js';
 import { planeAxes } from './slices.js';
 import type { Dims } from '../../volume/volume.js';
 import type { RobustStats } from './intensity.js';
@@ -377,7 +377,7 @@ function holdBox(lo: number[], hi: number[], box: Box): void {
 function correctionCap(object: Uint8Array, at: number, wd: Dims, spacing: readonly [number, number, number]): number {
   let size = 0;
   for (let p = 0; p < object.length; p++) size += object[p];
-  const distance = distanceToMask(object, at, wd, spacing);
+  const distance = distanceToMask(object, wd, spacing, at);
   const missed = (SIZE_RATIO * distance ** 3) / (spacing[0] * spacing[1] * spacing[2]);
   return Math.min(CORRECTION_RATIO * size, size + missed);
 }
@@ -389,20 +389,6 @@ function squaredDistanceFrom(at: number, wd: Dims, spacing: readonly [number, nu
     const q = voxelCoords(p, wd);
     return ((q[0] - c[0]) * spacing[0]) ** 2 + ((q[1] - c[1]) * spacing[1]) ** 2 + ((q[2] - c[2]) * spacing[2]) ** 2;
   };
-}
-
-/** The distance (mm) from voxel `at` to the nearest voxel of `mask` (Infinity when it has none). */
-function distanceToMask(mask: Uint8Array, at: number, wd: Dims, spacing: readonly [number, number, number]): number {
-  const [ci, cj, ck] = voxelCoords(at, wd);
-  let nearest = Infinity;
-  for (let k = 0, p = 0; k < wd[2]; k++) {
-    const dz = ((k - ck) * spacing[2]) ** 2;
-    for (let j = 0; j < wd[1]; j++) {
-      const dyz = dz + ((j - cj) * spacing[1]) ** 2;
-      for (let i = 0; i < wd[0]; i++, p++) if (mask[p] !== 0) nearest = Math.min(nearest, dyz + ((i - ci) * spacing[0]) ** 2);
-    }
-  }
-  return Math.sqrt(nearest);
 }
 
 /**
@@ -432,7 +418,7 @@ function tissueGain(
   own = selectComponents(own, wd, [at], 6);
   if (tissue[at] !== 0) return onTissue(tissue, spec, own, at, wd, spacing);
   const squared = squaredDistanceFrom(at, wd, spacing);
-  const reach = 2 * distanceToMask(before, at, wd, spacing) + Math.min(...spacing);
+  const reach = 2 * distanceToMask(before, wd, spacing, at) + Math.min(...spacing);
   for (let p = 0; p < own.length; p++) if (own[p] !== 0 && squared(p) > reach * reach) own[p] = 0;
   return selectComponents(own, wd, [at], 6);
 }
