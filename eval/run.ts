@@ -104,7 +104,7 @@ function runClicks(c: EvalCase, ref: Reference, spacing: [number, number, number
     const started = performance.now();
     const predicted = labelMask(segmentClassic(c.volume, { classes: [], points: prompt }).data, label);
     scores.push(dice(predicted, ref.mask));
-    if (values.clicks) console.log(`   · ${clickLine(ref, clicks, n, predicted, previous, spacing, c.volume.dims, performance.now() - started)}`);
+    if (values.clicks) console.log(`   · ${clickLine(ref, clicks, n, predicted, scores[n], previous, spacing, c.volume.dims, performance.now() - started)}`);
     previous = predicted;
     if (n === 0) {
       // The same click on the image stored S, A, R: the engine must reason in world coordinates.
@@ -126,9 +126,9 @@ function runClicks(c: EvalCase, ref: Reference, spacing: [number, number, number
 /**
  * One click of a structure's sequence (--clicks): which, where, how deep in the error region it was
  * put, how far from the object it corrects (a positive click), the object's size and what the click
- * changed, true and false voxels, Dice and the time of the whole request.
+ * changed, true and false voxels, its Dice (`score`) and the time of the whole request.
  */
-function clickLine(ref: Reference, clicks: readonly SimulatedClick[], n: number, predicted: Uint8Array, previous: Uint8Array | undefined, spacing: readonly number[], dims: EvalCase['volume']['dims'], ms: number): string {
+function clickLine(ref: Reference, clicks: readonly SimulatedClick[], n: number, predicted: Uint8Array, score: number, previous: Uint8Array | undefined, spacing: readonly number[], dims: EvalCase['volume']['dims'], ms: number): string {
   const click = clicks[n];
   const at = click.point[0] + dims[0] * (click.point[1] + dims[1] * click.point[2]);
   let gainedTrue = 0;
@@ -147,7 +147,7 @@ function clickLine(ref: Reference, clicks: readonly SimulatedClick[], n: number,
   const where = `${click.label === 1 ? '+' : '−'} (${click.point.join(', ')}) ${fmt(click.depthMm, 1)} mm deep in a ${click.regionVoxels}-voxel error region`;
   const from = previous && click.label === 1 ? `, ${fmt(distanceToMask(previous, dims, spacing, at), 1)} mm from the object` : '';
   const change = `+${gainedTrue} true +${gainedFalse} false, −${lostTrue} true −${lostFalse} false`;
-  return `${ref.name} click ${n + 1} ${where}${from}: ${count(predicted)} voxels (${change}), Dice ${fmt(dice(predicted, ref.mask))}, ${(ms / 1000).toFixed(2)} s`;
+  return `${ref.name} click ${n + 1} ${where}${from}: ${count(predicted)} voxels (${change}), Dice ${fmt(score)}, ${(ms / 1000).toFixed(2)} s`;
 }
 
 /**
