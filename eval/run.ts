@@ -11,6 +11,8 @@
  *                                      # only those structures' clicks (no class prompts, no
  *                                      # targets), and a line per click: where, how far from the
  *                                      # object, what it added or took, true and false
+ *   npm run eval -- --oracle           # each structure's first click with its flood cut at every
+ *                                      # 16th level: the best a stopping rule could do (oracle.ts)
  *
  * For each CT case it also runs everything-mode on the image reoriented to SAR (axes permuted and
  * flipped) and prints how well the two answers agree once mapped back; for every case, the same for
@@ -41,6 +43,8 @@ import { reorient } from '../src/volume/reorient.js';
 import { orthogonalSpacing } from '../src/volume/distance-transform.js';
 import type { EvalCase, Reference } from './cases.js';
 import { mrExample, patientB, patientC } from './cases.js';
+import type { OracleRow } from './oracle.js';
+import { FLOOD_LEVELS, ORACLE_STEP, firstClickOracle, oracleBest } from './oracle.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CORRECTIONS = 3;
@@ -61,7 +65,7 @@ interface Row {
   clickAgreement?: number;
 }
 
-const { values } = parseArgs({ options: { data: { type: 'string' }, case: { type: 'string' }, structure: { type: 'string' }, clicks: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { data: { type: 'string' }, case: { type: 'string' }, structure: { type: 'string' }, clicks: { type: 'boolean' }, oracle: { type: 'boolean' } } });
 /** Only the structures whose name matches (their clicks alone: class prompts and targets are skipped). */
 const structurePattern = values.structure === undefined ? undefined : new RegExp(values.structure, 'i');
 const dataDir = path.resolve(values.data ?? path.join(ROOT, '../shared/data'));
@@ -275,6 +279,33 @@ function reorientedAgreement(c: EvalCase, classes: number[], labels: ArrayLike<n
   return `the same classes on the image reoriented to SAR (axes permuted, x and y flipped for an LPS image), mapped back: agreement Dice ${parts.length > 0 ? parts.join(', ') : '— (nothing found either way)'}`;
 }
 
+/** --oracle: each structure's first click, as the engine cuts its flood and at the best cut tried (oracle.ts), a line each. */
+function oracle(c: EvalCase): OracleRow[] {
+  console.log(`\n## ${c.name}: the first click's flood cut at every ${ORACLE_STEP}th of its ${FLOOD_LEVELS} cost levels`);
+  const spacing = orthogonalSpacing(c.volume.affine);
+  const rows: OracleRow[] = [];
+  for (const ref of c.references) {
+    if (!ref.clicks || (structurePattern && !structurePattern.test(ref.name))) continue;
+    const row = firstClickOracle(c, ref, spacing, ref.vista ?? ZERO_SHOT_LABEL);
+    if (!row) continue;
+    rows.push(row);
+    const best = oracleBest(row);
+    const at = best.level === undefined ? 'the engine\'s own cut' : `cut at level ${best.level}`;
+    console.log(`   · ${ref.name}: engine ${fmt(row.engine)}, best ${fmt(best.dice)} (${at}); by level: ${row.curve.map((d) => d.toFixed(2)).join(' ')}`);
+  }
+  return rows;
+}
+
+function printOracleSummary(rows: readonly OracleRow[]): void {
+  const engine = rows.map((r) => r.engine);
+  const best = rows.map((r) => oracleBest(r).dice);
+  const reaching = (scores: number[]): number => scores.filter((d) => d >= 0.7).length;
+  console.log(`\nfirst click, ${rows.length} structures: median Dice ${fmt(median(engine))} as the engine cuts, ${fmt(median(best))} at the best cut tried`);
+  console.log(`  rows ≥ 0.70: ${reaching(engine)} as the engine cuts, ${reaching(best)} at the best cut tried (the one-click median is at the target once ${Math.floor(rows.length / 2) + 1} are)`);
+  const gainers = rows.filter((r) => r.engine < 0.7 && oracleBest(r).dice >= 0.7);
+  if (gainers.length > 0) console.log(`  below 0.70 as cut, at it with the best cut: ${gainers.map((r) => `${r.caseName} ${r.name} ${fmt(r.engine)} → ${fmt(oracleBest(r).dice)} (level ${oracleBest(r).level})`).join('; ')}`);
+}
+
 async function main(): Promise<void> {
   console.log(`Voxgate classic engine evaluation against ${dataDir} (TotalSegmentator references; patient A held out and not used)`);
   console.log(`engine classes: ${CLASSIC_ENGINE_INFO.supportedClasses.join(', ')}; clicks: 1 at the reference's deepest point, then up to ${CORRECTIONS} corrective clicks`);
@@ -285,6 +316,7 @@ async function main(): Promise<void> {
     ['MR', () => mrExample(dataDir, labelmaps)],
   ];
   const rows: Row[] = [];
+  const oracleRows: OracleRow[] = [];
   for (const [name, load] of loaders) {
     if (values.case && !name.includes(values.case)) continue;
     const loaded = await load();
@@ -293,8 +325,16 @@ async function main(): Promise<void> {
       continue;
     }
     const started = performance.now();
+    if (values.oracle) {
+      oracleRows.push(...oracle(loaded));
+      continue;
+    }
     rows.push(...(await evaluate(loaded)));
     console.log(`   - evaluated in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  if (values.oracle) {
+    printOracleSummary(oracleRows);
+    return;
   }
   printTable(rows);
 

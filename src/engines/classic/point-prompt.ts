@@ -158,6 +158,15 @@ const MAX_WINDOW_VOXELS = 32 * 1024 * 1024;
  * page faults on the benchmark machines (src/volume/scratch-buffers.ts). Up to 12 bytes a voxel
  * of the largest window so far, at most 512 MiB. The engine runs one request at a time per thread.
  */
+/**
+ * For `npm run eval -- --oracle` only: when `level` is set, every flood of a lone positive click
+ * (no negative click) is cut at that cost level (0 to LEVELS − 1) instead of where the leak limits
+ * put it, and its rim is given back as after a limit's cut. The eval cuts the first click at every
+ * level in turn to find the best cut the reference allows: how far the limits are from the best any
+ * stopping rule could do with this flood. Never set by the engine or the server.
+ */
+export const floodCutForEval: { level?: number; readonly levels: number } = { levels: LEVELS };
+
 const scratch = new ScratchBuffers(512 * 2 ** 20);
 const WINDOW_CROP = 'point-prompt.crop';
 const SMOOTHED = ['point-prompt.smoothed-a', 'point-prompt.smoothed-b'] as const;
@@ -894,13 +903,14 @@ function competitiveGrow(
   // (An edge at the limit itself is the profile still rising there: no edge.)
   const limitCut = edge < upTo ? sizeLimit : Math.min(sizeLimit, compactnessCut(histogram, depths, spacing, model.sigma * scale));
   const edgeCut = Math.min(limitCut, edge);
-  const cut = Math.min(edgeCut, capCut);
+  const forced = positives.length === 1 && negatives.length === 0 ? floodCutForEval.level : undefined;
+  const cut = forced ?? Math.min(edgeCut, capCut);
   const positive = new Uint8Array(n);
   const negative = new Uint8Array(n);
   // A cut by the cap stops the flood inside a tissue, not at the object's edge: no rim to give back
   // (given back, two layers around a noisy partial flood are most of the tissue around it).
   // A cut at the strongest edges is at the object's edge already: nothing to give back either.
-  const recovering = cut < LEVELS - 1 && cut === limitCut;
+  const recovering = cut < LEVELS - 1 && (cut === limitCut || forced !== undefined);
   // The positive-owned voxels above the cut, as many as the histogram counts there (a lung drops
   // most of a million: a typed list, not an array of numbers).
   let droppedCount = 0;
