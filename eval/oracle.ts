@@ -13,6 +13,7 @@ import { segmentClassic } from '../src/engines/classic/classic-engine.js';
 import { floodCutForEval } from '../src/engines/classic/point-prompt.js';
 import type { PointPrompt, VoxelPoint } from '../src/engines/engine.js';
 import { firstClick } from '../src/eval/clicks.js';
+import { dice } from '../src/eval/metrics.js';
 import type { EvalCase, Reference } from './cases.js';
 
 /** Every this many of the flood's cost levels is tried as its cut. */
@@ -39,21 +40,6 @@ export function oracleBest(row: OracleRow): { dice: number; level?: number } {
   return best;
 }
 
-/** Dice of the voxels labelled `label` against `reference`. */
-function labelDice(labels: ArrayLike<number>, label: number, reference: Uint8Array): number {
-  let both = 0;
-  let predicted = 0;
-  let truth = 0;
-  for (let p = 0; p < labels.length; p++) {
-    const a = labels[p] === label;
-    const b = reference[p] !== 0;
-    if (a) predicted++;
-    if (b) truth++;
-    if (a && b) both++;
-  }
-  return predicted + truth === 0 ? 1 : (2 * both) / (predicted + truth);
-}
-
 /**
  * The first click of `ref` (at its deepest point, as the eval puts it), as the engine cuts its flood
  * and cut at every ORACLE_STEP-th level; undefined when the reference is empty.
@@ -62,7 +48,7 @@ export function firstClickOracle(c: EvalCase, ref: Reference, spacing: readonly 
   const first = firstClick(ref.mask, c.volume.dims, spacing);
   if (!first) return undefined;
   const prompt: PointPrompt = { label, points: [first.point as VoxelPoint], pointLabels: [1] };
-  const score = (): number => labelDice(segmentClassic(c.volume, { classes: [], points: prompt }).data, label, ref.mask);
+  const score = (): number => dice(Uint8Array.from(segmentClassic(c.volume, { classes: [], points: prompt }).data, (v) => (v === label ? 1 : 0)), ref.mask);
   const levels: number[] = [];
   for (let level = 0; level < floodCutForEval.levels; level += ORACLE_STEP) levels.push(level);
   if (levels[levels.length - 1] !== floodCutForEval.levels - 1) levels.push(floodCutForEval.levels - 1);

@@ -325,11 +325,8 @@ async function main(): Promise<void> {
       continue;
     }
     const started = performance.now();
-    if (values.oracle) {
-      oracleRows.push(...oracle(loaded));
-      continue;
-    }
-    rows.push(...(await evaluate(loaded)));
+    if (values.oracle) oracleRows.push(...oracle(loaded));
+    else rows.push(...(await evaluate(loaded)));
     console.log(`   - evaluated in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
   if (values.oracle) {

@@ -153,12 +153,6 @@ const RECOVERY_MM = 2;
 const MAX_WINDOW_VOXELS = 32 * 1024 * 1024;
 
 /**
- * The click window's working arrays (its crop, the two smoothing buffers, the flood's owner and
- * level bytes), kept for the next click: a lung click touched ~150 MB of fresh memory, ~0.4 s of
- * page faults on the benchmark machines (src/volume/scratch-buffers.ts). Up to 12 bytes a voxel
- * of the largest window so far, at most 512 MiB. The engine runs one request at a time per thread.
- */
-/**
  * For `npm run eval -- --oracle` only: when `level` is set, every flood of a lone positive click
  * (no negative click) is cut at that cost level (0 to LEVELS − 1) instead of where the leak limits
  * put it, and its rim is given back as after a limit's cut. The eval cuts the first click at every
@@ -167,6 +161,12 @@ const MAX_WINDOW_VOXELS = 32 * 1024 * 1024;
  */
 export const floodCutForEval: { level?: number; readonly levels: number } = { levels: LEVELS };
 
+/**
+ * The click window's working arrays (its crop, the two smoothing buffers, the flood's owner and
+ * level bytes), kept for the next click: a lung click touched ~150 MB of fresh memory, ~0.4 s of
+ * page faults on the benchmark machines (src/volume/scratch-buffers.ts). Up to 12 bytes a voxel
+ * of the largest window so far, at most 512 MiB. The engine runs one request at a time per thread.
+ */
 const scratch = new ScratchBuffers(512 * 2 ** 20);
 const WINDOW_CROP = 'point-prompt.crop';
 const SMOOTHED = ['point-prompt.smoothed-a', 'point-prompt.smoothed-b'] as const;
