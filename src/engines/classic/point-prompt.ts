@@ -391,15 +391,6 @@ function correctionCap(object: Uint8Array, at: number, wd: Dims, spacing: readon
   return Math.min(CORRECTION_RATIO * size, size + missed);
 }
 
-/** The squared distance (mm²) of each voxel of a window from its voxel `at`. */
-function squaredDistanceFrom(at: number, wd: Dims, spacing: readonly [number, number, number]): (p: number) => number {
-  const c = voxelCoords(at, wd);
-  return (p: number): number => {
-    const q = voxelCoords(p, wd);
-    return ((q[0] - c[0]) * spacing[0]) ** 2 + ((q[1] - c[1]) * spacing[1]) ** 2 + ((q[2] - c[2]) * spacing[2]) ** 2;
-  };
-}
-
 /**
  * What a positive click at `at` adds when the label's tissue is known. Its own part of what the
  * clicks grown together give (`together`): all of it for a first click; for a corrective one the
@@ -426,9 +417,13 @@ function tissueGain(
   for (let p = 0; p < own.length; p++) own[p] &= together[p];
   own = selectComponents(own, wd, [at], 6);
   if (tissue[at] !== 0) return onTissue(tissue, spec, own, at, wd, spacing);
-  const squared = squaredDistanceFrom(at, wd, spacing);
   const reach = 2 * distanceToMask(before, wd, spacing, at) + Math.min(...spacing);
-  for (let p = 0; p < own.length; p++) if (own[p] !== 0 && squared(p) > reach * reach) own[p] = 0;
+  const c = voxelCoords(at, wd);
+  for (let p = 0; p < own.length; p++) {
+    if (own[p] === 0) continue;
+    const q = voxelCoords(p, wd);
+    if (((q[0] - c[0]) * spacing[0]) ** 2 + ((q[1] - c[1]) * spacing[1]) ** 2 + ((q[2] - c[2]) * spacing[2]) ** 2 > reach * reach) own[p] = 0;
+  }
   return selectComponents(own, wd, [at], 6);
 }
 
