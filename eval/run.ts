@@ -34,7 +34,8 @@ import type { PointPrompt, VoxelPoint } from '../src/engines/engine.js';
 import { isVoxgateError } from '../src/errors.js';
 import type { SimulatedClick } from '../src/eval/clicks.js';
 import { correctiveClick, firstClick } from '../src/eval/clicks.js';
-import { dice, hd95, median } from '../src/eval/metrics.js';
+import type { BoundaryErrors } from '../src/eval/metrics.js';
+import { boundaryErrors, dice, hd95, median } from '../src/eval/metrics.js';
 import { sliceRepeats } from '../src/eval/reference-grid.js';
 import { LABEL_GROUPS, labelName } from '../src/pipeline/labels.js';
 import { columnNorms, determinant3 } from '../src/volume/affine.js';
@@ -63,6 +64,8 @@ interface Row {
   clickDice?: number[];
   /** The first click on the image stored S, A, R, mapped back, against the first click as stored. */
   clickAgreement?: number;
+  /** Where the answer after three clicks is wrong: at the reference's edge or away from it. */
+  threeClickErrors?: BoundaryErrors;
 }
 
 const { values } = parseArgs({ options: { data: { type: 'string' }, case: { type: 'string' }, structure: { type: 'string' }, clicks: { type: 'boolean' }, oracle: { type: 'boolean' } } });
@@ -91,13 +94,14 @@ function classFor(ref: Reference): number | undefined {
 
 type Reoriented = ReorientResult<EvalCase['volume']['data']>;
 
-function runClicks(c: EvalCase, ref: Reference, spacing: [number, number, number], turned: Reoriented): { scores: number[]; agreement?: number } {
+function runClicks(c: EvalCase, ref: Reference, spacing: [number, number, number], turned: Reoriented): { scores: number[]; agreement?: number; threeClickErrors?: BoundaryErrors } {
   const label = ref.vista ?? ZERO_SHOT_LABEL;
   const first = firstClick(ref.mask, c.volume.dims, spacing);
   if (!first) return { scores: [] };
   const clicks: SimulatedClick[] = [first];
   const scores: number[] = [];
   let agreement: number | undefined;
+  let threeClickErrors: BoundaryErrors | undefined;
   let previous: Uint8Array | undefined;
   for (let n = 0; n <= CORRECTIONS; n++) {
     const prompt: PointPrompt = {
@@ -116,6 +120,8 @@ function runClicks(c: EvalCase, ref: Reference, spacing: [number, number, number
       const again = segmentClassic(turned.volume, { classes: [], points: { label, points: [point], pointLabels: [1] } }).data;
       agreement = dice(labelMask(turned.transform.invert(again), label), predicted);
     }
+    // (Computed for the last answer when the clicks stop early: the answer after three clicks is that one.)
+    if (n <= 2) threeClickErrors = boundaryErrors(predicted, ref.mask, c.volume.dims);
     if (n === CORRECTIONS) break;
     const next = correctiveClick(predicted, ref.mask, c.volume.dims, spacing);
     if (!next) {
@@ -124,7 +130,7 @@ function runClicks(c: EvalCase, ref: Reference, spacing: [number, number, number
     }
     clicks.push(next);
   }
-  return { scores, agreement };
+  return { scores, agreement, threeClickErrors };
 }
 
 /**
@@ -207,9 +213,10 @@ async function evaluate(c: EvalCase): Promise<Row[]> {
     }
     if (ref.clicks && row.voxels > 0) {
       turned ??= reorient(c.volume, ['S', 'A', 'R']);
-      const { scores, agreement } = runClicks(c, ref, spacing, turned);
+      const { scores, agreement, threeClickErrors } = runClicks(c, ref, spacing, turned);
       row.clickDice = scores;
       row.clickAgreement = agreement;
+      row.threeClickErrors = threeClickErrors;
     }
     rows.push(row);
   }
@@ -306,6 +313,27 @@ function printOracleSummary(rows: readonly OracleRow[]): void {
   if (gainers.length > 0) console.log(`  below 0.70 as cut, at it with the best cut: ${gainers.map((r) => `${r.caseName} ${r.name} ${fmt(r.engine)} → ${fmt(oracleBest(r).dice)} (level ${oracleBest(r).level})`).join('; ')}`);
 }
 
+/**
+ * Of the rows under the three-click target, how much of each one's error lies on the reference's
+ * edge (a voxel touching it, in or out): one that would reach the target with its edge put right
+ * is bounded by where the two segmentations draw the boundary, not by a leak or a missed part, and
+ * more clicks cannot lift it (a corrective click goes to the largest error region, and a one-voxel
+ * shell has no depth).
+ */
+function printEdgeErrors(clicked: readonly Row[]): void {
+  const under = clicked.filter((r) => r.threeClickErrors && (r.clickDice?.[2] ?? 1) < 0.8);
+  if (under.length === 0) return;
+  console.log('\nunder 0.80 after three clicks: the wrong voxels at the reference\'s edge (touching it, in or out) and away from it, and the Dice with the edge put right');
+  for (const r of under) {
+    const e = r.threeClickErrors as BoundaryErrors;
+    const atEdge = e.falsePositivesAtEdge + e.falseNegativesAtEdge;
+    const away = e.falsePositivesAway + e.falseNegativesAway;
+    console.log(`  ${r.caseName} ${r.name}: ${fmt(r.clickDice?.[2])}; at the edge ${atEdge} (${e.falsePositivesAtEdge} out, ${e.falseNegativesAtEdge} in), away ${away} (${e.falsePositivesAway} out, ${e.falseNegativesAway} in); ${fmt(e.diceWithEdgeRight)} with the edge right`);
+  }
+  const bounded = under.filter((r) => (r.threeClickErrors as BoundaryErrors).diceWithEdgeRight >= 0.8);
+  console.log(`  ${bounded.length} of these ${under.length} rows would reach 0.80 with only their edge put right${bounded.length > 0 ? `: ${bounded.map((r) => `${r.caseName} ${r.name}`).join(', ')}` : ''}`);
+}
+
 async function main(): Promise<void> {
   console.log(`Voxgate classic engine evaluation against ${dataDir} (TotalSegmentator references; patient A held out and not used)`);
   console.log(`engine classes: ${CLASSIC_ENGINE_INFO.supportedClasses.join(', ')}; clicks: 1 at the reference's deepest point, then up to ${CORRECTIONS} corrective clicks`);
@@ -344,6 +372,8 @@ async function main(): Promise<void> {
   }
   const ct = clicked.filter((r) => r.caseName !== 'MR');
   if (ct.length > 0) console.log(`  CT only    n=${String(ct.length).padStart(2)}  1 click ${med(ct, 0)}  3 clicks ${med(ct, 2)}  4 clicks ${med(ct, 3)}`);
+
+  printEdgeErrors(clicked);
 
   if (structurePattern) return;
   console.log('\ntargets (issue 4):');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { correctiveClick, firstClick } from '../../src/eval/clicks.js';
-import { dice, directedSurfaceDistances, hd95, median, surfaceDistancePercentile, surfaceOf } from '../../src/eval/metrics.js';
+import { boundaryErrors, dice, directedSurfaceDistances, hd95, median, surfaceDistancePercentile, surfaceOf } from '../../src/eval/metrics.js';
 import type { Affine } from '../../src/volume/affine.js';
 import { depthInside, orthogonalSpacing, squaredDistanceTransform } from '../../src/volume/distance-transform.js';
 import type { Dims } from '../../src/volume/volume.js';
@@ -159,5 +159,34 @@ describe('simulated clicks', () => {
     assert.ok(cut && cut.point[0] >= 20, `click at ${cut?.point}`);
     assert.equal(cut?.regionVoxels, 18 * 16 * 16);
     assert.equal(correctiveClick(reference, reference, dims, [1, 1, 1]), undefined);
+  });
+});
+
+describe('boundaryErrors', () => {
+  test('splits the wrong voxels into those touching the other mask and those away from it', () => {
+    // The reference is a 10-voxel cube; the prediction is that cube shifted one voxel along x, with
+    // a 3×3×3 hole inside it and an 8-voxel blob far away. The shift's two slices (100 voxels each)
+    // are at the edge; of the hole, only its centre voxel touches no predicted voxel; the blob is away.
+    const dims: Dims = [40, 20, 20];
+    const reference = box(dims, [5, 5, 5], [14, 14, 14]);
+    const predicted = box(dims, [6, 5, 5], [15, 14, 14]);
+    const hole = box(dims, [9, 9, 9], [11, 11, 11]);
+    const blob = box(dims, [30, 5, 5], [31, 6, 6]);
+    for (let p = 0; p < predicted.length; p++) predicted[p] = (predicted[p] & (hole[p] ^ 1)) | blob[p];
+    const errors = boundaryErrors(predicted, reference, dims);
+    assert.deepEqual(
+      { ...errors, diceWithEdgeRight: undefined },
+      { truePositives: 873, falsePositivesAtEdge: 100, falsePositivesAway: 8, falseNegativesAtEdge: 126, falseNegativesAway: 1, diceWithEdgeRight: undefined },
+    );
+    assert.equal(dice(predicted, reference), 1746 / 1981);
+    // Put right at the edge: 873 + 126 agreed voxels, 8 + 1 still wrong.
+    assert.equal(errors.diceWithEdgeRight, 1998 / 2007);
+  });
+
+  test('masks that agree have no errors, and two empty masks a Dice of 1', () => {
+    const dims: Dims = [4, 4, 4];
+    const cube = box(dims, [1, 1, 1], [2, 2, 2]);
+    assert.deepEqual(boundaryErrors(cube, cube, dims), { truePositives: 8, falsePositivesAtEdge: 0, falsePositivesAway: 0, falseNegativesAtEdge: 0, falseNegativesAway: 0, diceWithEdgeRight: 1 });
+    assert.equal(boundaryErrors(new Uint8Array(64), new Uint8Array(64), dims).diceWithEdgeRight, 1);
   });
 });
