@@ -2,7 +2,8 @@
  * `npm run eval`: agreement of the classic engine with the reference segmentations in
  * ../shared/data (TotalSegmentator outputs, i.e. another model's predictions, not manual truth), for
  * class prompts and for simulated clicks (src/eval/clicks.ts), per structure; prints a table, the
- * medians and the issue's targets.
+ * medians, for each row under 0.80 after three clicks how much of its error lies at the
+ * reference's edge (printEdgeErrors), and the issue's targets.
  *
  *   npm run eval                       # all cases
  *   npm run eval -- --data DIR         # another copy of the shared data folder
