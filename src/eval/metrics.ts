@@ -131,10 +131,11 @@ export interface BoundaryErrors {
 /**
  * The wrong voxels of `predicted` against `reference`, split by whether they touch the other mask
  * (a face neighbour): a one-voxel disagreement along the boundary (partial volume, a reference drawn
- * on a coarser grid) is at the edge; a leak or a missed part is mostly away from it. A row whose
- * error is all at the edge cannot be lifted by more clicks.
+ * on a coarser grid) is at the edge; a leak or a missed part is mostly away from it. More clicks
+ * rarely lift an error that is all at the edge: a simulated corrective click goes to the deepest
+ * point of the largest error region, and a shell one voxel thick has no depth.
  * @example
- * boundaryErrors(predicted, reference, ct.dims).diceWithEdgeRight; // 0.99 for a rib at 0.82
+ * boundaryErrors(predicted, reference, ct.dims).diceWithEdgeRight; // 0.97 for patient C's right rib 10 at 0.815
  */
 export function boundaryErrors(predicted: ArrayLike<number>, reference: ArrayLike<number>, dims: Dims): BoundaryErrors {
   const [nx, ny, nz] = dims;
