@@ -174,6 +174,6 @@ export function compactnessCut(histogram: Float64Array, { depth, solid }: ClickD
  * compactness jump judges it, and ever be so for it not to be a thin object (sizeCut); also the
  * depth whose SIZE_RATIO·d³ is the smallest volume sizeCut judges.
  */
-function solidRadius(spacing: readonly number[]): number {
+export function solidRadius(spacing: readonly number[]): number {
   return 2 * Math.max(...spacing);
 }
