@@ -19,9 +19,10 @@
  * - Two orders (leastFlood). On a smoothed window, a click that is not in air floods twice: once as
  *   above, and once with each voxel delayed by EDGE_DELAY_MM times the gradient magnitude it lies
  *   on (the delay orders the voxels within the tolerance and excludes none); the smaller object is
- *   kept, unless it is a speck where the other is solid. A leak makes a region larger, and each order's limits catch leaks the other's miss
- *   (patient B's left common carotid, one click: 0.349 → 0.747). Not on an unsmoothed window,
- *   where an object's own boundary layer lies on its edge and would be delayed past the limits.
+ *   kept, unless it is a speck where the other is solid. A leak makes a region larger, and each
+ *   order's limits catch leaks the other's miss (patient B's left common carotid, one click: 0.349
+ *   → 0.747). Not on an unsmoothed window, where an object's own boundary layer lies on its edge
+ *   and would be delayed past the limits.
  * - Corrections. The clicks are taken in their order, each correcting the object of the clicks
  *   before it (the one the user saw), so that a corrective click changes the object only around
  *   itself. A positive click adds what the clicks so far give grown together (its own region; the
@@ -159,7 +160,8 @@ const RECOVERY_MM = 2;
 const MAX_WINDOW_VOXELS = 32 * 1024 * 1024;
 /**
  * Weight (mm) of the smoothed window's gradient magnitude (HU/mm) in the edge-aware flood's order
- * (leastFlood): at 0.5 mm a weak edge of 40 HU/mm delays a voxel by 20 HU, about 1.3σ of smoothed CT.
+ * (leastFlood): a voxel on a weak edge of 40 HU/mm is reached as if 20 HU further from the click's
+ * median. 0.3 and 0.8 mm did worse for the edge-ordered flood alone (docs/classic-engine.md, stop 25).
  */
 const EDGE_DELAY_MM = 0.5;
 
@@ -836,9 +838,10 @@ interface Grown {
  * body (±130 HU from voxel to voxel) gave a delayed flood of 63 voxels, cut while still sparse,
  * against 119 996 (kept as the smaller, the click answered 151 voxels instead of 266 131).
  * The delay orders voxels, it excludes none (a voxel within the tolerance is reached, at the
- * tolerance's level at the latest): through a weak edge between tissues of one intensity, the flood passes late, and the
- * limits judge the object before it (patient B's left common carotid, one click 0.349 → 0.747; the
- * phantom rib's marrow click 4 593 → 4 096 voxels for a 3 920-voxel bone). Not on an unsmoothed
+ * tolerance's level at the latest): through a weak edge between tissues of one intensity, the flood
+ * passes late, and the limits judge the object before it (patient B's left common carotid, one
+ * click 0.349 → 0.747; the phantom rib's marrow click 4 593 → 4 096 voxels for a 3 920-voxel
+ * bone). Not on an unsmoothed
  * window (3 mm MR): there an object's own boundary layer, a third of a small object, lies on its
  * edge and would be delayed past the jump test's 1.5σ (the 8-voxel cube of a plate test lost its
  * outer layer, 425 → 387 of 512 voxels). Not in air (a lung, bowel gas), whose edges are strong
