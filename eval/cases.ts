@@ -37,6 +37,13 @@ export interface EvalCase {
 
 const read = (file: string): Promise<Volume> => readVolume(createReadStream(file));
 
+/** The voxels of a label map that carry `value` (1), the rest 0: a structure's mask from an answer or a reference. */
+export function labelMask(labels: ArrayLike<number>, value: number): Uint8Array {
+  const m = new Uint8Array(labels.length);
+  for (let p = 0; p < labels.length; p++) m[p] = labels[p] === value ? 1 : 0;
+  return m;
+}
+
 function maskOf(labels: ArrayLike<number>, values: ReadonlySet<number>): Uint8Array {
   const m = new Uint8Array(labels.length);
   for (let p = 0; p < labels.length; p++) m[p] = values.has(labels[p]) ? 1 : 0;

@@ -15,6 +15,7 @@ import type { PointPrompt, VoxelPoint } from '../src/engines/engine.js';
 import { firstClick } from '../src/eval/clicks.js';
 import { dice } from '../src/eval/metrics.js';
 import type { EvalCase, Reference } from './cases.js';
+import { labelMask } from './cases.js';
 
 /** Every this many of the flood's cost levels is tried as its cut. */
 export const ORACLE_STEP = 16;
@@ -48,7 +49,7 @@ export function firstClickOracle(c: EvalCase, ref: Reference, spacing: readonly 
   const first = firstClick(ref.mask, c.volume.dims, spacing);
   if (!first) return undefined;
   const prompt: PointPrompt = { label, points: [first.point as VoxelPoint], pointLabels: [1] };
-  const score = (): number => dice(Uint8Array.from(segmentClassic(c.volume, { classes: [], points: prompt }).data, (v) => (v === label ? 1 : 0)), ref.mask);
+  const score = (): number => dice(labelMask(segmentClassic(c.volume, { classes: [], points: prompt }).data, label), ref.mask);
   const levels: number[] = [];
   for (let level = 0; level < floodCutForEval.levels; level += ORACLE_STEP) levels.push(level);
   if (levels[levels.length - 1] !== floodCutForEval.levels - 1) levels.push(floodCutForEval.levels - 1);

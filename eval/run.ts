@@ -44,7 +44,7 @@ import type { ReorientResult } from '../src/volume/reorient.js';
 import { reorient } from '../src/volume/reorient.js';
 import { orthogonalSpacing } from '../src/volume/distance-transform.js';
 import type { EvalCase, Reference } from './cases.js';
-import { mrExample, patientB, patientC } from './cases.js';
+import { labelMask, mrExample, patientB, patientC } from './cases.js';
 import type { OracleRow } from './oracle.js';
 import { FLOOD_LEVELS, ORACLE_STEP, firstClickOracle, oracleBest } from './oracle.js';
 
@@ -79,12 +79,6 @@ function count(mask: ArrayLike<number>): number {
   let n = 0;
   for (let p = 0; p < mask.length; p++) if (mask[p] !== 0) n++;
   return n;
-}
-
-function labelMask(labels: ArrayLike<number>, value: number): Uint8Array {
-  const m = new Uint8Array(labels.length);
-  for (let p = 0; p < labels.length; p++) m[p] = labels[p] === value ? 1 : 0;
-  return m;
 }
 
 /** Whether the engine answers `ref` from a class prompt, and with which label. */
