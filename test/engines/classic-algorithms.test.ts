@@ -4,7 +4,7 @@ import { BucketQueue } from '../../src/engines/classic/bucket-queue.js';
 import { MinHeap } from '../../src/engines/classic/min-heap.js';
 import { largestComponents, listComponents, selectComponents } from '../../src/engines/classic/components.js';
 import { fillHoles3d, fillHolesSlicewise } from '../../src/engines/classic/fill-holes.js';
-import { distanceToMask, maskCentre, pasteLabel, pasteVoxels, superiorAxis } from '../../src/engines/classic/grid.js';
+import { distanceToMask, forEachBoxRow, maskCentre, pasteLabel, pasteVoxels, superiorAxis } from '../../src/engines/classic/grid.js';
 import { close, dilate, erode, open } from '../../src/engines/classic/morphology.js';
 import type { Dims } from '../../src/volume/volume.js';
 import { countOf } from '../helpers/phantoms.js';
@@ -150,6 +150,16 @@ describe('geometry', () => {
     assert.equal(distanceToMask(mask, dims, spacing, at(3, 2, 2)), 1); // the second, 2 × 0.5 mm along i
     assert.equal(distanceToMask(mask, dims, spacing, at(1, 2, 2)), 0);
     assert.equal(distanceToMask(new Uint8Array(60), dims, spacing, at(0, 0, 0)), Infinity);
+  });
+
+  test("a box's rows are visited in index order, each as the span of its voxels", () => {
+    const dims: Dims = [6, 5, 4];
+    const rows: [number, number][] = [];
+    forEachBoxRow({ min: [1, 2, 1], max: [4, 3, 2] }, dims, (start, end) => rows.push([start, end]));
+    // (1..4, j, k) is 1 + 6j + 30k up to 4 + 6j + 30k, the end exclusive.
+    assert.deepEqual(rows, [[43, 47], [49, 53], [73, 77], [79, 83]]);
+    // A box whose max lies below its min (a flood that owned nothing) has no rows.
+    forEachBoxRow({ min: [6, 5, 4], max: [-1, -1, -1] }, dims, () => assert.fail('an empty box has no rows'));
   });
 
   test("a list of a box's voxels is written like the same voxels as a mask, over background only", () => {

@@ -47,6 +47,14 @@ describe('contrastCut', () => {
     assert.equal(contrastCut(f.data, dims, spacing, f.owner, f.level, f.histogram, 10, 256), 9);
   });
 
+  test('scans only the box it is given, with the same cut as over the whole window', () => {
+    // The flood's own box: the shell's, r ≤ 8 around 15.
+    const f = flood(dims, (x, y, z) => (r(x, y, z) <= 5 ? { value: 200, level: 0 } : r(x, y, z) <= 8 ? { value: 150, level: 10 } : { value: 140 }));
+    assert.equal(contrastCut(f.data, dims, spacing, f.owner, f.level, f.histogram, 10, 256, { min: [7, 7, 7], max: [23, 23, 23] }), 9);
+    // A box in the window's corner, away from the flood: no region is scored, so no cut (255).
+    assert.equal(contrastCut(f.data, dims, spacing, f.owner, f.level, f.histogram, 10, 256, { min: [0, 0, 0], max: [3, 3, 3] }), 255);
+  });
+
   test('keeps the fuller region when the boundary does not weaken after its peak', () => {
     // The shell's boundary (150 → 0 HU) is steeper than the cube's (200 → 150): the limit stays.
     const f = flood(dims, (x, y, z) => (r(x, y, z) <= 5 ? { value: 200, level: 0 } : r(x, y, z) <= 8 ? { value: 150, level: 10 } : { value: 0 }));

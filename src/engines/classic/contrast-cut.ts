@@ -10,6 +10,7 @@
  * peaks at the rib's surface.
  * @module
  */
+import type { Box } from './grid.js';
 
 /**
  * Smallest share by which the boundary's mean gradient must fall after its peak (within the levels
@@ -29,7 +30,8 @@ const MIN_RADIUS_VOXELS = 2;
  * positive front took the voxel, `level` its level there, `histogram` the positive voxels per level.
  * Each positive voxel is on R(t)'s boundary from its own level up to the largest level among its six
  * neighbours (a neighbour never positive, or beyond the window, counts as never reached): difference
- * arrays over the levels, one pass over the window.
+ * arrays over the levels, one pass over `within` (a box holding every voxel that `owner` marks; the
+ * window by default).
  * @example
  * const cut = Math.min(leakAndSizeCut, contrastCut(smoothed, dims, spacing, owner, level, histogram, leakAndSizeCut, 256));
  */
@@ -42,6 +44,7 @@ export function contrastCut(
   histogram: Float64Array,
   upTo: number,
   levels: number,
+  within: Box = { min: [0, 0, 0], max: [dims[0] - 1, dims[1] - 1, dims[2] - 1] },
 ): number {
   const [nx, ny, nz] = dims;
   const nxy = nx * ny;
@@ -53,9 +56,9 @@ export function contrastCut(
   const hy = 1 / (2 * spacing[1]);
   const hz = 1 / (2 * spacing[2]);
   const top = upTo;
-  for (let k = 0, p = 0; k < nz; k++) {
-    for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++, p++) {
+  for (let k = within.min[2]; k <= within.max[2]; k++) {
+    for (let j = within.min[1]; j <= within.max[1]; j++) {
+      for (let i = within.min[0], p = i + nx * (j + ny * k); i <= within.max[0]; i++, p++) {
         if (owner[p] !== 1) continue;
         const l = level[p];
         // Only regions up to `upTo` are scored: a voxel above it never counts.

@@ -119,6 +119,20 @@ export function cropArray<T extends VoxelArray>(data: T, dims: Dims, box: Box, i
   return out;
 }
 
+/**
+ * Calls `visit(start, end)` for each row of `box` along the first axis, in index order: the voxels
+ * start ≤ p < end of an array of `dims`. An empty box (a max below its min) has no rows.
+ */
+export function forEachBoxRow(box: Box, dims: Dims, visit: (start: number, end: number) => void): void {
+  const [, sy, sz] = stridesOf(dims);
+  for (let k = box.min[2]; k <= box.max[2]; k++) {
+    for (let j = box.min[1]; j <= box.max[1]; j++) {
+      const start = box.min[0] + j * sy + k * sz;
+      visit(start, start + box.max[0] - box.min[0] + 1);
+    }
+  }
+}
+
 /** Writes the crop `src` (box-shaped) back into the full-grid `dest`. */
 export function pasteArray(src: Uint8Array, dest: Uint8Array, dims: Dims, box: Box): void {
   const [bx] = boxDims(box);

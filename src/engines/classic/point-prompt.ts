@@ -121,7 +121,7 @@ import { SIZE_RATIO, clickDepths, compactnessCut, leakCut, sizeCut, solidRadius 
 import { addEnclosingCortex } from './enclosing-cortex.js';
 import { fillHoles3d } from './fill-holes.js';
 import type { Box, Grid } from './grid.js';
-import { boundingBox, boxDims, cropArray, distanceToMask, gridToBox, padBox, pasteArray, sixNeighbours, spacingOf, stridesOf, voxelCoords } from './grid.js';
+import { boundingBox, boxDims, cropArray, distanceToMask, forEachBoxRow, gridToBox, padBox, pasteArray, sixNeighbours, spacingOf, stridesOf, voxelCoords } from './grid.js';
 import { planeAxes } from './slices.js';
 import type { Dims } from '../../volume/volume.js';
 import type { RobustStats } from './intensity.js';
@@ -175,11 +175,10 @@ const EDGE_DELAY_MM = 0.5;
 export const floodCutForEval: { level?: number; readonly levels: number } = { levels: LEVELS };
 
 /**
- * The click window's working arrays (its crop, the two smoothing buffers, the edge delay, the
- * flood's owner and level bytes), kept for the next click: a lung click touched ~150 MB of fresh
- * memory, ~0.4 s of page faults on the benchmark machines (src/volume/scratch-buffers.ts). Up to
- * 16 bytes a voxel of the largest window so far (12 for a click in air, which never reads the edge
- * delay), at most 512 MiB. The engine runs one request at a time per thread.
+ * The click window's working arrays (its crop, the two smoothing buffers, the flood's owner and
+ * level bytes), kept for the next click: a lung click touched ~150 MB of fresh memory, ~0.4 s of
+ * page faults on the benchmark machines (src/volume/scratch-buffers.ts). About 12 bytes a voxel of
+ * the largest window so far, at most 512 MiB. The engine runs one request at a time per thread.
  */
 const scratch = new ScratchBuffers(512 * 2 ** 20);
 const WINDOW_CROP = 'point-prompt.crop';
@@ -269,15 +268,13 @@ function segmentInWindows(data: VoxelArray, grid: Grid, prompt: PointPrompt, tis
     const local = (p: readonly number[]): number => p[0] - lo[0] + wd[0] * (p[1] - lo[1] + wd[1] * (p[2] - lo[2]));
     const inWindow = (p: readonly number[]): boolean => [0, 1, 2].every((a) => p[a] >= lo[a] && p[a] <= hi[a]);
     const smooth = smoothBinomial(sub, wd, spacing);
-    // Read on first use (a click in air never needs it), once per window.
-    let delay: Float32Array | undefined;
     const smoothed = spacing.some((s) => s <= SMOOTH_MAX_SPACING_MM);
     const clickWindow: ClickWindow = {
       data, dims, box: window, sub, smooth, wd, spacing,
       noise: windowNoise(smooth, wd),
       rawNoise: windowNoise(sub, wd),
       floor: Math.max(0.005 * windowRange(smooth, wd), 1e-6),
-      edgeDelay: smoothed ? () => (delay ??= edgeDelay(smooth, wd, spacing)) : undefined,
+      edgeOrdered: smoothed,
     };
     const tissueSub = tissue?.inWindow(window);
     // The clicks in their order, each correcting the object of the clicks before it (see the
@@ -503,8 +500,8 @@ interface ClickWindow {
   readonly rawNoise: number;
   /** Smallest flood tolerance (0.5% of the window's 1–99% range). */
   readonly floor: number;
-  /** EDGE_DELAY_MM · the smoothed window's gradient magnitude per voxel (edgeDelay), or undefined when no axis was smoothed. */
-  readonly edgeDelay: (() => Float32Array) | undefined;
+  /** Whether a click floods a second time, in the edge-delayed order (leastFlood): when an axis was smoothed. */
+  readonly edgeOrdered: boolean;
 }
 
 interface Combined {
@@ -831,7 +828,7 @@ interface Grown {
 
 /**
  * A click's flood, grown twice on a smoothed window: in the order of |I − μ| alone, and with each
- * voxel delayed by the edges it lies on (edgeDelay); the smaller object is kept, unless it is a
+ * voxel delayed by the edges it lies on (edgeDelayAt); the smaller object is kept, unless it is a
  * speck (not solid two voxels around its click, flood-limits.ts solidRadius) and the other is not.
  * Each order's leak limits miss leaks the other's catch, and a leak only ever makes a region
  * larger. In a textured tissue the gradient is everywhere: the benchmark's cancellous vertebral
@@ -849,8 +846,8 @@ interface Grown {
  */
 function leastFlood(w: ClickWindow, seed: number, negatives: readonly number[], model: RobustStats, negMedians: readonly number[], tolerance: number, recovery: number, cap: number): Grown {
   const plain = competitiveGrow(w.smooth, w.wd, w.spacing, [seed], negatives, model, negMedians, tolerance, recovery, cap);
-  if (!w.edgeDelay || model.median < AIR_HU) return plain;
-  const delayed = competitiveGrow(w.smooth, w.wd, w.spacing, [seed], negatives, model, negMedians, tolerance, recovery, cap, w.edgeDelay());
+  if (!w.edgeOrdered || model.median < AIR_HU) return plain;
+  const delayed = competitiveGrow(w.smooth, w.wd, w.spacing, [seed], negatives, model, negMedians, tolerance, recovery, cap, true);
   // A speck is not an object: in a textured tissue (cancellous bone, ±130 HU from voxel to voxel)
   // the gradient is everywhere, and the delayed flood, still sparse, is cut early.
   if (plain.solid && !delayed.solid) return plain;
@@ -863,23 +860,19 @@ function countOf(mask: Uint8Array): number {
   return n;
 }
 
-/** EDGE_DELAY_MM · the gradient magnitude (central differences in HU/mm; 0 along an axis at the window's side) of `smooth`. */
-function edgeDelay(smooth: Float32Array, wd: Dims, spacing: readonly number[]): Float32Array {
-  const [nx, ny, nz] = wd;
+/**
+ * EDGE_DELAY_MM · the gradient magnitude of `smooth` at voxel p = (i, j, k) of a window of `dims`
+ * (central differences in HU/mm; 0 along an axis at the window's side), rounded to float32 as when
+ * it was a window-sized array. Taken for the voxels a flood reaches only: a large window's array
+ * was 4 bytes a voxel and a pass over all of it (the benchmark's vertebral body: 55 ms of 480).
+ */
+function edgeDelayAt(smooth: ArrayLike<number>, p: number, i: number, j: number, k: number, dims: readonly [number, number, number], weights: readonly [number, number, number]): number {
+  const [nx, ny, nz] = dims;
   const nxy = nx * ny;
-  const out = scratch.array<Float32Array>('point-prompt.edge-delay', 'float32', smooth.length);
-  const [hx, hy, hz] = spacing.map((s) => EDGE_DELAY_MM / (2 * s));
-  for (let k = 0, p = 0; k < nz; k++) {
-    for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++, p++) {
-        const gx = i > 0 && i < nx - 1 ? (smooth[p + 1] - smooth[p - 1]) * hx : 0;
-        const gy = j > 0 && j < ny - 1 ? (smooth[p + nx] - smooth[p - nx]) * hy : 0;
-        const gz = k > 0 && k < nz - 1 ? (smooth[p + nxy] - smooth[p - nxy]) * hz : 0;
-        out[p] = Math.sqrt(gx * gx + gy * gy + gz * gz);
-      }
-    }
-  }
-  return out;
+  const gx = i > 0 && i < nx - 1 ? (smooth[p + 1] - smooth[p - 1]) * weights[0] : 0;
+  const gy = j > 0 && j < ny - 1 ? (smooth[p + nx] - smooth[p - nx]) * weights[1] : 0;
+  const gz = k > 0 && k < nz - 1 ? (smooth[p + nxy] - smooth[p - nxy]) * weights[2] : 0;
+  return Math.fround(Math.sqrt(gx * gx + gy * gy + gz * gz));
 }
 
 function competitiveGrow(
@@ -893,7 +886,7 @@ function competitiveGrow(
   tolerance: number,
   recoveryLayers: number,
   maxVoxels: number,
-  delay?: Float32Array,
+  edgeOrdered = false,
 ): Grown {
   const [nx, ny, nz] = dims;
   const nxy = nx * ny;
@@ -925,6 +918,12 @@ function competitiveGrow(
   // the neighbours in the same order as ever (−x, +x, −y, +y, −z, +z), as the queue is FIFO within
   // a level and the order of pushes decides ties.
   const offsets = [-1, 1, -nx, nx, -nxy, nxy];
+  // The edge delay's factors per axis (edgeDelayAt): EDGE_DELAY_MM over the central difference's span.
+  const edgeWeights = spacing.map((s) => EDGE_DELAY_MM / (2 * s)) as [number, number, number];
+  // The box of the voxels either front owns: every voxel pushed is popped, so it holds every voxel
+  // this flood marked; the passes after the flood scan it, not the window (a vertebral body's
+  // window is 8.6 M voxels, its floods 0.1–0.2 M).
+  let i0 = nx, j0 = ny, k0 = nz, i1 = -1, j1 = -1, k1 = -1;
   while (queue.size > 0) {
     const p = queue.pop();
     if ((owner[p] & 3) !== 0) continue;
@@ -937,6 +936,12 @@ function competitiveGrow(
     const r = p - k * nxy;
     const j = (r / nx) | 0;
     const i = r - j * nx;
+    if (i < i0) i0 = i;
+    if (i > i1) i1 = i;
+    if (j < j0) j0 = j;
+    if (j > j1) j1 = j;
+    if (k < k0) k0 = k;
+    if (k > k1) k1 = k;
     const inside = (i !== 0 ? 1 : 0) | (i !== nx - 1 ? 2 : 0) | (j !== 0 ? 4 : 0) | (j !== ny - 1 ? 8 : 0) | (k !== 0 ? 16 : 0) | (k !== nz - 1 ? 32 : 0);
     for (let t = 0; t < 6; t++) {
       if ((inside & (1 << t)) === 0) continue;
@@ -953,12 +958,20 @@ function competitiveGrow(
       }
       if (c > tolerance) continue;
       // The edge delay orders the voxels within the tolerance; it never excludes one.
-      if (delay) c = Math.min(tolerance, c + delay[q]);
+      if (edgeOrdered) {
+        const qi = t === 0 ? i - 1 : t === 1 ? i + 1 : i;
+        const qj = t === 2 ? j - 1 : t === 3 ? j + 1 : j;
+        const qk = t === 4 ? k - 1 : t === 5 ? k + 1 : k;
+        c = Math.min(tolerance, c + edgeDelayAt(data, q, qi, qj, qk, dims, edgeWeights));
+      }
       owner[q] = state | (front << 2);
       queue.push(q, Math.floor(c * scale), front);
     }
   }
-  for (let p = 0; p < n; p++) owner[p] &= 3;
+  const reached: Box = { min: [i0, j0, k0], max: [i1, j1, k1] };
+  forEachBoxRow(reached, dims, (start, end) => {
+    for (let p = start; p < end; p++) owner[p] &= 3;
+  });
   let capCut = LEVELS - 1;
   for (let b = 0, volume = 0; b < LEVELS; b++) {
     volume += histogram[b];
@@ -977,7 +990,7 @@ function competitiveGrow(
   // at the bone's surface, 5 721 at the jump with its rim; patient C's right rib 11, zero-shot, 0.75
   // → 0.52).
   const upTo = Math.min(sizeLimit, capCut);
-  const edge = contrastCut(data, dims, spacing, owner, level, histogram, upTo, LEVELS);
+  const edge = contrastCut(data, dims, spacing, owner, level, histogram, upTo, LEVELS, reached);
   // (An edge at the limit itself is the profile still rising there: no edge.)
   const limitCut = edge < upTo ? sizeLimit : Math.min(sizeLimit, compactnessCut(histogram, depths, spacing, model.sigma * scale));
   const edgeCut = Math.min(limitCut, edge);
@@ -995,13 +1008,15 @@ function competitiveGrow(
   if (recovering) for (let b = cut + 1; b < LEVELS; b++) droppedCount += histogram[b];
   const dropped = scratch.array<Int32Array>('point-prompt.dropped', 'int32', droppedCount);
   let d = 0;
-  for (let p = 0; p < n; p++) {
-    const o = owner[p];
-    if (o === 1) {
-      if (level[p] <= cut) positive[p] = 1;
-      else if (recovering && d < droppedCount) dropped[d++] = p;
-    } else if (o === 2) negative[p] = 1;
-  }
+  forEachBoxRow(reached, dims, (start, end) => {
+    for (let p = start; p < end; p++) {
+      const o = owner[p];
+      if (o === 1) {
+        if (level[p] <= cut) positive[p] = 1;
+        else if (recovering && d < droppedCount) dropped[d++] = p;
+      } else if (o === 2) negative[p] = 1;
+    }
+  });
   if (recovering) {
     // The cut also dropped the object's own rim (voxels whose noise put them above the cut level):
     // give back positive-owned voxels within a few layers of the cut region. Across the weak edge
