@@ -50,9 +50,10 @@ function maskOf(labels: ArrayLike<number>, values: ReadonlySet<number>): Uint8Ar
   return m;
 }
 
-function count(mask: Uint8Array): number {
+/** How many voxels of a mask, an answer or a reference are set (not 0). */
+export function voxelCount(mask: ArrayLike<number>): number {
   let n = 0;
-  for (let p = 0; p < mask.length; p++) n += mask[p];
+  for (let p = 0; p < mask.length; p++) if (mask[p] !== 0) n++;
   return n;
 }
 
@@ -90,7 +91,7 @@ export async function patientB(data: string): Promise<EvalCase> {
   for (const [file, name, vista] of files) {
     const labels = await read(path.join(dir, `${file}.nii.gz`));
     const mask = maskOf(ontoGrid(labels, volume, notes, file), new Set([1]));
-    references.push({ name, vista, mask, clicks: count(mask) > 0 });
+    references.push({ name, vista, mask, clicks: voxelCount(mask) > 0 });
   }
   notes.push('patient B has no whole-skeleton, lung or airway reference: bone (21), lung (20), trachea (57) and airway (132) are reported as volumes only');
   return { name: 'B CTA', volume, references, complete: false, ct: true, notes };
