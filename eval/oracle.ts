@@ -10,7 +10,7 @@
  * @module
  */
 import { segmentClassic } from '../src/engines/classic/classic-engine.js';
-import { floodCutForEval } from '../src/engines/classic/point-prompt.js';
+import { floodCutForEval } from '../src/engines/classic/click-flood.js';
 import type { PointPrompt, VoxelPoint } from '../src/engines/engine.js';
 import { firstClick } from '../src/eval/clicks.js';
 import { dice } from '../src/eval/metrics.js';

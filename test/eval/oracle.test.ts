@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { EvalCase } from '../../eval/cases.js';
 import { firstClickOracle, oracleBest } from '../../eval/oracle.js';
-import { floodCutForEval } from '../../src/engines/classic/point-prompt.js';
+import { floodCutForEval } from '../../src/engines/classic/click-flood.js';
 import { columnNorms } from '../../src/volume/affine.js';
 import { buildPhantom } from '../helpers/phantoms.js';
 

@@ -107,25 +107,31 @@
  *   negativeBasins): the intensity-weighted split found all of a humerus's cortex nearer a negative
  *   click on it than the positive click in its fatty marrow (0.910 → 0.248), and a cut half-way
  *   between the clicks took half a rib for a negative click in a one-voxel layer at its surface.
+ * - Modules. This one runs the clicks in their windows and combines their floods; a click's flood
+ *   and its two orders are click-flood.ts (its limits flood-limits.ts and contrast-cut.ts), the
+ *   window's smoothing, noise and kept arrays click-window.ts, the rim click-rim.ts, what a
+ *   negative click takes click-split.ts.
  * @module
  */
 import type { PointPrompt } from '../engine.js';
 import { VoxgateError } from '../../errors.js';
 import type { VoxelArray } from '../../volume/datatype.js';
 import { dataTypeOf } from '../../volume/datatype.js';
-import { ScratchBuffers } from '../../volume/scratch-buffers.js';
 import { selectComponents } from './components.js';
+import type { FloodWindow, Grown } from './click-flood.js';
+import { AIR_HU, leastFlood } from './click-flood.js';
+import { addRim, forEachRimVoxel, outsideMedian } from './click-rim.js';
 import { additionAfterNegatives, geodesicSplit, negativeBasins, negativeTakes, objectDepth } from './click-split.js';
-import { contrastCut } from './contrast-cut.js';
-import { SIZE_RATIO, clickDepths, compactnessCut, leakCut, sizeCut, solidRadius } from './flood-limits.js';
+import { SMOOTH_MAX_SPACING_MM, clickScratch, sampleBalls, smoothBinomial, windowNoise, windowRange } from './click-window.js';
+import { SIZE_RATIO } from './flood-limits.js';
 import { addEnclosingCortex } from './enclosing-cortex.js';
 import { fillHoles3d } from './fill-holes.js';
 import type { Box, Grid } from './grid.js';
-import { boundingBox, boxDims, cropArray, distanceToMask, forEachBoxRow, gridToBox, padBox, pasteArray, sixNeighbours, spacingOf, stridesOf, voxelCoords } from './grid.js';
+import { boundingBox, boxDims, cropArray, distanceToMask, gridToBox, padBox, pasteArray, sixNeighbours, spacingOf, stridesOf, voxelCoords } from './grid.js';
 import { planeAxes } from './slices.js';
 import type { Dims } from '../../volume/volume.js';
 import type { RobustStats } from './intensity.js';
-import { quantileSorted, robustStats } from './intensity.js';
+import { robustStats } from './intensity.js';
 import { dilate, open } from './morphology.js';
 import { vertebraOf } from './vertebra.js';
 
@@ -134,8 +140,6 @@ const SAMPLE_RADIUS_MM = 4;
 const CENTRE_RADIUS_MM = 2;
 /** A later positive click's region may be at most this many times the object of the clicks before it. */
 const CORRECTION_RATIO = 10;
-/** A region whose click's median is below this (air: lung, bowel gas) is not tested for an enclosing cortex. */
-const AIR_HU = -500;
 /** How far (mm) an enclosing cortex may reach out of the region (enclosing-cortex.ts grows it up to 10 mm). */
 const CORTEX_REACH_MM = 10;
 /** Weight of the intensity change (in units of the window's raw noise) in the geodesic distance by which a negative click splits the object. */
@@ -144,45 +148,14 @@ const SPLIT_WEIGHT = 6;
 const TISSUE_RATIO = 3;
 /** Else the object is the bone within this distance (mm) of the flood (onTissue). */
 const TISSUE_NEAR_MM = 2;
-/** Axes finer than this are smoothed (coarser ones are averaged enough by the scanner's voxel). */
-const SMOOTH_MAX_SPACING_MM = 1.6;
-/** Layers of raw-intensity rim given back after the smoothed flood (the blur's reach, see addRim). */
-const RIM_LAYERS = 3;
-/** How much nearer (in units of the click's σ) a negative click's intensity must be to take a voxel from the object. */
-const NEGATIVE_MARGIN_SIGMA = 0.25;
 const K_SIGMA = 3;
-const LEVELS = 256;
 const START_RADIUS_MM = 40;
 const MAX_RADIUS_MM = 160;
 /** How far (mm) a leak cut gives back the object's rim. */
 const RECOVERY_MM = 2;
 /** A window never grows past this many voxels (a click in air or a huge leak stays bounded). */
 const MAX_WINDOW_VOXELS = 32 * 1024 * 1024;
-/**
- * Weight (mm) of the smoothed window's gradient magnitude (HU/mm) in the edge-aware flood's order
- * (leastFlood): a voxel on a weak edge of 40 HU/mm is reached as if 20 HU further from the click's
- * median. 0.3 and 0.8 mm did worse for the edge-ordered flood alone (docs/classic-engine.md, stop 25).
- */
-const EDGE_DELAY_MM = 0.5;
-
-/**
- * For `npm run eval -- --oracle` only: when `level` is set, every flood of a lone positive click
- * (no negative click) is cut at that cost level (0 to LEVELS − 1) instead of where the leak limits
- * put it, and its rim is given back as after a limit's cut. The eval cuts the first click at every
- * level in turn to find the best cut the reference allows: how far the limits are from the best any
- * stopping rule could do with this flood. Never set by the engine or the server.
- */
-export const floodCutForEval: { level?: number; readonly levels: number } = { levels: LEVELS };
-
-/**
- * The click window's working arrays (its crop, the two smoothing buffers, the flood's owner and
- * level bytes), kept for the next click: a lung click touched ~150 MB of fresh memory, ~0.4 s of
- * page faults on the benchmark machines (src/volume/scratch-buffers.ts). About 12 bytes a voxel of
- * the largest window so far, at most 512 MiB. The engine runs one request at a time per thread.
- */
-const scratch = new ScratchBuffers(512 * 2 ** 20);
 const WINDOW_CROP = 'point-prompt.crop';
-const SMOOTHED = ['point-prompt.smoothed-a', 'point-prompt.smoothed-b'] as const;
 
 export interface PointResult {
   /** The object, on the full grid (built on first use: a click on a large image only needs `region`). */
@@ -264,7 +237,7 @@ function segmentInWindows(data: VoxelArray, grid: Grid, prompt: PointPrompt, tis
     if (floor) holdBox(lo, hi, floor);
     const window: Box = { min: lo as [number, number, number], max: hi as [number, number, number] };
     const wd = boxDims(window);
-    const sub = cropArray(data, dims, window, scratch.array(WINDOW_CROP, dataTypeOf(data), wd[0] * wd[1] * wd[2]));
+    const sub = cropArray(data, dims, window, clickScratch.array(WINDOW_CROP, dataTypeOf(data), wd[0] * wd[1] * wd[2]));
     const local = (p: readonly number[]): number => p[0] - lo[0] + wd[0] * (p[1] - lo[1] + wd[1] * (p[2] - lo[2]));
     const inWindow = (p: readonly number[]): boolean => [0, 1, 2].every((a) => p[a] >= lo[a] && p[a] <= hi[a]);
     const smooth = smoothBinomial(sub, wd, spacing);
@@ -486,22 +459,18 @@ function depthIn(mask: Uint8Array, at: number, wd: Dims, spacing: readonly [numb
 }
 
 /** The click window: its raw and smoothed values and what is measured on them once. */
-interface ClickWindow {
+interface ClickWindow extends FloodWindow {
   /** The image, its grid's dims, and the window's box on it. */
   readonly data: VoxelArray;
   readonly dims: Dims;
   readonly box: Box;
   readonly sub: VoxelArray;
-  readonly smooth: Float32Array;
   readonly wd: Dims;
-  readonly spacing: readonly [number, number, number];
   /** Noise σ of the smoothed and of the raw window (windowNoise). */
   readonly noise: number;
   readonly rawNoise: number;
   /** Smallest flood tolerance (0.5% of the window's 1–99% range). */
   readonly floor: number;
-  /** Whether a click floods a second time, in the edge-delayed order (leastFlood): when an axis was smoothed. */
-  readonly edgeOrdered: boolean;
 }
 
 interface Combined {
@@ -636,556 +605,11 @@ function combinedRegion(w: ClickWindow, seeds: readonly number[], caps: readonly
   return { region, model, tolerance: rawTolerance, shell };
 }
 
-/** Values in a ball of `radiusMm` (at least the 6-neighbourhood) around each point of a window. */
-function sampleBalls(values: ArrayLike<number>, wd: readonly number[], spacing: readonly number[], points: readonly number[], radiusMm: number): Float64Array {
-  const r = Math.max(radiusMm, Math.max(...spacing) * 1.01);
-  const radii = spacing.map((s) => Math.floor(r / s));
-  const out: number[] = [];
-  for (const p of points) {
-    const k0 = Math.floor(p / (wd[0] * wd[1]));
-    const j0 = Math.floor((p - k0 * wd[0] * wd[1]) / wd[0]);
-    const i0 = p - wd[0] * (j0 + wd[1] * k0);
-    for (let dk = -radii[2]; dk <= radii[2]; dk++) {
-      for (let dj = -radii[1]; dj <= radii[1]; dj++) {
-        for (let di = -radii[0]; di <= radii[0]; di++) {
-          if ((di * spacing[0]) ** 2 + (dj * spacing[1]) ** 2 + (dk * spacing[2]) ** 2 > r * r) continue;
-          const i = i0 + di, j = j0 + dj, k = k0 + dk;
-          if (i < 0 || j < 0 || k < 0 || i >= wd[0] || j >= wd[1] || k >= wd[2]) continue;
-          out.push(values[i + wd[0] * (j + wd[1] * k)]);
-        }
-      }
-    }
-  }
-  return Float64Array.from(out);
-}
-
-/**
- * One binomial [1 2 1]/4 pass along each axis (clamped at the borders): it cuts white noise σ about
- * fourfold, so similar tissues (organs 10 HU apart under 15 HU noise) separate by intensity, at the
- * price of a half-voxel blur of edges.
- */
-function smoothBinomial(sub: VoxelArray, wd: readonly number[], spacing: readonly number[]): Float32Array {
-  let cur = scratch.array<Float32Array>(SMOOTHED[0], 'float32', sub.length);
-  cur.set(sub);
-  // Two buffers, passed back and forth: a large window is tens of MB a buffer.
-  let spare: Float32Array | undefined;
-  const [nx, ny, nz] = wd;
-  const strides = [1, nx, nx * ny];
-  for (let a = 0; a < 3; a++) {
-    if (spacing[a] > SMOOTH_MAX_SPACING_MM || wd[a] < 2) continue;
-    const st = strides[a];
-    const len = wd[a];
-    const next = spare ?? scratch.array<Float32Array>(SMOOTHED[1], 'float32', cur.length);
-    if (a === 0) {
-      for (let start = 0; start < cur.length; start += nx) {
-        const last = start + nx - 1;
-        next[start] = 0.75 * cur[start] + 0.25 * cur[start + 1];
-        next[last] = 0.75 * cur[last] + 0.25 * cur[last - 1];
-        for (let p = start + 1; p < last; p++) next[p] = 0.25 * (cur[p - 1] + cur[p + 1]) + 0.5 * cur[p];
-      }
-    } else {
-      // Along y or z the lines are strided: run over whole rows (i fastest) instead, so memory is
-      // read in order; each voxel gets the same arithmetic as along its own line.
-      const rowsPerBlock = a === 1 ? 1 : ny;
-      const blocks = a === 1 ? nz : 1;
-      const rowLen = nx * rowsPerBlock; // voxels of one coordinate value on axis a, within one block
-      for (let blk = 0; blk < blocks; blk++) {
-        const base = blk * nx * ny;
-        for (let c = 0; c < len; c++) {
-          const off = base + c * st;
-          const lo = c === 0 ? 0 : -st;
-          const hi = c === len - 1 ? 0 : st;
-          if (c === 0 || c === len - 1) {
-            const other = c === 0 ? hi : lo;
-            for (let p = off; p < off + rowLen; p++) next[p] = 0.75 * cur[p] + 0.25 * cur[p + other];
-          } else {
-            for (let p = off; p < off + rowLen; p++) next[p] = 0.25 * (cur[p + lo] + cur[p + hi]) + 0.5 * cur[p];
-          }
-        }
-      }
-    }
-    spare = cur;
-    cur = next;
-  }
-  return cur;
-}
-
-/**
- * Positions along an axis of length n, every `step` counted from the nearer end: a set that is its
- * own mirror image, so that a window stored flipped samples the same voxels (a stride from index 0
- * samples others, and the window's noise and range, and with them every tolerance, changed with the
- * way the array runs: the MR example's gallbladder click agreed with itself at 0.947 stored R, A, S).
- */
-function mirroredSteps(n: number, step: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) if (Math.min(i, n - 1 - i) % step === 0) out.push(i);
-  return out;
-}
-
-/** About how many voxels of a window its noise and range are read from. */
-const WINDOW_SAMPLE = 20000;
-
-/**
- * `value(p)` at the voxels p of a window of `wd` on a lattice that is its own mirror image along
- * every axis (mirroredSteps; about WINDOW_SAMPLE of them), in a new array. `pairs`: the lattice's
- * first axis runs over the pairs (i, i + 1), whose mirror starts at wd[0] − 2 − i.
- */
-function mirroredSample(wd: Dims, pairs: boolean, value: (p: number) => number): Float64Array {
-  const step = Math.max(1, Math.floor(Math.cbrt((wd[0] * wd[1] * wd[2]) / WINDOW_SAMPLE)));
-  const is = mirroredSteps(pairs ? wd[0] - 1 : wd[0], step);
-  const js = mirroredSteps(wd[1], step);
-  const ks = mirroredSteps(wd[2], step);
-  const sample = new Float64Array(is.length * js.length * ks.length);
-  let t = 0;
-  for (const k of ks) {
-    for (const j of js) {
-      const row = wd[0] * (j + wd[1] * k);
-      for (const i of is) sample[t++] = value(row + i);
-    }
-  }
-  return sample;
-}
-
-/**
- * The image noise σ in a window: 1.4826 · median |I(p) − I(p+1)| / √2 over neighbours along the
- * first axis, sampled on a lattice that is its own mirror image along every axis (mirroredSample).
- * Differences cancel the anatomy except at edges, which the median ignores; this guards the seed
- * model's σ, which a small ball estimates poorly.
- */
-function windowNoise(sub: ArrayLike<number>, wd: Dims): number {
-  if (wd[0] < 2) return 0;
-  const diffs = mirroredSample(wd, true, (p) => Math.abs(sub[p + 1] - sub[p])).sort();
-  return (1.4826 * quantileSorted(diffs, 0.5)) / Math.SQRT2;
-}
-
-/** The 1st–99th percentile spread of a window (sampled as windowNoise is). */
-function windowRange(sub: ArrayLike<number>, wd: Dims): number {
-  const sample = mirroredSample(wd, false, (p) => sub[p]).sort();
-  return quantileSorted(sample, 0.99) - quantileSorted(sample, 0.01);
-}
-
-/**
- * The flood's priority queue: a monotone bucket queue, FIFO within a bucket, a push below the
- * bucket being popped going to that bucket (the order of BucketQueue, whose results it keeps). Each
- * bucket is a growing array of `voxel · 4 + tag`, read in order and dropped once drained: the hot
- * loop pushes and pops in sequence through memory instead of following linked slots, a tenth of a
- * large click's time.
- */
-class FloodQueue {
-  readonly #buckets: Int32Array[];
-  readonly #heads: Int32Array;
-  readonly #tails: Int32Array;
-  #current = 0;
-  size = 0;
-  /** Bucket and tag of the last pop. */
-  level = 0;
-  tag = 0;
-
-  constructor(buckets: number) {
-    this.#buckets = Array.from({ length: buckets }, () => new Int32Array(0));
-    this.#heads = new Int32Array(buckets);
-    this.#tails = new Int32Array(buckets);
-  }
-
-  push(voxel: number, bucket: number, tag: number): void {
-    const b = bucket < this.#current ? this.#current : bucket;
-    let items = this.#buckets[b];
-    const tail = this.#tails[b];
-    if (tail === items.length) {
-      const grown = new Int32Array(Math.max(64, 2 * items.length));
-      grown.set(items);
-      this.#buckets[b] = items = grown;
-    }
-    items[tail] = voxel * 4 + tag;
-    this.#tails[b] = tail + 1;
-    this.size++;
-  }
-
-  /** The next voxel in priority order (the queue must not be empty); sets `level` and `tag`. */
-  pop(): number {
-    let b = this.#current;
-    while (this.#heads[b] === this.#tails[b]) {
-      // Drained, and never pushed to again (pushes go to the current bucket or above).
-      this.#buckets[b] = new Int32Array(0);
-      this.#heads[b] = this.#tails[b] = 0;
-      b++;
-    }
-    this.#current = b;
-    const item = this.#buckets[b][this.#heads[b]++];
-    this.size--;
-    this.level = b;
-    this.tag = item & 3;
-    return item >> 2;
-  }
-}
-
-interface Grown {
-  readonly positive: Uint8Array;
-  readonly negative: Uint8Array;
-  /** Whether the flood at its cut is solid two voxels of the coarsest axis around its click (flood-limits.ts solidRadius): an object, not a speck still filling in. */
-  readonly solid: boolean;
-}
-
-/**
- * A click's flood, grown twice on a smoothed window: in the order of |I − μ| alone, and with each
- * voxel delayed by the edges it lies on (edgeDelayAt); the smaller object is kept, unless it is a
- * speck (not solid two voxels around its click, flood-limits.ts solidRadius) and the other is not.
- * Each order's leak limits miss leaks the other's catch, and a leak only ever makes a region
- * larger. In a textured tissue the gradient is everywhere: the benchmark's cancellous vertebral
- * body (±130 HU from voxel to voxel) gave a delayed flood of 63 voxels, cut while still sparse,
- * against 119 996 (kept as the smaller, the click answered 151 voxels instead of 266 131).
- * The delay orders voxels, it excludes none (a voxel within the tolerance is reached, at the
- * tolerance's level at the latest): through a weak edge between tissues of one intensity, the flood
- * passes late, and the limits judge the object before it (patient B's left common carotid, one
- * click 0.349 → 0.747; the phantom rib's marrow click 4 593 → 4 096 voxels for a 3 920-voxel
- * bone). Not on an unsmoothed
- * window (3 mm MR): there an object's own boundary layer, a third of a small object, lies on its
- * edge and would be delayed past the jump test's 1.5σ (the 8-voxel cube of a plate test lost its
- * outer layer, 425 → 387 of 512 voxels). Not in air (a lung, bowel gas), whose edges are strong
- * and whose windows are the largest: one flood.
- */
-function leastFlood(w: ClickWindow, seed: number, negatives: readonly number[], model: RobustStats, negMedians: readonly number[], tolerance: number, recovery: number, cap: number): Grown {
-  const plain = competitiveGrow(w.smooth, w.wd, w.spacing, [seed], negatives, model, negMedians, tolerance, recovery, cap);
-  if (!w.edgeOrdered || model.median < AIR_HU) return plain;
-  const delayed = competitiveGrow(w.smooth, w.wd, w.spacing, [seed], negatives, model, negMedians, tolerance, recovery, cap, true);
-  // A speck is not an object: in a textured tissue (cancellous bone, ±130 HU from voxel to voxel)
-  // the gradient is everywhere, and the delayed flood, still sparse, is cut early.
-  if (plain.solid && !delayed.solid) return plain;
-  return countOf(delayed.positive) < countOf(plain.positive) ? delayed : plain;
-}
-
-function countOf(mask: Uint8Array): number {
-  let n = 0;
-  for (let p = 0; p < mask.length; p++) n += mask[p];
-  return n;
-}
-
-/**
- * EDGE_DELAY_MM · the gradient magnitude of `smooth` at voxel p = (i, j, k) of a window of `dims`
- * (central differences in HU/mm; 0 along an axis at the window's side), rounded to float32 as when
- * it was a window-sized array. Taken for the voxels a flood reaches only: a large window's array
- * was 4 bytes a voxel and a pass over all of it (the benchmark's vertebral body: 55 ms of 480).
- */
-function edgeDelayAt(smooth: ArrayLike<number>, p: number, i: number, j: number, k: number, dims: readonly [number, number, number], weights: readonly [number, number, number]): number {
-  const [nx, ny, nz] = dims;
-  const nxy = nx * ny;
-  const gx = i > 0 && i < nx - 1 ? (smooth[p + 1] - smooth[p - 1]) * weights[0] : 0;
-  const gy = j > 0 && j < ny - 1 ? (smooth[p + nx] - smooth[p - nx]) * weights[1] : 0;
-  const gz = k > 0 && k < nz - 1 ? (smooth[p + nxy] - smooth[p - nxy]) * weights[2] : 0;
-  return Math.fround(Math.sqrt(gx * gx + gy * gy + gz * gz));
-}
-
-function competitiveGrow(
-  data: ArrayLike<number>,
-  dims: readonly [number, number, number],
-  spacing: readonly number[],
-  positives: readonly number[],
-  negatives: readonly number[],
-  model: RobustStats,
-  negMedians: readonly number[],
-  tolerance: number,
-  recoveryLayers: number,
-  maxVoxels: number,
-  edgeOrdered = false,
-): Grown {
-  const [nx, ny, nz] = dims;
-  const nxy = nx * ny;
-  const n = data.length;
-  // Bits 0–1: the owner (0 none, 1 positive, 2 negative); bits 2–3: pushed by the positive or the
-  // negative front. One byte for both, so the flood reads one array per neighbour (a large window
-  // does not fit the cache); the pushed bits are cleared once the flood is done.
-  const owner = scratch.array<Uint8Array>('point-prompt.owner', 'uint8', n).fill(0);
-  const level = scratch.array<Uint8Array>('point-prompt.level', 'uint8', n).fill(0);
-  const histogram = new Float64Array(LEVELS);
-  const queue = new FloodQueue(LEVELS);
-  const scale = (LEVELS - 1) / tolerance;
-  // Ties go to the object: a negative click takes only what is clearly nearer its own intensity
-  // or what the object reaches only over a barrier, so a negative click that lands in the object's
-  // own tissue (next to it, to trim a bulge) cannot carve its middle out.
-  const negativeMargin = NEGATIVE_MARGIN_SIGMA * model.sigma;
-  const median = model.median;
-  const negValues = Float64Array.from(negMedians);
-  const negCount = negValues.length;
-  for (const p of negatives) {
-    owner[p] |= 2 << 2;
-    queue.push(p, 0, 2);
-  }
-  for (const p of positives) {
-    owner[p] |= 1 << 2;
-    queue.push(p, 0, 1);
-  }
-  // The hot loop (every voxel of the flood, six neighbours each): costs inline, no closure, and
-  // the neighbours in the same order as ever (−x, +x, −y, +y, −z, +z), as the queue is FIFO within
-  // a level and the order of pushes decides ties.
-  const offsets = [-1, 1, -nx, nx, -nxy, nxy];
-  // The edge delay's factors per axis (edgeDelayAt): EDGE_DELAY_MM over the central difference's span.
-  const edgeWeights = spacing.map((s) => EDGE_DELAY_MM / (2 * s)) as [number, number, number];
-  // The box of the voxels either front owns: every voxel pushed is popped, so it holds every voxel
-  // this flood marked; the passes after the flood scan it, not the window (a vertebral body's
-  // window is 8.6 M voxels, its floods 0.1–0.2 M).
-  let i0 = nx, j0 = ny, k0 = nz, i1 = -1, j1 = -1, k1 = -1;
-  while (queue.size > 0) {
-    const p = queue.pop();
-    if ((owner[p] & 3) !== 0) continue;
-    const front = queue.tag;
-    const b = queue.level;
-    owner[p] |= front;
-    level[p] = b;
-    if (front === 1) histogram[b]++;
-    const k = (p / nxy) | 0;
-    const r = p - k * nxy;
-    const j = (r / nx) | 0;
-    const i = r - j * nx;
-    if (i < i0) i0 = i;
-    if (i > i1) i1 = i;
-    if (j < j0) j0 = j;
-    if (j > j1) j1 = j;
-    if (k < k0) k0 = k;
-    if (k > k1) k1 = k;
-    const inside = (i !== 0 ? 1 : 0) | (i !== nx - 1 ? 2 : 0) | (j !== 0 ? 4 : 0) | (j !== ny - 1 ? 8 : 0) | (k !== 0 ? 16 : 0) | (k !== nz - 1 ? 32 : 0);
-    for (let t = 0; t < 6; t++) {
-      if ((inside & (1 << t)) === 0) continue;
-      const q = p + offsets[t];
-      const state = owner[q];
-      if ((state & 3) !== 0 || (state & (front << 2)) !== 0) continue;
-      const v = data[q];
-      let c: number;
-      if (front === 1) c = Math.abs(v - median);
-      else {
-        let best = Infinity;
-        for (let m = 0; m < negCount; m++) best = Math.min(best, Math.abs(v - negValues[m]));
-        c = best + negativeMargin;
-      }
-      if (c > tolerance) continue;
-      // The edge delay orders the voxels within the tolerance; it never excludes one.
-      if (edgeOrdered) {
-        const qi = t === 0 ? i - 1 : t === 1 ? i + 1 : i;
-        const qj = t === 2 ? j - 1 : t === 3 ? j + 1 : j;
-        const qk = t === 4 ? k - 1 : t === 5 ? k + 1 : k;
-        c = Math.min(tolerance, c + edgeDelayAt(data, q, qi, qj, qk, dims, edgeWeights));
-      }
-      owner[q] = state | (front << 2);
-      queue.push(q, Math.floor(c * scale), front);
-    }
-  }
-  const reached: Box = { min: [i0, j0, k0], max: [i1, j1, k1] };
-  forEachBoxRow(reached, dims, (start, end) => {
-    for (let p = start; p < end; p++) owner[p] &= 3;
-  });
-  let capCut = LEVELS - 1;
-  for (let b = 0, volume = 0; b < LEVELS; b++) {
-    volume += histogram[b];
-    if (volume > maxVoxels) {
-      capCut = Math.max(0, b - 1);
-      break;
-    }
-  }
-  const depths = clickDepths(level, owner, dims, spacing, positives, LEVELS);
-  const sizeLimit = Math.min(leakCut(histogram, model.sigma * scale), sizeCut(histogram, depths, spacing));
-  // Within what the leak, size and cap limits allow, the level whose boundary lies on the strongest
-  // edges (contrast-cut.ts): a limit stops a flood that crossed a weak edge only once the leak is
-  // large, a rib's marrow flood at 2–30 times the rib. Where the profile has no such edge, the
-  // compactness jump (compactnessCut) marks the breakout. An edge found wins over the jump: a click in
-  // a rib's marrow jumps in volume when its flood takes the cortex (the phantom rib: 4 593 voxels
-  // at the bone's surface, 5 721 at the jump with its rim; patient C's right rib 11, zero-shot, 0.75
-  // → 0.52).
-  const upTo = Math.min(sizeLimit, capCut);
-  const edge = contrastCut(data, dims, spacing, owner, level, histogram, upTo, LEVELS, reached);
-  // (An edge at the limit itself is the profile still rising there: no edge.)
-  const limitCut = edge < upTo ? sizeLimit : Math.min(sizeLimit, compactnessCut(histogram, depths, spacing, model.sigma * scale));
-  const edgeCut = Math.min(limitCut, edge);
-  const forced = positives.length === 1 && negatives.length === 0 ? floodCutForEval.level : undefined;
-  const cut = forced ?? Math.min(edgeCut, capCut);
-  const positive = new Uint8Array(n);
-  const negative = new Uint8Array(n);
-  // A cut by the cap stops the flood inside a tissue, not at the object's edge: no rim to give back
-  // (given back, two layers around a noisy partial flood are most of the tissue around it).
-  // A cut at the strongest edges is at the object's edge already: nothing to give back either.
-  const recovering = cut < LEVELS - 1 && (cut === limitCut || forced !== undefined);
-  // The positive-owned voxels above the cut, as many as the histogram counts there (a lung drops
-  // most of a million: a typed list, not an array of numbers).
-  let droppedCount = 0;
-  if (recovering) for (let b = cut + 1; b < LEVELS; b++) droppedCount += histogram[b];
-  const dropped = scratch.array<Int32Array>('point-prompt.dropped', 'int32', droppedCount);
-  let d = 0;
-  forEachBoxRow(reached, dims, (start, end) => {
-    for (let p = start; p < end; p++) {
-      const o = owner[p];
-      if (o === 1) {
-        if (level[p] <= cut) positive[p] = 1;
-        else if (recovering && d < droppedCount) dropped[d++] = p;
-      } else if (o === 2) negative[p] = 1;
-    }
-  });
-  if (recovering) {
-    // The cut also dropped the object's own rim (voxels whose noise put them above the cut level):
-    // give back positive-owned voxels within a few layers of the cut region. Across the weak edge
-    // this adds only those few layers over the contact, not the neighbour behind it. The first
-    // layer is found from the dropped voxels (usually far fewer than the region's), each judged
-    // against the region before any is given back.
-    const offsets = [-1, 1, -nx, nx, -nxy, nxy];
-    const insideOf = (p: number): number => {
-      const k = (p / nxy) | 0;
-      const r = p - k * nxy;
-      const j = (r / nx) | 0;
-      const i = r - j * nx;
-      return (i !== 0 ? 1 : 0) | (i !== nx - 1 ? 2 : 0) | (j !== 0 ? 4 : 0) | (j !== ny - 1 ? 8 : 0) | (k !== 0 ? 16 : 0) | (k !== nz - 1 ? 32 : 0);
-    };
-    let layer: number[] = [];
-    for (let e = 0; e < d; e++) {
-      const p = dropped[e];
-      const inside = insideOf(p);
-      for (let t = 0; t < 6; t++) {
-        if ((inside & (1 << t)) !== 0 && positive[p + offsets[t]] !== 0) {
-          layer.push(p);
-          break;
-        }
-      }
-    }
-    for (const p of layer) positive[p] = 1;
-    for (let step = 1; step < recoveryLayers; step++) {
-      const next: number[] = [];
-      for (const p of layer) {
-        const inside = insideOf(p);
-        for (let t = 0; t < 6; t++) {
-          if ((inside & (1 << t)) === 0) continue;
-          const q = p + offsets[t];
-          if (owner[q] === 1 && positive[q] === 0) {
-            positive[q] = 1;
-            next.push(q);
-          }
-        }
-      }
-      layer = next;
-    }
-  }
-  return { positive, negative, solid: depths.solid[cut] >= solidRadius(spacing) };
-}
-
 /** 1.4826 · the median absolute deviation of each sample from its own median, pooled. */
 function withinSpread(samples: readonly { values: Float64Array; median: number }[]): RobustStats {
   const dev = Float64Array.from(samples.flatMap(({ values, median }) => Array.from(values, (v) => Math.abs(v - median))));
   const { median } = robustStats(dev);
   return { median: 0, sigma: 1.4826 * median, count: dev.length };
-}
-
-/**
- * The median (smoothed) intensity of the surroundings: the layer RIM_LAYERS + 1 voxels outside
- * `region`, beyond the blurred edge (the negative front's voxels excluded). `rim` is the first
- * layer (forEachRimVoxel); each next layer is the unseen neighbours of the last one, as a voxel
- * touching the grown region touches either the region (then it was in the first layer) or the last
- * layer.
- */
-function outsideMedian(region: Uint8Array, negative: Uint8Array, values: ArrayLike<number>, wd: readonly number[], axes: readonly boolean[], rim: readonly number[]): number {
-  if (rim.length === 0) return robustStats(new Float64Array(0)).median;
-  const grown = region.slice();
-  for (const p of rim) grown[p] = 1;
-  let shell: readonly number[] = rim;
-  for (let layer = 1; layer <= RIM_LAYERS; layer++) {
-    const next: number[] = [];
-    forEachNeighbour(shell, wd, axes, (q) => {
-      if (grown[q] !== 0 || negative[q] !== 0) return;
-      grown[q] = 1;
-      next.push(q);
-    });
-    if (next.length === 0) break;
-    shell = next;
-  }
-  return robustStats(Float64Array.from(shell, (p) => values[p])).median;
-}
-
-/**
- * Adds to `region`, RIM_LAYERS times, its 6-neighbours whose smoothed intensity is nearer a
- * positive click's median than the median of the surroundings and than every negative click's
- * median (`others`): the smoothing blurred the object's outer layer halfway towards its
- * surroundings, out of the flood's tolerance; the half-way point between object and surroundings is
- * where the edge is. The negative front's voxels are never added. `rim` is the region's first
- * outer layer; a voxel that fails the test fails it in every layer (it depends on the voxel's value
- * alone), so each next layer only tests the new neighbours of the voxels just added.
- */
-function addRim(
-  region: Uint8Array,
-  negative: Uint8Array,
-  values: ArrayLike<number>,
-  raw: ArrayLike<number>,
-  rawTolerance: number,
-  wd: readonly number[],
-  axes: readonly boolean[],
-  rim: readonly number[],
-  medians: readonly number[],
-  others: readonly number[],
-): void {
-  const tested = new Uint8Array(region.length);
-  const nearest = (v: number): number => {
-    let near = Infinity;
-    for (const m of medians) near = Math.min(near, Math.abs(v - m));
-    return near;
-  };
-  const closer = (v: number): boolean => {
-    const near = nearest(v);
-    for (const o of others) if (!(near < Math.abs(v - o))) return false;
-    return true;
-  };
-  const passes = (p: number): boolean => closer(values[p]) || (nearest(raw[p]) <= rawTolerance && closer(raw[p]));
-  let candidates: readonly number[] = rim;
-  for (const p of rim) tested[p] = 1;
-  for (let layer = 0; layer < RIM_LAYERS && candidates.length > 0; layer++) {
-    const added = candidates.filter((p) => passes(p));
-    for (const p of added) region[p] = 1;
-    if (layer === RIM_LAYERS - 1) break;
-    const next: number[] = [];
-    forEachNeighbour(added, wd, axes, (q) => {
-      if (tested[q] !== 0 || region[q] !== 0 || negative[q] !== 0) return;
-      tested[q] = 1;
-      next.push(q);
-    });
-    candidates = next;
-  }
-}
-
-/** Calls `visit` for each neighbour of each voxel of `voxels` along one of `axes` (repeats included). */
-function forEachNeighbour(voxels: readonly number[], wd: readonly number[], axes: readonly boolean[], visit: (q: number) => void): void {
-  const [ax, ay, az] = axes;
-  const [nx, ny, nz] = wd;
-  const nxy = nx * ny;
-  for (const p of voxels) {
-    const k = (p / nxy) | 0;
-    const r = p - k * nxy;
-    const j = (r / nx) | 0;
-    const i = r - j * nx;
-    if (ax && i > 0) visit(p - 1);
-    if (ax && i < nx - 1) visit(p + 1);
-    if (ay && j > 0) visit(p - nx);
-    if (ay && j < ny - 1) visit(p + nx);
-    if (az && k > 0) visit(p - nxy);
-    if (az && k < nz - 1) visit(p + nxy);
-  }
-}
-
-/**
- * Calls `visit` for each voxel outside `region` (and not `negative`) that touches it along one of
- * `axes`; only the region's bounding box, one voxel wider, is scanned.
- */
-function forEachRimVoxel(region: Uint8Array, negative: Uint8Array, wd: readonly number[], axes: readonly boolean[], visit: (p: number) => void): void {
-  const [ax, ay, az] = axes;
-  const [nx, ny, nz] = wd;
-  const nxy = nx * ny;
-  const box = boundingBox(region, wd as Dims);
-  if (!box) return;
-  const lo = box.min.map((v) => Math.max(0, v - 1));
-  const hi = box.max.map((v, a) => Math.min(wd[a] - 1, v + 1));
-  for (let k = lo[2]; k <= hi[2]; k++) {
-    for (let j = lo[1]; j <= hi[1]; j++) {
-      for (let i = lo[0], p = lo[0] + nx * (j + ny * k); i <= hi[0]; i++, p++) {
-        if (region[p] !== 0 || negative[p] !== 0) continue;
-        const touches =
-          (ax && ((i > 0 && region[p - 1] !== 0) || (i < nx - 1 && region[p + 1] !== 0))) ||
-          (ay && ((j > 0 && region[p - nx] !== 0) || (j < ny - 1 && region[p + nx] !== 0))) ||
-          (az && ((k > 0 && region[p - nxy] !== 0) || (k < nz - 1 && region[p + nxy] !== 0)));
-        if (touches) visit(p);
-      }
-    }
-  }
 }
 
 /** Whether the region reaches a side of the window that is not the image's border. */
