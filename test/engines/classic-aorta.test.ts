@@ -29,7 +29,14 @@ const ARCH_Z = 50;
 const HEART = { c: [5, 25, -60], a: [45, 35, 35] } as const;
 const LOW_Z = -30;
 
-type Part = 'outside' | 'tissue' | 'fat' | 'lung' | 'cortex' | 'marrow' | 'heart' | 'aorta';
+type Part = 'outside' | 'tissue' | 'fat' | 'lung' | 'cortex' | 'marrow' | 'heart' | 'aorta' | 'stomach';
+
+/** A stomach full of positive oral contrast (350 HU, 106 mL in the field of view), left of the heart's bottom. */
+const STOMACH = { c: [-55, 20, -75], a: [30, 22, 45] } as const;
+
+function inStomach(x: number, y: number, z: number): boolean {
+  return ((x - STOMACH.c[0]) / STOMACH.a[0]) ** 2 + ((y - STOMACH.c[1]) / STOMACH.a[1]) ** 2 + ((z - STOMACH.c[2]) / STOMACH.a[2]) ** 2 <= 1;
+}
 
 function inHeart(x: number, y: number, z: number): boolean {
   return ((x - HEART.c[0]) / HEART.a[0]) ** 2 + ((y - HEART.c[1]) / HEART.a[1]) ** 2 + ((z - HEART.c[2]) / HEART.a[2]) ** 2 <= 1;
@@ -58,8 +65,9 @@ function inAorta(x: number, y: number, z: number, r = R): boolean {
   return ring * ring + across * across <= r * r;
 }
 
-function partAt(x: number, y: number, z: number): Part {
+function partAt(x: number, y: number, z: number, stomach = false): Part {
   if ((x / 85) ** 2 + (y / 70) ** 2 > 1) return 'outside';
+  if (stomach && inStomach(x, y, z)) return 'stomach';
   const spine = Math.hypot(x, y + 40);
   if (spine <= 14) return spine > 12 ? 'cortex' : 'marrow';
   if (inAorta(x, y, z) && !inHeart(x, y, z)) return 'aorta';
@@ -86,6 +94,8 @@ function huOf(part: Part, z: number, contrast: boolean): number {
       return contrast ? 350 : 40;
     case 'aorta':
       return contrast ? (z < LOW_Z ? 150 : 350) : 40;
+    case 'stomach':
+      return 350;
     default:
       return 40;
   }
@@ -130,30 +140,32 @@ function grid(orientation: Orientation): { affine: Affine; dims: [number, number
   }
 }
 
-function phantom(orientation: Orientation, contrast = true): { volume: Volume; truth: Uint8Array; heart: Uint8Array; spine: Uint8Array } {
+function phantom(orientation: Orientation, contrast = true, stomach = false): { volume: Volume; truth: Uint8Array; heart: Uint8Array; spine: Uint8Array; oral: Uint8Array } {
   const { affine: a, dims } = grid(orientation);
   const n = dims[0] * dims[1] * dims[2];
   const data = new Int16Array(n);
   const truth = new Uint8Array(n);
   const heart = new Uint8Array(n);
   const spine = new Uint8Array(n);
+  const oral = new Uint8Array(n);
   for (let k = 0, p = 0; k < dims[2]; k++) {
     for (let j = 0; j < dims[1]; j++) {
       for (let i = 0; i < dims[0]; i++, p++) {
         const x = a[0] * i + a[1] * j + a[2] * k + a[3];
         const y = a[4] * i + a[5] * j + a[6] * k + a[7];
         const z = a[8] * i + a[9] * j + a[10] * k + a[11];
-        const part = partAt(x, y, z);
+        const part = partAt(x, y, z, stomach);
         // Marrow is heterogeneous (trabeculae, σ ≈ 120 HU), blood only noisy: what tells them apart.
         const noise = part === 'outside' ? 0 : part === 'marrow' ? 10 * noiseAt(x, y, z) : noiseAt(x, y, z);
         data[p] = Math.round(huOf(part, z, contrast) + noise);
         truth[p] = part === 'aorta' ? 1 : 0;
         heart[p] = part === 'heart' ? 1 : 0;
         spine[p] = part === 'cortex' || part === 'marrow' ? 1 : 0;
+        oral[p] = part === 'stomach' ? 1 : 0;
       }
     }
   }
-  return { volume: createVolume(dims, data, a), truth, heart, spine };
+  return { volume: createVolume(dims, data, a), truth, heart, spine, oral };
 }
 
 describe('classic engine: the aorta (class 6) of a contrast CT', () => {
@@ -230,16 +242,20 @@ describe('classic engine: the aorta (class 6) of a contrast CT', () => {
  * large as the aorta, with the humerus posterior of its centre, running the slab's whole length —
  * longer than the aorta, and with bone behind it as the aorta has.
  */
-function slab(aortaHu: number): { volume: Volume; truth: Uint8Array } {
+function slab(aortaHu: number, bowelHu?: number): { volume: Volume; truth: Uint8Array; bowel: Uint8Array } {
   const dims = [150, 80, 20] as const; // x −149…149, y −79…79, z −19…19 mm
   const affine = affineFrom([[SPACING, 0, 0], [0, SPACING, 0], [0, 0, SPACING]], [-149, -79, -19]);
   const data = new Int16Array(dims[0] * dims[1] * dims[2]);
   const truth = new Uint8Array(data.length);
+  const bowel = new Uint8Array(data.length);
   for (let k = 0, p = 0; k < dims[2]; k++) {
     for (let j = 0; j < dims[1]; j++) {
       for (let i = 0; i < dims[0]; i++, p++) {
         const [x, y, z] = [affine[3] + SPACING * i, affine[7] + SPACING * j, affine[11] + SPACING * k];
         const spine = Math.hypot(x, y + 40);
+        // Loops of small bowel full of positive oral contrast (radius 10 mm, through the slab), in
+        // front of the aorta and to its right: where an ascending aorta would be.
+        const loop = bowelHu !== undefined && [[-5, 45], [15, 5], [40, 30]].some(([cx, cy]) => Math.hypot(x - cx, y - cy) <= 10);
         // The arm: 21 mm of muscle beside the flank, its humerus posterior.
         const arm = Math.hypot(Math.abs(x) - 114, y + 5);
         const humerus = Math.hypot(Math.abs(x) - 114, y + 12);
@@ -252,6 +268,10 @@ function slab(aortaHu: number): { volume: Volume; truth: Uint8Array } {
         else if ((x / 85) ** 2 + (y / 70) ** 2 <= 1) {
           if (spine <= 14) hu = spine > 12 ? 700 : 220;
           else if (aorta || iliac) hu = aortaHu;
+          else if (loop) {
+            hu = bowelHu ?? 40;
+            bowel[p] = 1;
+          }
           else if (Math.hypot(x - DESC[0], y - DESC[1]) <= R + 4) hu = -100;
           else if (Math.hypot(x - 20, y + 15) <= 10) hu = 90;
           else hu = 40;
@@ -261,7 +281,7 @@ function slab(aortaHu: number): { volume: Volume; truth: Uint8Array } {
       }
     }
   }
-  return { volume: createVolume([...dims], data, affine), truth };
+  return { volume: createVolume([...dims], data, affine), truth, bowel };
 }
 
 describe('classic engine: the aorta of a short portal-venous slab (no pool of blood in view)', () => {
@@ -269,6 +289,18 @@ describe('classic engine: the aorta of a short portal-venous slab (no pool of bl
     const { volume, truth } = slab(150);
     const aorta = labelMask(segmentClassic(volume, { classes: [6] }).data, 6);
     assert.equal(countOf(truth), 1_320);
+    const d = dice(aorta, truth);
+    assert.ok(d >= 0.95, `Dice ${d.toFixed(4)} (${countOf(aorta)} voxels, truth ${countOf(truth)})`);
+  });
+
+  test('loops of bowel full of oral contrast (350 HU) in front of it are not its ascending part', () => {
+    // Round, 10 mm, through the slab, anterior and right of the descending aorta: the ascending
+    // aorta's search region. No arch joins them, and their lumen is not the aorta's blood (350
+    // against 150 HU): before, the best loop was painted as the ascending aorta.
+    const { volume, truth, bowel } = slab(150, 350);
+    const aorta = labelMask(segmentClassic(volume, { classes: [6] }).data, 6);
+    assert.equal(countOf(bowel), 4_840);
+    assert.equal(overlap(aorta, bowel), 0);
     const d = dice(aorta, truth);
     assert.ok(d >= 0.95, `Dice ${d.toFixed(4)} (${countOf(aorta)} voxels, truth ${countOf(truth)})`);
   });
@@ -309,6 +341,29 @@ function touchingSlab(): { volume: Volume; aorta: Uint8Array } {
   }
   return { volume: createVolume([...dims], data, affine), aorta };
 }
+
+describe('classic engine: a CT with positive oral contrast and unenhanced vessels', () => {
+  // The chest phantom without contrast in its blood (the aorta and heart 40 HU), with a stomach full
+  // of oral contrast (350 HU, 106 mL): a homogeneous pool of 150–650 HU, which blood-pool.ts finds as
+  // it would a CTA's blood. The tracker finds the descending aorta, unenhanced.
+  const oral = phantom('RAS', false, true);
+
+  test('refuses class 6 with VXG_ERR_IMAGE_NO_CONTRAST, naming the aorta\'s unenhanced lumen', () => {
+    assert.equal(countOf(oral.oral), 13_273);
+    assert.throws(
+      () => segmentClassic(oral.volume, { classes: [6] }),
+      (err) => isVoxgateError(err, 'VXG_ERR_IMAGE_NO_CONTRAST') && /descending aorta's lumen is \d+ HU/.test(err.message) && /oral contrast/.test(err.message),
+    );
+  });
+
+  test('everything-mode leaves the aorta out, and bone takes nothing of the stomach', () => {
+    const labels = segmentClassic(oral.volume, { classes: [6, 20, 21, 57, 121, 132] }).data;
+    assert.equal(countOf(labelMask(labels, 6)), 0);
+    const bone = labelMask(labels, 21);
+    assert.equal(overlap(bone, oral.oral), 0);
+    assert.ok(dice(bone, oral.spine) >= 0.89, `bone Dice ${dice(bone, oral.spine).toFixed(4)}`);
+  });
+});
 
 describe('classic engine: the aorta ends where its circles stop holding blood', () => {
   // Patient B's descending tube ran on above the arch through 12 slices of lung ringed by the

@@ -17,7 +17,10 @@
  *    of the tubes (≥ 20 mm), by Σ radius × length, the first from which the arch (4) reaches the
  *    descending tube is it (the superior vena cava joins no arch, and on patient B it was the longer
  *    tube; the pulmonary trunk lies left of it). Followed down it ends at the aortic root, where the
- *    round section merges into the left ventricle and loses its rim.
+ *    round section merges into the left ventricle and loses its rim. When no arch joins any, the
+ *    best is kept only if the arch may lie above the field of view (it and the descending tube run
+ *    to the top) and its lumen is the descending aorta's blood (medians within 25 %): on an
+ *    abdominal CT, contrast-filled bowel loops lie in the same search region.
  * 3. Each tube is cut to its longest run of sections whose radius stays within 65 % (below: the
  *    tracking slid into a supra-aortic artery or an iliac) to 150 % of its median. Followed
  *    superior, a tube also ends where the enhanced blood (≥ 150 HU) around its centre spreads over
@@ -72,6 +75,10 @@ const ARCH_MARGIN_MM = 25;
 const ROUND_AREA = 1.7;
 const BLOB_REACH = 2.5;
 const ARCH_TARGET_MM = 60;
+/** A tube runs to the field of view's top when it ends this close to it (the tracker stops a slice or two short of an edge). */
+const TOP_REACH_MM = 10;
+/** An ascending tube no arch joins holds the descending aorta's blood when its lumen's median is within this share of the descending one's. */
+const SAME_BLOOD_SHARE = 0.25;
 
 const TRACK: TrackOptions = { rMin: 6, rMax: 25, minGradient: MIN_GRADIENT, minSupport: 0.4, maxStepMm: 3, maxGap: 3 };
 
@@ -102,7 +109,7 @@ export function segmentAorta(data: VoxelArray, grid: Grid, body: Uint8Array, bon
   // the first from which the arch's centreline reaches the descending tube. The superior vena cava
   // lies in the same search region, longer than the ascending aorta on patient B, and joins no arch.
   const candidates = findAscending(data, frame, body, bone, descending);
-  let ascending: Section[] = candidates[0] ?? [];
+  let ascending: Section[] = [];
   let arch: Arch | undefined;
   for (const tube of candidates) {
     arch = archOf(data, grid, frame, body, bone, descending, tube);
@@ -111,6 +118,12 @@ export function segmentAorta(data: VoxelArray, grid: Grid, body: Uint8Array, bon
       break;
     }
   }
+  // No arch joins any candidate: the best is the ascending aorta only where the arch may lie above
+  // the field of view (it and the descending tube run to its top, as on a cardiac CT) and its lumen
+  // holds the descending aorta's blood. Otherwise it is something else: a contrast-filled bowel
+  // loop on an abdominal CT with oral contrast (350 HU beside a 160 HU aorta) was painted as aorta.
+  const best = candidates[0];
+  if (!arch && best && reachesTop(frame, best) && reachesTop(frame, descending) && sameBlood(quantileSorted(lumenSamples(data, frame, best), 0.5), lumenHu)) ascending = best;
   let archPath = 0;
   if (arch) {
     paintArch(mask, data, grid, arch);
@@ -124,6 +137,18 @@ export function segmentAorta(data: VoxelArray, grid: Grid, body: Uint8Array, bon
   }
   for (const section of [...descending, ...ascending]) paintDisk(mask, data, frame, section, section.r + RIM_MARGIN_MM);
   return { mask, descending, ascending, archPath, lumenHu };
+}
+
+/** Whether a tube's most superior section lies within TOP_REACH_MM of the field of view's top slice. */
+function reachesTop(frame: AxialFrame, tube: readonly Section[]): boolean {
+  const top = frame.sign > 0 ? frame.count - 1 : 0;
+  const highest = tube.reduce((h, t) => (frame.sign * (t.s - h) > 0 ? t.s : h), tube[0].s);
+  return Math.abs(top - highest) * frame.ds <= TOP_REACH_MM;
+}
+
+/** Whether two lumens' medians (HU) are one blood: within SAME_BLOOD_SHARE of the descending aorta's. */
+function sameBlood(candidateHu: number, descendingHu: number): boolean {
+  return Math.abs(candidateHu - descendingHu) <= SAME_BLOOD_SHARE * Math.abs(descendingHu);
 }
 
 /** Every `everyMm` a slice, from inferior to superior (the same world positions whichever way the array runs). */

@@ -91,11 +91,18 @@ export function createClassicEngine(): ClassicEngine {
 /** Median HU of the descending aorta's lumen above which it is enhanced (unenhanced blood: 30–70 HU). */
 const ENHANCED_LUMEN_HU = 100;
 
-function noContrast(): VoxgateError {
+/**
+ * The aorta's refusal on a CT whose vessels carry no contrast: `lumenHu` is the descending aorta's
+ * lumen when the tracker found it unenhanced beside a pool of 150–650 HU elsewhere (positive oral
+ * contrast in the stomach and bowel), NaN otherwise.
+ */
+function noContrast(lumenHu = NaN): VoxgateError {
+  const what = Number.isNaN(lumenHu)
+    ? `no contrast-filled blood (no homogeneous 150–650 HU region of at least 20 mL, and no descending aorta whose lumen is ${ENHANCED_LUMEN_HU} HU or more)`
+    : `no contrast in its vessels: the descending aorta's lumen is ${Math.round(lumenHu)} HU (enhanced blood is ${ENHANCED_LUMEN_HU} HU or more), and the 150–650 HU found elsewhere is not blood (oral contrast in the bowel)`;
   return new VoxgateError(
     'VXG_ERR_IMAGE_NO_CONTRAST',
-    'The classic engine finds the aorta (class 6) only on contrast-enhanced CT, by its contrast-filled lumen, but this CT has no contrast-filled blood ' +
-      `(no homogeneous 150–650 HU region of at least 20 mL, and no descending aorta whose lumen is ${ENHANCED_LUMEN_HU} HU or more). Send the arterial or portal-venous series, ask for the other classes, or click the aorta with point prompts.`,
+    `The classic engine finds the aorta (class 6) only on contrast-enhanced CT, by its contrast-filled lumen, but this CT has ${what}. Send the arterial or portal-venous series, ask for the other classes, or click the aorta with point prompts.`,
   );
 }
 
@@ -305,9 +312,12 @@ function segmentClasses(volume: Volume, classes: ReadonlySet<number>, everything
         progress(0.8, 'aorta');
         const aorta = segmentAorta(subData, sub, subBody, bone);
         // A CT angiogram has its pool of blood; a portal-venous slab too short to hold 20 mL of
-        // blood in one vessel has an enhanced aortic lumen. Neither: no contrast.
-        const contrast = blood.contrast || aorta.lumenHu >= ENHANCED_LUMEN_HU;
-        if (wantAorta && !contrast && !everything) throw noContrast();
+        // blood in one vessel has an enhanced aortic lumen. Neither: no contrast. Where the tracker
+        // found the descending aorta, its lumen decides: a pool beside an unenhanced aorta is
+        // positive oral contrast in the stomach and bowel (the aorta's answer was empty there).
+        const unenhanced = aorta.lumenHu < ENHANCED_LUMEN_HU;
+        const contrast = unenhanced ? false : blood.contrast || aorta.lumenHu >= ENHANCED_LUMEN_HU;
+        if (wantAorta && !contrast && !everything) throw noContrast(blood.contrast && unenhanced ? aorta.lumenHu : NaN);
         if (contrast) aortaMask = aorta.mask;
         if (contrast && wantAorta) write(aorta.mask, CLASSIC_LABELS.aorta);
       }
