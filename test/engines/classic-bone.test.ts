@@ -25,7 +25,7 @@ const RIB_AXIS = (() => {
 })();
 const RIB_CENTRE = [-35, 20, 0] as const;
 
-type Part = 'air' | 'tissue' | 'cortex' | 'cancellous' | 'canal' | 'fatty' | 'ribMarrow' | 'cartilage' | 'liver' | 'blood' | 'myocardium' | 'jet';
+type Part = 'air' | 'tissue' | 'cortex' | 'cancellous' | 'canal' | 'fatty' | 'ribMarrow' | 'cartilage' | 'liver' | 'blood' | 'myocardium' | 'jet' | 'metal' | 'bloom';
 
 function partAt(x: number, y: number, z: number): Part {
   if ((x / 75) ** 2 + (y / 55) ** 2 > 1) return 'air';
@@ -68,7 +68,24 @@ function heartPartAt(x: number, y: number, z: number): Part {
   return 'tissue';
 }
 
-const HU: Record<Part, number> = { air: -1000, tissue: 40, cortex: 750, cancellous: 180, canal: 20, fatty: -60, ribMarrow: 40, cartilage: 130, liver: 115, blood: 350, myocardium: 130, jet: 1200 };
+/**
+ * The slab of partAt with metal in it (3 071 HU, where a 12-bit scanner saturates): a pedicle screw
+ * (radius 2 mm) through the vertebral body from its cortex to its middle; a pacemaker lead (radius
+ * 1.5 mm) through the soft tissue, in a 1.5 mm bloom of 1 100 HU (the scanner's blur of the metal,
+ * as bright as cortex); a surgical clip, a ball of 4 mm, in a bloom to 6 mm.
+ */
+function metalPartAt(x: number, y: number, z: number): Part {
+  if (Math.hypot(x - 4, z) <= 2 && y >= -34 && y <= -14) return 'metal';
+  const lead = Math.hypot(x - 22, y + 2);
+  if (lead <= 1.5) return 'metal';
+  if (lead <= 3) return 'bloom';
+  const clip = Math.hypot(x + 20, y + 5, z);
+  if (clip <= 4) return 'metal';
+  if (clip <= 6) return 'bloom';
+  return partAt(x, y, z);
+}
+
+const HU: Record<Part, number> = { air: -1000, tissue: 40, cortex: 750, cancellous: 180, canal: 20, fatty: -60, ribMarrow: 40, cartilage: 130, liver: 115, blood: 350, myocardium: 130, jet: 1200, metal: 3071, bloom: 1100 };
 
 const RAS = affineFrom([[PIXEL, 0, 0], [0, PIXEL, 0], [0, 0, SLICE]], [-75.6, -55.6, -15]);
 // The same world points on an LPS grid whose slices run downwards (i → left, j → posterior, k → inferior).
@@ -231,6 +248,31 @@ describe('classic engine: bone marrow that is neither cancellous nor fat-free', 
     const truth = Uint8Array.from(parts, (q) => (q === 'cortex' || q === 'cancellous' || q === 'fatty' || q === 'ribMarrow' || q === 'cartilage' ? 1 : 0));
     const d = dice(bone, truth);
     assert.ok(d >= 0.95, `Dice ${d.toFixed(4)}`); // 0.9601
+  });
+});
+
+describe('classic engine: metal is not bone', () => {
+  const plain = labelMask(segmentClassic(slab().volume, { classes: [21] }).data, 21);
+  const { volume, parts } = slab(metalPartAt);
+  const bone = labelMask(segmentClassic(volume, { classes: [21] }).data, 21);
+
+  test('a lead and a clip in soft tissue, bloom included, are no part of the skeleton', () => {
+    assert.equal(countOf(Uint8Array.from(parts, (q) => (q === 'metal' ? 1 : 0))), 572);
+    assert.equal(countOf(Uint8Array.from(parts, (q) => (q === 'bloom' ? 1 : 0))), 1_064);
+    assert.equal(coverage(parts, bone, 'metal'), 0);
+    assert.equal(coverage(parts, bone, 'bloom'), 0);
+  });
+
+  test('a screw in a vertebra leaves the vertebra as it is around it', () => {
+    // Everything but the screw is the skeleton the slab without metal gets.
+    let lost = 0;
+    let gained = 0;
+    for (let p = 0; p < bone.length; p++) {
+      if (parts[p] === 'metal') continue;
+      if (plain[p] !== 0 && bone[p] === 0) lost++;
+      if (plain[p] === 0 && bone[p] !== 0) gained++;
+    }
+    assert.deepEqual({ lost, gained }, { lost: 0, gained: 0 });
   });
 });
 

@@ -12,6 +12,11 @@
  * leaves it out (`partialVolume`). Last, the costal cartilage continuing the ribs' front ends
  * (cartilage.ts).
  * Contrast-filled blood (blood-pool.ts) is never a candidate, never grown into and never filled.
+ * Metal (≥ 2500 HU: implants, leads, clips, dental work; dense cortex stays under ~2000 HU) is never
+ * bone. Its bloom (the scanner's blur of it, as bright as cortex) is taken to reach 3 mm: a
+ * component needs its cortical voxels beyond that (a lead or a clip in soft tissue has none), and
+ * metal inside a bone (a prosthesis's stem, a pedicle screw) is taken out of the answer last, after
+ * hole filling has closed the bone around it.
  * @module
  */
 import type { VoxelArray } from '../../volume/datatype.js';
@@ -21,6 +26,7 @@ import { addCostalCartilage } from './cartilage.js';
 import { partialVolumeSurface } from './half-maximum.js';
 import { componentMask, listComponents } from './components.js';
 import { growIntoCropped } from './grow-cropped.js';
+import { dilate } from './morphology.js';
 import { fillHolesSlicewiseInPlace } from './fill-holes.js';
 import type { Grid } from './grid.js';
 import { sixNeighbours, spacingOf, superiorAxis, voxelVolume } from './grid.js';
@@ -35,6 +41,10 @@ const FATTY_MARROW_MAX_HU = -20;
 const FATTY_MARROW_MAX_MM2 = 600;
 const RIB_MARROW_MAX_MM2 = 60;
 const MAX_POOL_CONTACT = 0.5;
+/** Metal, not bone: above dense cortical bone (~1 900 HU), below the 3 071 HU a 12-bit scanner saturates at. */
+export const METAL_HU = 2500;
+/** How far (mm) the scanner's blur spreads metal's brightness into what is around it. */
+const BLOOM_MM = 3;
 
 /**
  * `blood`: the contrast-filled blood when the caller has it already (the aorta needs it too).
@@ -80,9 +90,11 @@ export function segmentBone(
   const candidate = spare ?? new Uint8Array(data.length);
   for (let p = 0; p < data.length; p++) candidate[p] = data[p] >= BONE_HU && body[p] !== 0 && pool[p] === 0 ? 1 : 0;
   const minVoxels = 100 / voxelVolume(grid); // 0.1 mL
+  const bloom = metalBloom(data, grid, candidate);
+  // Per component: its cortical voxels, metal and its bloom not counted.
   const comps = listComponents(candidate, dims, 6, (voxels) => {
     let bright = 0;
-    for (let t = 0; t < voxels.length; t++) if (data[voxels[t]] >= CORTICAL_HU) bright++;
+    for (let t = 0; t < voxels.length; t++) if (data[voxels[t]] >= CORTICAL_HU && (bloom === undefined || bloom[voxels[t]] === 0)) bright++;
     return bright;
   });
   // Undiluted contrast on its way in (the injected arm's veins, the superior vena cava, the right
@@ -126,10 +138,24 @@ export function segmentBone(
     bone = fillHolesSlicewiseInPlace(bone, dims, across, { maxArea: Math.floor(RIB_MARROW_MAX_MM2 / (spacing[pa] * spacing[pb])), accept: noBlood });
   }
   // Judged before the cartilage is grown: cartilage is not the bright bone the half maximum is of.
-  const partialVolume = options.surface === false ? new Int32Array(0) : partialVolumeSurface(bone, data, dims, body, axis);
+  const partialVolume = options.surface === false ? new Int32Array(0) : partialVolumeSurface(bone, data, dims, body, axis, METAL_HU);
   if (options.cartilage !== false) bone = addCostalCartilage(bone, data, grid, body, pool);
-  for (let p = bone.indexOf(1); p >= 0; p = bone.indexOf(1, p + 1)) if (body[p] === 0) bone[p] = 0;
+  for (let p = bone.indexOf(1); p >= 0; p = bone.indexOf(1, p + 1)) if (body[p] === 0 || data[p] >= METAL_HU) bone[p] = 0;
   return { mask: bone, partialVolume };
+}
+
+/**
+ * The voxels within BLOOM_MM of metal (≥ METAL_HU) among the candidates, or undefined when there
+ * is no metal (most CTs: one pass over the candidates, nothing built).
+ */
+function metalBloom(data: VoxelArray, grid: Grid, candidate: Uint8Array): Uint8Array | undefined {
+  let metal: Uint8Array | undefined;
+  for (let p = candidate.indexOf(1); p >= 0; p = candidate.indexOf(1, p + 1)) {
+    if (data[p] < METAL_HU) continue;
+    metal ??= new Uint8Array(data.length);
+    metal[p] = 1;
+  }
+  return metal && dilate(metal, grid.dims, spacingOf(grid), BLOOM_MM);
 }
 
 /** Share of a component's surface voxels (a 6-neighbour outside `mask`) that touch `pool`. */

@@ -51,6 +51,8 @@ class PlaneWindow {
     axis: 0 | 1 | 2,
     private readonly data: VoxelArray,
     private readonly body: Uint8Array,
+    /** Values of the object at or above this are not its extreme (metal in a bone: not the bone). */
+    private readonly ceiling = Infinity,
   ) {
     const strides = stridesOf(dims);
     const [ua, va] = planeAxes(axis);
@@ -86,8 +88,9 @@ class PlaneWindow {
       for (let du = Math.max(-REACH, -u); du <= Math.min(REACH, this.#nu - 1 - u); du++) {
         const q = p + du * this.#su + dv * this.#sv;
         const value = data[q];
-        if (mask[q] !== 0) extreme = dark ? Math.min(extreme, value) : Math.max(extreme, value);
-        else if (body[q] !== 0) tissue[count++] = value;
+        if (mask[q] !== 0) {
+          if (value < this.ceiling) extreme = dark ? Math.min(extreme, value) : Math.max(extreme, value);
+        } else if (body[q] !== 0) tissue[count++] = value;
       }
     }
     if (count < MIN_TISSUE) return NaN;
@@ -100,12 +103,13 @@ class PlaneWindow {
  * plane outside the bone) whose value lies below half-way between the tissue and the bone around
  * them: one layer at most, judged on the bone as given, which is not changed. `body`: voxels
  * inside the body (air outside is not the tissue beside a bone). `axis`: the array axis nearest
- * superior.
+ * superior. `metal`: values at or above it in the bone are metal, not the bone a voxel is half-way
+ * to (the cortex beside a pedicle screw of 3 071 HU was under half of that).
  * @example
  * for (const p of partialVolumeSurface(bone, data, dims, body, 2)) bone[p] = 0;
  */
-export function partialVolumeSurface(bone: Uint8Array, data: VoxelArray, dims: Dims, body: Uint8Array, axis: 0 | 1 | 2): Int32Array {
-  const plane = new PlaneWindow(dims, axis, data, body);
+export function partialVolumeSurface(bone: Uint8Array, data: VoxelArray, dims: Dims, body: Uint8Array, axis: 0 | 1 | 2, metal = Infinity): Int32Array {
+  const plane = new PlaneWindow(dims, axis, data, body, metal);
   const partial: number[] = [];
   // Bone is a few percent of a CT: its voxels are found by indexOf (a native scan), not one by one.
   for (let p = bone.indexOf(1); p >= 0; p = bone.indexOf(1, p + 1)) {
