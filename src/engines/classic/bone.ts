@@ -42,7 +42,7 @@ const FATTY_MARROW_MAX_MM2 = 600;
 const RIB_MARROW_MAX_MM2 = 60;
 const MAX_POOL_CONTACT = 0.5;
 /** Metal, not bone: above dense cortical bone (~1 900 HU), below the 3 071 HU a 12-bit scanner saturates at. */
-export const METAL_HU = 2500;
+const METAL_HU = 2500;
 /** How far (mm) the scanner's blur spreads metal's brightness into what is around it. */
 const BLOOM_MM = 3;
 

@@ -11,8 +11,9 @@
  * enhanced lumen). The point object is written last and over class labels: a click is the most
  * specific thing a request says.
  *
- * The aorta needs contrast: a pool of contrast-filled blood (blood-pool.ts) or a descending aorta
- * whose lumen is enhanced (a thin portal-venous slab). On a CT without it, asking for class 6 is
+ * The aorta needs contrast: a descending aorta whose lumen is enhanced or, where the tracker finds
+ * none, a pool of contrast-filled blood (blood-pool.ts); a pool beside an unenhanced descending
+ * aorta is positive oral contrast in the bowel. On a CT without it, asking for class 6 is
  * refused with VXG_ERR_IMAGE_NO_CONTRAST — except in everything-mode (every supported class asked,
  * which is how the pipeline expresses "segment everything"), where the aorta is left out and the
  * rest answered.
@@ -315,9 +316,9 @@ function segmentClasses(volume: Volume, classes: ReadonlySet<number>, everything
         // blood in one vessel has an enhanced aortic lumen. Neither: no contrast. Where the tracker
         // found the descending aorta, its lumen decides: a pool beside an unenhanced aorta is
         // positive oral contrast in the stomach and bowel (the aorta's answer was empty there).
-        const unenhanced = aorta.lumenHu < ENHANCED_LUMEN_HU;
-        const contrast = unenhanced ? false : blood.contrast || aorta.lumenHu >= ENHANCED_LUMEN_HU;
-        if (wantAorta && !contrast && !everything) throw noContrast(blood.contrast && unenhanced ? aorta.lumenHu : NaN);
+        const found = !Number.isNaN(aorta.lumenHu);
+        const contrast = found ? aorta.lumenHu >= ENHANCED_LUMEN_HU : blood.contrast;
+        if (wantAorta && !contrast && !everything) throw noContrast(found && blood.contrast ? aorta.lumenHu : NaN);
         if (contrast) aortaMask = aorta.mask;
         if (contrast && wantAorta) write(aorta.mask, CLASSIC_LABELS.aorta);
       }
