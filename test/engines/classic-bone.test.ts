@@ -25,7 +25,7 @@ const RIB_AXIS = (() => {
 })();
 const RIB_CENTRE = [-35, 20, 0] as const;
 
-type Part = 'air' | 'tissue' | 'cortex' | 'cancellous' | 'canal' | 'fatty' | 'ribMarrow' | 'cartilage' | 'liver' | 'blood' | 'myocardium' | 'jet' | 'metal' | 'bloom';
+type Part = 'air' | 'tissue' | 'cortex' | 'cancellous' | 'canal' | 'fatty' | 'ribMarrow' | 'cartilage' | 'liver' | 'blood' | 'myocardium' | 'jet' | 'metal' | 'bloom' | 'stone';
 
 function partAt(x: number, y: number, z: number): Part {
   if ((x / 75) ** 2 + (y / 55) ** 2 > 1) return 'air';
@@ -85,7 +85,19 @@ function metalPartAt(x: number, y: number, z: number): Part {
   return partAt(x, y, z);
 }
 
-const HU: Record<Part, number> = { air: -1000, tissue: 40, cortex: 750, cancellous: 180, canal: 20, fatty: -60, ribMarrow: 40, cartilage: 130, liver: 115, blood: 350, myocardium: 130, jet: 1200, metal: 3071, bloom: 1100 };
+/**
+ * The slab of partAt with two small bright balls (radius 4 mm, 0.27 mL, 900 HU as cortex is): a
+ * stone deep in the abdomen (40 mm inside the body in its plane, 19 mm from the vertebra, 24 mm
+ * from the anterior rib) and, under the anterior skin (7 mm deep), a small bone of the trunk's
+ * wall with the same values.
+ */
+function stonesPartAt(x: number, y: number, z: number): Part {
+  if (Math.hypot(x - 10, y - 10, z) <= 4) return 'stone';
+  if (Math.hypot(x + 8, y - 46, z) <= 4) return 'cortex';
+  return partAt(x, y, z);
+}
+
+const HU: Record<Part, number> = { air: -1000, tissue: 40, cortex: 750, cancellous: 180, canal: 20, fatty: -60, ribMarrow: 40, cartilage: 130, liver: 115, blood: 350, myocardium: 130, jet: 1200, metal: 3071, bloom: 1100, stone: 900 };
 
 const RAS = affineFrom([[PIXEL, 0, 0], [0, PIXEL, 0], [0, 0, SLICE]], [-75.6, -55.6, -15]);
 // The same world points on an LPS grid whose slices run downwards (i → left, j → posterior, k → inferior).
@@ -273,6 +285,27 @@ describe('classic engine: metal is not bone', () => {
       if (plain[p] === 0 && bone[p] !== 0) gained++;
     }
     assert.deepEqual({ lost, gained }, { lost: 0, gained: 0 });
+  });
+});
+
+describe('classic engine: a calcification in the viscera is not bone', () => {
+  test('a small bright ball deep in the body, far from bone, is left out; the same under the skin is bone', () => {
+    const { volume, parts } = slab(stonesPartAt);
+    const bone = labelMask(segmentClassic(volume, { classes: [21] }).data, 21);
+    assert.equal(countOf(Uint8Array.from(parts, (q) => (q === 'stone' ? 1 : 0))), 212);
+    assert.equal(coverage(parts, bone, 'stone'), 0);
+    // The small bone of the wall: all of its voxels but its partial-volume surface.
+    let wall = 0;
+    let held = 0;
+    for (let p = 0; p < parts.length; p++) {
+      const i = p % DIMS[0];
+      const j = Math.floor(p / DIMS[0]) % DIMS[1];
+      const k = Math.floor(p / (DIMS[0] * DIMS[1]));
+      if (Math.hypot(-75.6 + PIXEL * i + 8, -55.6 + PIXEL * j - 46, -15 + SLICE * k) > 4) continue;
+      wall++;
+      held += bone[p];
+    }
+    assert.deepEqual({ wall, held }, { wall: 216, held: 216 });
   });
 });
 
