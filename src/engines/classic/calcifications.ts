@@ -12,7 +12,7 @@
  */
 import type { ComponentInfo, Components } from './components.js';
 import type { Box, Grid } from './grid.js';
-import { boxDims, cropArray, padBox, spacingOf, superiorAxis, voxelCoords, voxelVolume } from './grid.js';
+import { boxDims, cropArray, gridToBox, padBox, spacingOf, superiorAxis, voxelCoords, voxelVolume } from './grid.js';
 import { depthInside, squaredDistanceTransform } from '../../volume/distance-transform.js';
 
 /** Only components under this volume (mL) are judged: a vertebra or a rib's piece is larger. */
@@ -38,25 +38,28 @@ export function visceralCalcifications<T>(components: Components<T>, chosen: rea
     if (c.size >= maxVoxels) continue;
     const voxels = components.voxels.subarray(c.offset, c.offset + c.size);
     const bounds = boundsOf(voxels, dims);
-    const reach = spacing.map((s, a) => Math.ceil((a === axis ? ISOLATED_MM : Math.max(DEEP_MM, ISOLATED_MM)) / s) + 1) as [number, number, number];
-    const box = padBox(bounds, reach, dims);
-    const bd = boxDims(box);
-    const local = (p: number): number => {
-      const [i, j, k] = voxelCoords(p, dims);
-      return i - box.min[0] + bd[0] * (j - box.min[1] + bd[1] * (k - box.min[2]));
-    };
-    // Depth in the axial plane: the superior axis's spacing made so large that no distance runs
-    // across the slices (a 40 mm slab is no deeper than 20 mm through its slices anywhere). The
-    // box's sides count as outside: where the box meets the image's edge, the body may go on.
+    // Depth first, in the axial plane over the component's own slices (the cheaper test: most
+    // small components lie in the body's wall): the superior axis's spacing made so large that no
+    // distance runs across the slices (a 40 mm slab is no deeper than 20 mm through its slices
+    // anywhere). The box's sides count as outside: where it meets the image's edge, the body may go on.
+    const pad = spacing.map((s, a) => (a === axis ? 0 : Math.ceil(DEEP_MM / s) + 1)) as [number, number, number];
+    const plane = padBox(bounds, pad, dims);
+    const pd = boxDims(plane);
     const planar = spacing.map((s, a) => (a === axis ? 1e6 : s)) as [number, number, number];
-    const depth = depthInside(cropArray(body, dims, box), bd, planar);
+    const depth = depthInside(cropArray(body, dims, plane), pd, planar);
+    const toPlane = gridToBox(plane, dims);
     let deep = true;
-    for (let t = 0; t < voxels.length && deep; t++) if (depth[local(voxels[t])] <= DEEP_MM) deep = false;
+    for (let t = 0; t < voxels.length && deep; t++) if (depth[toPlane(voxels[t])] <= DEEP_MM) deep = false;
     if (!deep) continue;
-    const own = new Uint8Array(bd[0] * bd[1] * bd[2]);
-    for (let t = 0; t < voxels.length; t++) own[local(voxels[t])] = 1;
-    const d2 = squaredDistanceTransform(own, bd, spacing);
-    const others = cropArray(kept, dims, box);
+    // Then isolation, for the deep ones only (a distance transform in the box padded by
+    // ISOLATED_MM along every axis, slices included: the dearer test).
+    const near = padBox(bounds, spacing.map((s) => Math.ceil(ISOLATED_MM / s) + 1) as [number, number, number], dims);
+    const nd = boxDims(near);
+    const toNear = gridToBox(near, dims);
+    const own = new Uint8Array(nd[0] * nd[1] * nd[2]);
+    for (let t = 0; t < voxels.length; t++) own[toNear(voxels[t])] = 1;
+    const d2 = squaredDistanceTransform(own, nd, spacing);
+    const others = cropArray(kept, dims, near);
     let isolated = true;
     for (let q = 0; q < others.length && isolated; q++) if (others[q] !== 0 && own[q] === 0 && d2[q] <= ISOLATED_MM * ISOLATED_MM) isolated = false;
     if (isolated) out.push(c);
