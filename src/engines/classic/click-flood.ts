@@ -38,8 +38,11 @@ export interface FloodWindow {
   readonly smooth: Float32Array;
   readonly wd: readonly [number, number, number];
   readonly spacing: readonly [number, number, number];
-  /** Whether a click floods a second time, in the edge-delayed order (leastFlood): when an axis was smoothed. */
-  readonly edgeOrdered: boolean;
+  /**
+   * Whether any axis was smoothed (click-window.ts smoothBinomial): then a click floods a second
+   * time, in the edge-delayed order (leastFlood), and its object gets the rim back (click-rim.ts).
+   */
+  readonly smoothed: boolean;
 }
 
 /**
@@ -126,7 +129,7 @@ export interface Grown {
  */
 export function leastFlood(w: FloodWindow, seed: number, negatives: readonly number[], model: RobustStats, negMedians: readonly number[], tolerance: number, recovery: number, cap: number): Grown {
   const plain = competitiveGrow(w.smooth, w.wd, w.spacing, [seed], negatives, model, negMedians, tolerance, recovery, cap);
-  if (!w.edgeOrdered || model.median < AIR_HU) return plain;
+  if (!w.smoothed || model.median < AIR_HU) return plain;
   const delayed = competitiveGrow(w.smooth, w.wd, w.spacing, [seed], negatives, model, negMedians, tolerance, recovery, cap, true);
   // A speck is not an object: in a textured tissue (cancellous bone, ±130 HU from voxel to voxel)
   // the gradient is everywhere, and the delayed flood, still sparse, is cut early.

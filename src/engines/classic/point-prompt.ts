@@ -241,13 +241,12 @@ function segmentInWindows(data: VoxelArray, grid: Grid, prompt: PointPrompt, tis
     const local = (p: readonly number[]): number => p[0] - lo[0] + wd[0] * (p[1] - lo[1] + wd[1] * (p[2] - lo[2]));
     const inWindow = (p: readonly number[]): boolean => [0, 1, 2].every((a) => p[a] >= lo[a] && p[a] <= hi[a]);
     const smooth = smoothBinomial(sub, wd, spacing);
-    const smoothed = spacing.some((s) => s <= SMOOTH_MAX_SPACING_MM);
     const clickWindow: ClickWindow = {
       data, dims, box: window, sub, smooth, wd, spacing,
       noise: windowNoise(smooth, wd),
       rawNoise: windowNoise(sub, wd),
       floor: Math.max(0.005 * windowRange(smooth, wd), 1e-6),
-      edgeOrdered: smoothed,
+      smoothed: spacing.some((s) => s <= SMOOTH_MAX_SPACING_MM),
     };
     const tissueSub = tissue?.inWindow(window);
     // The clicks in their order, each correcting the object of the clicks before it (see the
@@ -465,7 +464,6 @@ interface ClickWindow extends FloodWindow {
   readonly dims: Dims;
   readonly box: Box;
   readonly sub: VoxelArray;
-  readonly wd: Dims;
   /** Noise σ of the smoothed and of the raw window (windowNoise). */
   readonly noise: number;
   readonly rawNoise: number;
@@ -541,7 +539,7 @@ function combinedRegion(w: ClickWindow, seeds: readonly number[], caps: readonly
   // edge is not blurred and a rim only spills into the neighbours.
   const rawSpread = withinSpread(seeds.map((p, n) => ({ values: sampleBalls(sub, wd, spacing, [p], SAMPLE_RADIUS_MM), median: posMedians[n] })));
   const rawTolerance = Math.max(K_SIGMA * Math.max(rawSpread.sigma, w.rawNoise), tolerance);
-  if (spacing.some((s) => s <= SMOOTH_MAX_SPACING_MM)) {
+  if (w.smoothed) {
     const all = [true, true, true];
     const rim: number[] = [];
     forEachRimVoxel(region, grown.negative, wd, all, (p) => rim.push(p));
