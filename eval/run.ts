@@ -35,6 +35,8 @@ import type { PointPrompt, VoxelPoint } from '../src/engines/engine.js';
 import { isVoxgateError } from '../src/errors.js';
 import type { SimulatedClick } from '../src/eval/clicks.js';
 import { correctiveClick, firstClick } from '../src/eval/clicks.js';
+import type { CorrectionTally } from '../src/eval/corrections.js';
+import { tallyCorrections } from '../src/eval/corrections.js';
 import type { BoundaryErrors } from '../src/eval/metrics.js';
 import { boundaryErrors, dice, hd95, median } from '../src/eval/metrics.js';
 import { sliceRepeats } from '../src/eval/reference-grid.js';
@@ -63,6 +65,8 @@ interface Row {
   classNote?: string;
   /** Dice after 1, 2, …, 1 + CORRECTIONS clicks. */
   clickDice?: number[];
+  /** The point label of each click given (1 positive, 0 negative); fewer than clickDice when the clicks stopped early. */
+  clickLabels?: number[];
   /** The first click on the image stored S, A, R, mapped back, against the first click as stored. */
   clickAgreement?: number;
   /** Where the answer after three clicks is wrong: at the reference's edge or away from it. */
@@ -83,10 +87,15 @@ function classFor(ref: Reference): number | undefined {
 
 type Reoriented = ReorientResult<EvalCase['volume']['data']>;
 
-function runClicks(c: EvalCase, ref: Reference, spacing: [number, number, number], turned: Reoriented): { scores: number[]; agreement?: number; threeClickErrors?: BoundaryErrors } {
+function runClicks(
+  c: EvalCase,
+  ref: Reference,
+  spacing: [number, number, number],
+  turned: Reoriented,
+): { scores: number[]; pointLabels: number[]; agreement?: number; threeClickErrors?: BoundaryErrors } {
   const label = ref.vista ?? ZERO_SHOT_LABEL;
   const first = firstClick(ref.mask, c.volume.dims, spacing);
-  if (!first) return { scores: [] };
+  if (!first) return { scores: [], pointLabels: [] };
   const clicks: SimulatedClick[] = [first];
   const scores: number[] = [];
   let agreement: number | undefined;
@@ -119,7 +128,7 @@ function runClicks(c: EvalCase, ref: Reference, spacing: [number, number, number
     }
     clicks.push(next);
   }
-  return { scores, agreement, threeClickErrors };
+  return { scores, pointLabels: clicks.map((k) => k.label), agreement, threeClickErrors };
 }
 
 /**
@@ -202,8 +211,9 @@ async function evaluate(c: EvalCase): Promise<Row[]> {
     }
     if (ref.clicks && row.voxels > 0) {
       turned ??= reorient(c.volume, ['S', 'A', 'R']);
-      const { scores, agreement, threeClickErrors } = runClicks(c, ref, spacing, turned);
+      const { scores, pointLabels, agreement, threeClickErrors } = runClicks(c, ref, spacing, turned);
       row.clickDice = scores;
+      row.clickLabels = pointLabels;
       row.clickAgreement = agreement;
       row.threeClickErrors = threeClickErrors;
     }
@@ -323,6 +333,21 @@ function printEdgeErrors(clicked: readonly Row[]): void {
   console.log(`  ${bounded.length} of these ${under.length} rows would reach 0.80 with only their edge put right${bounded.length > 0 ? `: ${bounded.map((r) => `${r.caseName} ${r.name}`).join(', ')}` : ''}`);
 }
 
+/**
+ * How many corrective clicks lowered their structure's Dice, by kind, and the worst of them: each is
+ * put on the largest error region, so each should raise it (tallyCorrections).
+ */
+function printSetbacks(clicked: readonly Row[]): void {
+  const { positive, negative } = tallyCorrections(clicked.map((r) => ({ name: `${r.caseName} ${r.name}`, dice: r.clickDice ?? [], pointLabels: r.clickLabels ?? [] })));
+  const line = (kind: string, t: CorrectionTally): string => {
+    const worst = t.setbacks.slice(0, 3).map((s) => `${s.name} click ${s.click} ${s.change.toFixed(3)}`);
+    return `  ${kind}: ${t.setbacks.length} of ${t.clicks} lowered the Dice${t.setbacks.length > 0 ? ` (${t.lost.toFixed(3)} in all; the worst: ${worst.join(', ')})` : ''}`;
+  };
+  console.log('\ncorrective clicks that lowered the Dice (each is put on the largest error region):');
+  console.log(line('negative', negative));
+  console.log(line('positive', positive));
+}
+
 async function main(): Promise<void> {
   console.log(`Voxgate classic engine evaluation against ${dataDir} (TotalSegmentator references; patient A held out and not used)`);
   console.log(`engine classes: ${CLASSIC_ENGINE_INFO.supportedClasses.join(', ')}; clicks: 1 at the reference's deepest point, then up to ${CORRECTIONS} corrective clicks`);
@@ -363,6 +388,7 @@ async function main(): Promise<void> {
   if (ct.length > 0) console.log(`  CT only    n=${String(ct.length).padStart(2)}  1 click ${med(ct, 0)}  3 clicks ${med(ct, 2)}  4 clicks ${med(ct, 3)}`);
 
   printEdgeErrors(clicked);
+  printSetbacks(clicked);
 
   if (structurePattern) return;
   console.log('\ntargets (issue 4):');
