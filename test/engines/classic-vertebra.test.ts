@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { vertebraOf } from '../../src/engines/classic/vertebra.js';
+import { selectComponents } from '../../src/engines/classic/components.js';
+import { vertebraOf, vertebralBody } from '../../src/engines/classic/vertebra.js';
 import { countOf } from '../helpers/phantoms.js';
 
 const DIMS: [number, number, number] = [141, 41, 45]; // x −20…120 mm, y −20…20 mm, z 0…88 mm
@@ -37,7 +38,7 @@ const at = (x: number, y: number, z: number): number => x + 20 + DIMS[0] * (y + 
 
 describe('classic engine: one vertebra out of the spine (a click labelled as a vertebra)', () => {
   test('a click in the middle body gives that vertebra: its body and the rib within 40 mm, not the discs or the next vertebrae', () => {
-    const vertebra = vertebraOf(column, DIMS, SPACING, 2, at(0, 0, 40));
+    const vertebra = vertebraOf(column, new Int16Array(column.length), DIMS, SPACING, 2, at(0, 0, 40));
     const held = new Map<string, number>();
     let ribBeyond = 0;
     for (let p = 0; p < column.length; p++) {
@@ -53,8 +54,121 @@ describe('classic engine: one vertebra out of the spine (a click labelled as a v
 
   test('a click where the bone does not fill the column (beside the body) leaves the piece as it is', () => {
     // On the rib, 30 mm from the body's axis: its slice's 12 mm disc is mostly not bone.
-    const piece = vertebraOf(column, DIMS, SPACING, 2, at(30, 0, 40));
+    const piece = vertebraOf(column, new Int16Array(column.length), DIMS, SPACING, 2, at(30, 0, 40));
     assert.equal(piece, column);
     assert.equal(countOf(piece), countOf(column));
+  });
+});
+
+/**
+ * An osteopenic column as patient B's CTA shows it, sampled at 1.5 mm: three vertebrae (bodies of
+ * radius 15 mm, 24 mm high, 30 mm apart) whose cancellous bone is 110 HU on average but 30 or 190
+ * voxel to voxel (a checkerboard: no voxel of it is bone by the 200 HU threshold, nor marrow by the
+ * 100 HU one), whose discs are as dense (110 HU), whose endplates (the two slices at each end of a
+ * body) are 220 HU, and whose cortex (450 HU) is open behind over 10 mm — the basivertebral
+ * foramen, a posterior wall under the bone threshold — onto the spinal canal (20 HU), which the
+ * pedicles and the lamina close behind. Soft tissue 40 HU. World x = (i − 40)·1.5, y = (j − 44)·1.5
+ * (anterior +), z = k·1.5.
+ */
+const OS_DIMS: [number, number, number] = [80, 80, 60];
+const OS_SPACING: [number, number, number] = [1.5, 1.5, 1.5];
+
+/** Which vertebra's body slices k is in (0, 1 or 2), or undefined in a disc. */
+function bodyOf(k: number): number | undefined {
+  const n = Math.floor((k - 2) / 20);
+  return k >= 2 && (k - 2) % 20 < 16 && n <= 2 ? n : undefined;
+}
+
+interface Osteopenic {
+  readonly values: Int16Array;
+  readonly part: (string | undefined)[];
+}
+
+function osteopenicColumn(): Osteopenic {
+  const values = new Int16Array(OS_DIMS[0] * OS_DIMS[1] * OS_DIMS[2]);
+  const part: (string | undefined)[] = [];
+  for (let k = 0, p = 0; k < OS_DIMS[2]; k++) {
+    const n = bodyOf(k);
+    const endplate = n !== undefined && ((k - 2) % 20 < 2 || (k - 2) % 20 >= 14);
+    for (let j = 0; j < OS_DIMS[1]; j++) {
+      for (let i = 0; i < OS_DIMS[0]; i++, p++) {
+        const x = (i - 40) * 1.5;
+        const y = (j - 44) * 1.5;
+        const r = Math.hypot(x, y);
+        let hu = 40;
+        let what: string | undefined;
+        if (Math.abs(x) <= 8 && y >= -33 && y <= -15) [hu, what] = [20, 'canal'];
+        if (r <= 15) {
+          if (n === undefined) [hu, what] = [110, 'disc'];
+          else if (r >= 13.5) [hu, what] = y < -9 && Math.abs(x) <= 5 ? [110, 'gap'] : [450, 'cortex'];
+          else if (endplate) [hu, what] = [220, 'endplate'];
+          else [hu, what] = [(i + j + k) % 2 === 0 ? 190 : 30, `marrow ${n}`];
+        } else if (n !== undefined) {
+          const arch = Math.hypot(x, y + 26);
+          if (Math.abs(x) > 8 && Math.abs(x) <= 11 && y >= -30 && y <= -13) [hu, what] = [450, 'arch'];
+          if (arch >= 8 && arch <= 11 && y <= -26) [hu, what] = [450, 'arch'];
+        }
+        values[p] = hu;
+        part.push(what);
+      }
+    }
+  }
+  return { values, part };
+}
+
+const osteopenic = osteopenicColumn();
+const osAt = (i: number, j: number, k: number): number => i + OS_DIMS[0] * (j + OS_DIMS[1] * k);
+const sliceOf = (p: number): number => Math.floor(p / (OS_DIMS[0] * OS_DIMS[1]));
+
+describe('classic engine: a vertebra of an osteopenic spine (discs as dense as the bodies, cortex open behind)', () => {
+  test('where the bone fills the discs too, the vertebra is cut at its endplates: the middle body\'s 16 slices exactly', () => {
+    // The column filled through its discs (as patient B's skeleton is), with the arches.
+    const piece = new Uint8Array(osteopenic.values.length);
+    for (let p = 0; p < piece.length; p++) piece[p] = osteopenic.part[p] !== undefined && osteopenic.part[p] !== 'canal' ? 1 : 0;
+    const vertebra = vertebraOf(piece, osteopenic.values, OS_DIMS, OS_SPACING, 2, osAt(40, 44, 30));
+    const slices = new Set<number>();
+    let held = 0;
+    let expected = 0;
+    for (let p = 0; p < piece.length; p++) {
+      if (piece[p] !== 0 && sliceOf(p) >= 22 && sliceOf(p) <= 37) expected++;
+      if (vertebra[p] === 0) continue;
+      held++;
+      slices.add(sliceOf(p));
+    }
+    assert.deepEqual([...slices].sort((a, b) => a - b), Array.from({ length: 16 }, (_, s) => 22 + s));
+    assert.equal(held, expected);
+  });
+
+  test('a click in a body the bone does not fill finds the body: its marrow, not the canal behind its open wall nor the discs', () => {
+    const bone = Uint8Array.from(osteopenic.values, (v) => (v >= 200 ? 1 : 0));
+    const click = osAt(40, 44, 30);
+    assert.equal(bone[click], 0);
+    const body = vertebralBody(bone, osteopenic.values, OS_DIMS, OS_SPACING, 2, click);
+    assert.ok(body);
+    const count = new Map<string, number>();
+    let deepCanal = 0;
+    for (let p = 0; p < body.length; p++) {
+      if (body[p] === 0) continue;
+      const what = osteopenic.part[p] ?? 'tissue';
+      count.set(what, (count.get(what) ?? 0) + 1);
+      // More than 3 mm behind the body's posterior wall (y = −15 mm).
+      if (what === 'canal' && (Math.floor(p / OS_DIMS[0]) % OS_DIMS[1] - 44) * 1.5 < -18) deepCanal++;
+    }
+    const marrow = osteopenic.part.filter((w) => w === 'marrow 1').length;
+    assert.equal(count.get('marrow 1'), marrow);
+    assert.deepEqual([...count.keys()].filter((w) => w !== 'marrow 1' && w !== 'gap' && w !== 'canal'), []);
+    assert.equal(deepCanal, 0);
+    // Bone and body together: the click is on the spine, and the cover finds the discs.
+    const both = bone.map((b, p) => b | body[p]);
+    const vertebra = vertebraOf(selectComponents(both, OS_DIMS, [click], 6), osteopenic.values, OS_DIMS, OS_SPACING, 2, click);
+    const slices = new Set<number>();
+    for (let p = 0; p < vertebra.length; p++) if (vertebra[p] !== 0) slices.add(sliceOf(p));
+    assert.deepEqual([...slices].sort((a, b) => a - b), Array.from({ length: 16 }, (_, s) => 22 + s));
+  });
+
+  test('a click in the canal or beside the spine is not in a body', () => {
+    const bone = Uint8Array.from(osteopenic.values, (v) => (v >= 200 ? 1 : 0));
+    assert.equal(vertebralBody(bone, osteopenic.values, OS_DIMS, OS_SPACING, 2, osAt(40, 44 - 16, 30)), undefined);
+    assert.equal(vertebralBody(bone, osteopenic.values, OS_DIMS, OS_SPACING, 2, osAt(40 + 20, 44, 30)), undefined);
   });
 });

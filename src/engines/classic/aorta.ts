@@ -7,7 +7,8 @@
  * slice; the arch joins them over the top.
  *
  * 1. Descending aorta: in slices every 10 mm, circles of radius 7–22 mm (gradient Hough,
- *    circle-hough.ts) whose centre is not bone, lies within 60 mm of the body's midline (not in an
+ *    circle-hough.ts) whose centre is not bone nor enclosed by bone (enclosure.ts: a vertebral body
+ *    the skeleton does not fill), lies within 60 mm of the body's midline (not in an
  *    arm, which has its humerus behind it too) and whose nearest bone, within 15 mm of the rim,
  *    lies posterior of the centre — the vertebral body behind it — are followed up and down
  *    (tube-track.ts); the longest such tube (≥ 40 mm, or ¾ of a shorter field of view) is the
@@ -48,6 +49,7 @@ import { depthInside } from '../../volume/distance-transform.js';
 import type { Grid } from './grid.js';
 import { spacingOf, stridesOf } from './grid.js';
 import { quantileSorted } from './intensity.js';
+import { enclosedInPlane } from './enclosure.js';
 import { minimalPath } from './minimal-path.js';
 import type { AxialFrame, Section, TrackOptions } from './tube-track.js';
 import { axialFrame, circlesInSlice, followTube } from './tube-track.js';
@@ -172,7 +174,7 @@ function findDescending(data: VoxelArray, frame: AxialFrame, body: Uint8Array, b
   for (const s of upwards(frame, SEED_EVERY_MM)) {
     for (const c of circlesInSlice(data, body, frame, s, { rMin: SEED_R_MIN, rMax: SEED_R_MAX, minGradient: MIN_GRADIENT, peaks: SEED_PEAKS })) {
       if (onTube(frame, followed, c) || !besideSpine(frame, bone, c) || !nearMidline(frame, body, c, midlines)) continue;
-      const tube = followBoth(data, body, frame, c);
+      const tube = followBoth(data, body, bone, frame, c);
       followed.push(...tube);
       const kept = trimmed(tube);
       if (kept.length > best.length) best = kept;
@@ -230,6 +232,9 @@ function besideSpine(frame: AxialFrame, bone: Uint8Array, c: Section): boolean {
   const plane = frame.plane(c.s);
   if (bone[frame.index(c.s, c.u, c.v)] !== 0) return false;
   const reach = c.r + SPINE_GAP_MM;
+  // Bone all round is a vertebral body the skeleton does not fill (an osteopenic body with its
+  // cortex open behind, ~110 HU: a round "lumen" from disc to disc, B's T12 in a click's window).
+  if (centreEnclosed(bone, frame, c, reach)) return false;
   const hu = Math.ceil(reach / plane.du);
   const hv = Math.ceil(reach / plane.dv);
   let nearest = Infinity;
@@ -254,6 +259,19 @@ function besideSpine(frame: AxialFrame, bone: Uint8Array, c: Section): boolean {
 }
 
 /**
+ * Whether bone encloses a circle's centre in its slice (enclosure.ts), within `reach` mm: a
+ * vertebral body the skeleton does not fill. The centre is a vote-weighted mean, often half-way
+ * between pixels: each pixel it rounds to either way is tried, so that a flipped image decides alike.
+ */
+function centreEnclosed(bone: Uint8Array, frame: AxialFrame, c: Section, reach: number): boolean {
+  const plane = frame.plane(c.s);
+  for (const u of new Set([Math.floor(c.u), Math.ceil(c.u)])) {
+    for (const v of new Set([Math.floor(c.v), Math.ceil(c.v)])) if (enclosedInPlane(bone, plane, u, v, reach, { between: false })) return true;
+  }
+  return false;
+}
+
+/**
  * The tube through `seed`, both ways. Going superior it stops where the section stops being a
  * round blob of its own (the arch begins: the slice's enhanced blood around the centre spreads over
  * more than ROUND_AREA × the circle); the arch is joined by its centreline instead. Either way it
@@ -261,12 +279,15 @@ function besideSpine(frame: AxialFrame, bone: Uint8Array, c: Section): boolean {
  * B's descending tube ran on above the arch through 12 slices of circles around lung (inner median
  * −770…−13 HU) rimmed by the supra-aortic branches.
  */
-function followBoth(data: VoxelArray, body: Uint8Array, frame: AxialFrame, seed: Section): Section[] {
+function followBoth(data: VoxelArray, body: Uint8Array, bone: Uint8Array, frame: AxialFrame, seed: Section): Section[] {
   const round = (t: Section): boolean => blobArea(data, frame, t, ARCH_BLOOD_MIN_HU) <= ROUND_AREA * Math.PI * t.r * t.r;
   const blood = (t: Section): boolean => quantileSorted(lumenSamples(data, frame, [t]), 0.5) >= LUMEN_MIN_HU;
+  // A vessel is never enclosed by bone: a tube that slides into a vertebral body the skeleton does
+  // not fill (round, ~110 HU, from disc to disc) ends there.
+  const free = (t: Section): boolean => !centreEnclosed(bone, frame, t, t.r + SPINE_GAP_MM);
   if (!blood(seed)) return [];
-  const upOptions: TrackOptions = { ...TRACK, accept: (t) => round(t) && blood(t) };
-  const inferior = followTube(data, body, frame, seed, frame.sign > 0 ? -1 : 1, { ...TRACK, accept: blood });
+  const upOptions: TrackOptions = { ...TRACK, accept: (t) => round(t) && blood(t) && free(t) };
+  const inferior = followTube(data, body, frame, seed, frame.sign > 0 ? -1 : 1, { ...TRACK, accept: (t) => blood(t) && free(t) });
   const superior = followTube(data, body, frame, seed, frame.sign > 0 ? 1 : -1, upOptions);
   const down = frame.sign > 0 ? inferior.reverse() : superior.reverse();
   const up = frame.sign > 0 ? superior : inferior;
@@ -344,7 +365,7 @@ function findAscending(data: VoxelArray, frame: AxialFrame, body: Uint8Array, bo
       const [x, y] = frame.world(s, c.u, c.v);
       if (y - yd < ASC_ANTERIOR_MM || x - xd < ASC_RIGHT_MM[0] || x - xd > ASC_RIGHT_MM[1]) continue;
       if (onTube(frame, followed, c)) continue;
-      const whole = followBoth(data, body, frame, c);
+      const whole = followBoth(data, body, bone, frame, c);
       followed.push(...whole);
       const tube = trimmed(whole);
       const score = tube.reduce((sum, t) => sum + t.r, 0) * frame.ds;

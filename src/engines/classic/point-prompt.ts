@@ -133,7 +133,7 @@ import type { Dims } from '../../volume/volume.js';
 import type { RobustStats } from './intensity.js';
 import { robustStats } from './intensity.js';
 import { dilate, open } from './morphology.js';
-import { vertebraOf } from './vertebra.js';
+import { vertebraOf, vertebralBody } from './vertebra.js';
 
 const SAMPLE_RADIUS_MM = 4;
 /** Radius (mm) of the ball whose median is the object's intensity: small, so a thin object's neighbours stay out. */
@@ -249,6 +249,7 @@ function segmentInWindows(data: VoxelArray, grid: Grid, prompt: PointPrompt, tis
       smoothed: spacing.some((s) => s <= SMOOTH_MAX_SPACING_MM),
     };
     const tissueSub = tissue?.inWindow(window);
+    if (tissueSub && tissue?.vertebraAxis !== undefined) addVertebralBodies(tissueSub, sub, wd, spacing, tissue.vertebraAxis, prompt, local, inWindow);
     // The clicks in their order, each correcting the object of the clicks before it (see the
     // module comment): a positive click adds what the clicks so far give; a negative click takes
     // from the object only what the clicks so far no longer give AND what lies nearer to it than to
@@ -288,7 +289,7 @@ function segmentInWindows(data: VoxelArray, grid: Grid, prompt: PointPrompt, tis
       // A positive click on the label's tissue gives the tissue's piece under it (onTissue); one
       // beside it, what the clicks grown together give there.
       const gained =
-        positive && tissueSub && tissue ? tissueGain(tissueSub, tissue, last.region, floods.get(pos.length - 1)?.positive ?? last.region, region, pos[pos.length - 1], wd, spacing) : last.region;
+        positive && tissueSub && tissue ? tissueGain(tissueSub, tissue, sub, last.region, floods.get(pos.length - 1)?.positive ?? last.region, region, pos[pos.length - 1], wd, spacing) : last.region;
       if (!region) region = gained;
       else if (positive) {
         if (!tissueSub && neg.length > 0) {
@@ -384,6 +385,31 @@ function correctionCap(object: Uint8Array, at: number, wd: Dims, spacing: readon
 }
 
 /**
+ * A click labelled as a vertebra on no bone, in a vertebral body whose cortex is open (vertebra.ts
+ * vertebralBody): that body joins the skeleton in the window (`bone`, changed in place), so the
+ * click is on the spine and is cut out of it as one on bone is (patient B's T12, an osteopenic body
+ * of ~110 HU whose posterior wall is under the bone threshold over 15 mm: its click flooded 203
+ * voxels of the body's 9 617). Every positive click in the window is looked at: any of them may be
+ * the one that decides, and the skeleton must be the same for all.
+ */
+function addVertebralBodies(
+  bone: Uint8Array,
+  values: VoxelArray,
+  wd: Dims,
+  spacing: readonly [number, number, number],
+  axis: 0 | 1 | 2,
+  prompt: PointPrompt,
+  local: (p: readonly number[]) => number,
+  inWindow: (p: readonly number[]) => boolean,
+): void {
+  for (const [n, point] of prompt.points.entries()) {
+    if (prompt.pointLabels[n] === 0 || !inWindow(point) || bone[local(point)] !== 0) continue;
+    const body = vertebralBody(bone, values, wd, spacing, axis, local(point));
+    if (body) for (let p = 0; p < bone.length; p++) bone[p] |= body[p];
+  }
+}
+
+/**
  * What a positive click at `at` adds when the label's tissue is known. Its own part of what the
  * clicks grown together give (`together`): all of it for a first click; for a corrective one the
  * part within TISSUE_NEAR_MM of its own flood (the other clicks' floods were replaced by their
@@ -397,6 +423,7 @@ function correctionCap(object: Uint8Array, at: number, wd: Dims, spacing: readon
 function tissueGain(
   tissue: Uint8Array,
   spec: ClickTissue,
+  values: VoxelArray,
   together: Uint8Array,
   flood: Uint8Array,
   before: Uint8Array | undefined,
@@ -404,11 +431,11 @@ function tissueGain(
   wd: Dims,
   spacing: readonly [number, number, number],
 ): Uint8Array {
-  if (!before) return tissue[at] !== 0 ? onTissue(tissue, spec, together, at, wd, spacing) : together;
+  if (!before) return tissue[at] !== 0 ? onTissue(tissue, spec, values, together, at, wd, spacing) : together;
   let own = dilate(flood, wd, spacing, TISSUE_NEAR_MM);
   for (let p = 0; p < own.length; p++) own[p] &= together[p];
   own = selectComponents(own, wd, [at], 6);
-  if (tissue[at] !== 0) return onTissue(tissue, spec, own, at, wd, spacing);
+  if (tissue[at] !== 0) return onTissue(tissue, spec, values, own, at, wd, spacing);
   const reach = 2 * distanceToMask(before, wd, spacing, at) + Math.min(...spacing);
   const c = voxelCoords(at, wd);
   for (let p = 0; p < own.length; p++) {
@@ -431,12 +458,12 @@ function tissueGain(
  * patients B and C), and the object is then the bone within TISSUE_NEAR_MM of what the click found,
  * its component under the click.
  */
-function onTissue(tissue: Uint8Array, spec: ClickTissue, found: Uint8Array, at: number, wd: Dims, spacing: readonly [number, number, number]): Uint8Array {
+function onTissue(tissue: Uint8Array, spec: ClickTissue, values: VoxelArray, found: Uint8Array, at: number, wd: Dims, spacing: readonly [number, number, number]): Uint8Array {
   const piece = selectComponents(tissue, wd, [at], 6);
   if (spec.kind === 'object') return piece;
   if (spec.vertebraAxis !== undefined) {
     // A vertebra: the spine's piece cut at the discs above and below the click (vertebra.ts).
-    const vertebra = vertebraOf(piece, wd, spacing, spec.vertebraAxis, at);
+    const vertebra = vertebraOf(piece, values, wd, spacing, spec.vertebraAxis, at);
     if (vertebra !== piece) return vertebra;
   }
   let pieceSize = 0;

@@ -12,11 +12,27 @@
  *
  * Patient C, a click in T12's body: Dice 0.573 for the spine's piece → 0.678 (the posterior arch of
  * T11, which lies beside T12's body, stays: the cut is by slices).
+ *
+ * Where the discs are as dense as the bodies, the cover finds none: an osteopenic spine (patient B's
+ * CTA: T12's cancellous bone ~110 HU, its discs 105–145 HU in the column, 1.5 mm slices that cut
+ * the endplates) is filled as bone through its discs, and the cover stays over DISC_COVER for 60 mm.
+ * A column taller than MAX_BODY_MM is then cut at the endplates instead (endplateBound): along the
+ * column, the mean intensity rises at each endplate (B: 206 and 210 HU against the body's ~118) and
+ * falls into the disc beyond it (113 and 130 HU); the vertebra ends half-way down that fall.
+ *
+ * Such a body may not be bone at all: its cortex open behind (a posterior wall under the bone
+ * threshold over 15 mm, B's T12), its marrow not a hole the skeleton's filling sees, a click in it
+ * is on no bone. vertebralBody finds it: what around the click is enclosed by bone in the axial
+ * plane (7 of 8 directions meet bone within ENCLOSED_MM: enclosure.ts) and, in the mean of its
+ * neighbourhood, marrow rather than the canal's CSF and cord (MARROW_OR_CANAL_HU).
  * @module
  */
 import type { Dims } from '../../volume/volume.js';
+import type { VoxelArray } from '../../volume/datatype.js';
 import { selectComponents } from './components.js';
-import { stridesOf, voxelCoords } from './grid.js';
+import { enclosedInPlane } from './enclosure.js';
+import { fillHoles3d } from './fill-holes.js';
+import { boundingBox, boxDims, cropArray, padBox, stridesOf, voxelCoords } from './grid.js';
 import { planeAxes } from './slices.js';
 
 /** Radius (mm) of the disc around the click, across the column, whose cover by bone tells body from disc. */
@@ -27,15 +43,37 @@ const BODY_COVER = 0.9;
 const DISC_COVER = 0.7;
 /** How far (mm) across the column from the click the vertebra reaches (its processes; the ribs beyond). */
 const PROCESS_REACH_MM = 40;
+/** The tallest vertebral body with its endplates (mm; a lumbar one is ~30): a column the cover finds taller holds discs it did not see. */
+const MAX_BODY_MM = 40;
+/** An endplate rises at least this far (HU) over the body's level in the column's mean (B: 88–92 HU; the mean of ~200 voxels varies by ~5 HU slice to slice). */
+const ENDPLATE_RISE_HU = 40;
+/** The body's level is the median of the column's means within this distance (mm) of the click. */
+const LEVEL_REACH_MM = 5;
+/** How far (mm) in the axial plane a vertebral body's cortex may lie from a voxel it encloses: across the body (a lumbar one is ~50 mm wide; B's T12 ~30 mm, and a voxel by one wall reaches the other). */
+const ENCLOSED_MM = 50;
+/**
+ * Marrow, not the spinal canal: the mean (HU) of the voxels that are not bone within MEAN_RADIUS_MM
+ * in the axial plane, half-way from CSF and cord (~20 HU) to an osteopenic body's cancellous bone
+ * (~100 HU; B's T12 runs from 13 to 328 HU voxel to voxel, so one voxel tells nothing).
+ */
+const MARROW_OR_CANAL_HU = 60;
+const MEAN_RADIUS_MM = 3;
 
 /**
  * The vertebra under the click `at` in `piece` (the bone's component under it; window arrays, i
- * fastest), `axis` the array axis nearest superior. Returns a new mask, or `piece` itself when the
- * click is not in a vertebral body.
+ * fastest), `values` the image there, `axis` the array axis nearest superior. Returns a new mask,
+ * or `piece` itself when the click is not in a vertebral body.
  * @example
- * const vertebra = vertebraOf(piece, wd, spacing, 2, at);
+ * const vertebra = vertebraOf(piece, raw, wd, spacing, 2, at);
  */
-export function vertebraOf(piece: Uint8Array, dims: Dims, spacing: readonly [number, number, number], axis: 0 | 1 | 2, at: number): Uint8Array {
+export function vertebraOf(
+  piece: Uint8Array,
+  values: VoxelArray,
+  dims: Dims,
+  spacing: readonly [number, number, number],
+  axis: 0 | 1 | 2,
+  at: number,
+): Uint8Array {
   const strides = stridesOf(dims);
   const c = voxelCoords(at, dims);
   const [ua, va] = planeAxes(axis);
@@ -63,6 +101,29 @@ export function vertebraOf(piece: Uint8Array, dims: Dims, spacing: readonly [num
   while (lo > 0 && covered(lo - 1) >= DISC_COVER) lo--;
   let hi = c[axis];
   while (hi < dims[axis] - 1 && covered(hi + 1) >= DISC_COVER) hi++;
+  if ((hi - lo + 1) * spacing[axis] > MAX_BODY_MM) {
+    // Discs as dense as the bodies: cut at the endplates, when both are found.
+    const profile = new Float64Array(dims[axis]);
+    for (let slice = 0; slice < dims[axis]; slice++) {
+      let sum = 0;
+      let all = 0;
+      cover(slice, BODY_RADIUS_MM, (p) => {
+        sum += values[p];
+        all++;
+      });
+      profile[slice] = all > 0 ? sum / all : 0;
+    }
+    const reach = Math.round(LEVEL_REACH_MM / spacing[axis]);
+    const near = [...profile.subarray(Math.max(0, c[axis] - reach), c[axis] + reach + 1)].sort((a, b) => a - b);
+    const level = near[near.length >> 1];
+    const most = Math.round(MAX_BODY_MM / spacing[axis]);
+    const below = endplateBound(profile, c[axis], -1, level, most);
+    const above = endplateBound(profile, c[axis], 1, level, most);
+    if (below !== undefined && above !== undefined) {
+      lo = below;
+      hi = above;
+    }
+  }
   const out = new Uint8Array(piece.length);
   for (let slice = lo; slice <= hi; slice++) {
     cover(slice, PROCESS_REACH_MM, (p) => {
@@ -70,4 +131,101 @@ export function vertebraOf(piece: Uint8Array, dims: Dims, spacing: readonly [num
     });
   }
   return selectComponents(out, dims, [at], 6);
+}
+
+/**
+ * Where a vertebral body ends along its column (slices of `profile`, the column's mean intensity),
+ * going from the click's slice `from` in direction `dir`: past the first slice ENDPLATE_RISE_HU over
+ * the body's `level` (the endplate), up to its peak, then down into the disc to the lowest slice
+ * before the profile rises again; the body ends at the last slice still half-way or more from that
+ * low to the peak. Undefined when there is no such endplate within `most` slices (MAX_BODY_MM), or
+ * no fall of ENDPLATE_RISE_HU after it (a disc beyond the image's end, noise on the endplate's flank).
+ */
+function endplateBound(profile: Float64Array, from: number, dir: 1 | -1, level: number, most: number): number | undefined {
+  const inside = (s: number): boolean => s >= 0 && s < profile.length && Math.abs(s - from) <= most;
+  let s = from;
+  while (inside(s) && profile[s] < level + ENDPLATE_RISE_HU) s += dir;
+  if (!inside(s)) return undefined;
+  while (inside(s + dir) && profile[s + dir] >= profile[s]) s += dir;
+  const peak = s;
+  while (inside(s + dir) && profile[s + dir] <= profile[s]) s += dir;
+  const disc = s;
+  if (profile[peak] - profile[disc] < ENDPLATE_RISE_HU) return undefined;
+  const half = (profile[peak] + profile[disc]) / 2;
+  let end = peak;
+  while (profile[end + dir] >= half) end += dir;
+  return end;
+}
+
+/**
+ * The vertebral body around a click `at` that is on no bone (window arrays, i fastest; `bone` the
+ * skeleton there, `values` the image, `axis` the array axis nearest superior): the 6-connected
+ * voxels from the click that are not bone, are enclosed by it in their axial plane
+ * (enclosedInPlane: 7 of the 8 directions meet bone within ENCLOSED_MM) and whose neighbourhood's
+ * mean, bone left out, is marrow's (≥ MARROW_OR_CANAL_HU), walked within MAX_BODY_MM of the click
+ * along the axis and 2·ENCLOSED_MM across it; with the holes that leaves in it and its cortex
+ * (darker trabecular spaces) filled. Undefined when the click itself is not such a voxel.
+ * @example
+ * const body = vertebralBody(skeleton, raw, wd, spacing, 2, at); // bone ∪ body: the clicked vertebra's
+ */
+export function vertebralBody(bone: Uint8Array, values: VoxelArray, dims: Dims, spacing: readonly [number, number, number], axis: 0 | 1 | 2, at: number): Uint8Array | undefined {
+  const strides = stridesOf(dims);
+  const c = voxelCoords(at, dims);
+  const [ua, va] = planeAxes(axis);
+  const reach = [0, 1, 2].map((a) => Math.round((a === axis ? MAX_BODY_MM : 2 * ENCLOSED_MM) / spacing[a]));
+  const within = (q: readonly number[]): boolean => q.every((x, a) => x >= 0 && x < dims[a] && Math.abs(x - c[a]) <= reach[a]);
+  const mu = Math.round(MEAN_RADIUS_MM / spacing[ua]);
+  const mv = Math.round(MEAN_RADIUS_MM / spacing[va]);
+  const marrow = (p: number, q: readonly number[]): boolean => {
+    let sum = 0;
+    let all = 0;
+    for (let v = Math.max(0, q[va] - mv); v <= Math.min(dims[va] - 1, q[va] + mv); v++) {
+      for (let u = Math.max(0, q[ua] - mu); u <= Math.min(dims[ua] - 1, q[ua] + mu); u++) {
+        const r = p + (u - q[ua]) * strides[ua] + (v - q[va]) * strides[va];
+        if (bone[r] !== 0) continue;
+        sum += values[r];
+        all++;
+      }
+    }
+    return all > 0 && sum >= MARROW_OR_CANAL_HU * all;
+  };
+  const accepts = (p: number): boolean => {
+    const q = voxelCoords(p, dims);
+    const plane = { nu: dims[ua], nv: dims[va], su: strides[ua], sv: strides[va], base: q[axis] * strides[axis], du: spacing[ua], dv: spacing[va] };
+    return bone[p] === 0 && within(q) && marrow(p, q) && enclosedInPlane(bone, plane, q[ua], q[va], ENCLOSED_MM);
+  };
+  if (!accepts(at)) return undefined;
+  // 1: in the body; 2: looked at and not.
+  const state = new Uint8Array(bone.length);
+  state[at] = 1;
+  const queue = [at];
+  for (let h = 0; h < queue.length; h++) {
+    const p = queue[h];
+    const q = voxelCoords(p, dims);
+    for (let a = 0; a < 3; a++) {
+      for (const d of [-1, 1]) {
+        if (q[a] + d < 0 || q[a] + d >= dims[a]) continue;
+        const r = p + d * strides[a];
+        if (state[r] !== 0) continue;
+        state[r] = accepts(r) ? 1 : 2;
+        if (state[r] === 1) queue.push(r);
+      }
+    }
+  }
+  const body = new Uint8Array(bone.length);
+  for (const p of queue) body[p] = 1;
+  // Its darker trabecular spaces are holes in it and its cortex: filled within the body's bounds
+  // (the canal, open along the spine, reaches their ends and stays open).
+  const box = padBox(boundingBox(body, dims)!, [1, 1, 1], dims);
+  const bd = boxDims(box);
+  const both = cropArray(body, dims, box);
+  const cortex = cropArray(bone, dims, box);
+  for (let b = 0; b < both.length; b++) both[b] |= cortex[b];
+  const filled = fillHoles3d(both, bd);
+  for (let k = 0, b = 0; k < bd[2]; k++) {
+    for (let j = 0; j < bd[1]; j++) {
+      for (let i = 0; i < bd[0]; i++, b++) if (filled[b] !== 0 && both[b] === 0) body[i + box.min[0] + dims[0] * (j + box.min[1] + dims[1] * (k + box.min[2]))] = 1;
+    }
+  }
+  return body;
 }
