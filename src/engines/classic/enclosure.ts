@@ -2,8 +2,10 @@
  * Whether a pixel is enclosed by a mask in its axial plane: of the 8 directions (the plane's two
  * axes and their diagonals), how many meet the mask within a reach. The skeleton encloses a
  * vertebral body's marrow and the spinal canal all round, whatever opening its cortex has on one
- * side (the basivertebral foramen, a posterior wall under the bone threshold); it never encloses
- * the aorta, which lies in front of or beside the spine with soft tissue in front of it. Used to
+ * side (the basivertebral foramen, a posterior wall under the bone threshold); it does not enclose
+ * the aorta, which lies in front of or beside the spine with soft tissue in front of it — but for
+ * what bone's marrow growth took of the aorta itself where it touches the spine (its lumen on
+ * patient B, a ring of its wall on C), which aorta.ts asks about with plain diagonal steps. Used to
  * find a body the skeleton does not fill (vertebra.ts) and to keep the aorta's tracker out of one
  * (aorta.ts).
  * @module
@@ -36,11 +38,11 @@ export interface EnclosureOptions {
 }
 
 /**
- * Whether at least `options.needed` of the 8 in-plane directions from pixel (u, v) of `plane` meet `mask`
- * (non-0) within `reachMm`, after leaving the run of it the pixel lies in, if any: a vessel whose
- * lumen the mask holds (patient B's aorta where it touches the spine, taken by bone's marrow growth)
- * is enclosed only if there is mask beyond its own rim all round. Stops as soon as too many are
- * open.
+ * Whether at least `options.needed` of the 8 in-plane directions from pixel (u, v) of `plane` meet
+ * `mask` (non-0) within `reachMm`, after leaving the run of it the pixel lies in, if any: a vessel
+ * whose lumen the mask holds (patient B's aorta where it touches the spine, taken by bone's marrow
+ * growth) is enclosed only if there is mask beyond its own rim all round. Stops as soon as too many
+ * are open.
  * @example
  * enclosedInPlane(bone, plane, 120, 88, 25); // true inside a vertebral body's cortex
  */

@@ -96,13 +96,15 @@
  *   tissue gives the tissue's 6-connected piece under it instead of its flood: the class's
  *   component, or the bone's when it is at most 3 times what the click flooded or 200·d³ for the
  *   click's depth d in it (one bone; a larger piece is bones joined at joints or discs, of which
- *   the bone within 2 mm of the flood is kept; a
- *   vertebra clicked in its body is cut out of the spine at the discs, vertebra.ts). Patient C, one
- *   click: ribs 7–11 0.61–0.81 → 0.71–0.85, spinal cord 0.64 → 0.85; patient B's aorta 0.28 →
- *   0.87. A corrective positive click beside the tissue adds its own flood (not the earlier clicks'
- *   floods, which the tissue replaced) within twice its distance to the object plus a voxel: it
- *   marks a missed part about that thick (a click in the 2 mm rim the aorta's answer missed flooded
- *   6 000 voxels of fat and wall). Negative clicks take, at the end, what lies both in their basins
+ *   the bone within 2 mm of the flood is kept; a vertebra clicked in its body is cut out of the
+ *   spine at the discs, or at the endplates where the discs are as dense as the bodies, vertebra.ts;
+ *   a click labelled as a vertebra on no bone, in a body the skeleton does not fill, first adds that
+ *   body to the skeleton: addVertebralBodies). Patient C, one click: ribs 7–11 0.61–0.81 →
+ *   0.71–0.85, spinal cord 0.64 → 0.85; patient B's aorta 0.28 → 0.87; B's T12 0.041 → 0.697 (a
+ *   body the skeleton did not fill). A corrective positive click beside the tissue adds its own
+ *   flood (not the earlier clicks' floods, which the tissue replaced) within twice its distance to
+ *   the object plus a voxel: it marks a missed part about that thick (a click in the 2 mm rim the
+ *   aorta's answer missed flooded 6 000 voxels of fat and wall). Negative clicks take, at the end, what lies both in their basins
  *   of the object's depth and nearer to them than to every positive click (click-split.ts
  *   negativeBasins): the intensity-weighted split found all of a humerus's cortex nearer a negative
  *   click on it than the positive click in its fatty marrow (0.910 → 0.248), and a cut half-way

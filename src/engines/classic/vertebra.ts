@@ -32,7 +32,7 @@ import type { VoxelArray } from '../../volume/datatype.js';
 import { selectComponents } from './components.js';
 import { enclosedInPlane } from './enclosure.js';
 import { fillHoles3d } from './fill-holes.js';
-import { boundingBox, boxDims, cropArray, padBox, stridesOf, voxelCoords } from './grid.js';
+import { boundingBox, boxDims, boxToGrid, cropArray, padBox, stridesOf, voxelCoords } from './grid.js';
 import { planeAxes } from './slices.js';
 
 /** Radius (mm) of the disc around the click, across the column, whose cover by bone tells body from disc. */
@@ -222,10 +222,7 @@ export function vertebralBody(bone: Uint8Array, values: VoxelArray, dims: Dims, 
   const cortex = cropArray(bone, dims, box);
   for (let b = 0; b < both.length; b++) both[b] |= cortex[b];
   const filled = fillHoles3d(both, bd);
-  for (let k = 0, b = 0; k < bd[2]; k++) {
-    for (let j = 0; j < bd[1]; j++) {
-      for (let i = 0; i < bd[0]; i++, b++) if (filled[b] !== 0 && both[b] === 0) body[i + box.min[0] + dims[0] * (j + box.min[1] + dims[1] * (k + box.min[2]))] = 1;
-    }
-  }
+  const toGrid = boxToGrid(box, dims);
+  for (let b = 0; b < filled.length; b++) if (filled[b] !== 0 && both[b] === 0) body[toGrid(b)] = 1;
   return body;
 }
