@@ -100,7 +100,7 @@
  *   spine at the discs, or at the endplates where the discs are as dense as the bodies, vertebra.ts;
  *   a click labelled as a vertebra on no bone, in a body the skeleton does not fill, first adds that
  *   body to the skeleton: addVertebralBodies). Patient C, one click: ribs 7–11 0.61–0.81 →
- *   0.71–0.85, spinal cord 0.64 → 0.85; patient B's aorta 0.28 → 0.87; B's T12 0.041 → 0.697 (a
+ *   0.71–0.85, spinal cord 0.64 → 0.85; patient B's aorta 0.28 → 0.87; B's T12 0.041 → 0.804 (a
  *   body the skeleton did not fill). A corrective positive click beside the tissue adds its own
  *   flood (not the earlier clicks' floods, which the tissue replaced) within twice its distance to
  *   the object plus a voxel: it marks a missed part about that thick (a click in the 2 mm rim the
