@@ -74,6 +74,8 @@ const NECK_MM = 4.5;
  * took where it touches the spine is ~10 mm deep.
  */
 const BLOB_MM = 6;
+/** The grid (mm) those depths are judged on: axes finer than this are sampled every n-th voxel. */
+const DEPTH_GRID_MM = 1.5;
 
 /**
  * The vertebra under the click `at` in `piece` (the bone's component under it; window arrays, i
@@ -160,11 +162,17 @@ export function vertebraOf(
  * than NECK_MM deep leaves the vertebra as it is.
  */
 function withoutThickBlobs(vertebra: Uint8Array, dims: Dims, spacing: readonly [number, number, number], at: number): Uint8Array {
-  const measured = objectDepth(vertebra, dims, spacing);
+  // Judged on every n-th voxel along an axis finer than DEPTH_GRID_MM: depths of NECK_MM and BLOB_MM
+  // need no finer grid, and on the bench's 0.7 mm CT the distance transform of a labelled click's
+  // vertebra took 95–160 ms of its 1 s.
+  const step = spacing.map((s) => Math.max(1, Math.floor(DEPTH_GRID_MM / s))) as [number, number, number];
+  const sampled = step.every((n) => n === 1) ? { mask: vertebra, dims, at } : subsample(vertebra, dims, step, at);
+  const sd = sampled.dims;
+  const measured = objectDepth(sampled.mask, sd, [spacing[0] * step[0], spacing[1] * step[1], spacing[2] * step[2]]);
   if (!measured) return vertebra;
-  const { box, part, depth } = measured;
+  const { box, depth } = measured;
   const bd = boxDims(box);
-  const clicked = gridToBox(box, dims)(at);
+  const clicked = gridToBox(box, sd)(sampled.at);
   if (depth[clicked] < NECK_MM) return vertebra;
   const deep = Uint8Array.from(depth, (d) => (d >= NECK_MM ? 1 : 0));
   const parts = listComponents(deep, bd, 6, (voxels) => {
@@ -176,19 +184,38 @@ function withoutThickBlobs(vertebra: Uint8Array, dims: Dims, spacing: readonly [
     }
     return { most, holds };
   });
-  const foreign = new Uint8Array(part.length);
-  let any = false;
+  const foreignCells = new Set<number>();
+  const toSampled = boxToGrid(box, sd);
   for (const c of parts.list) {
     if (c.stats.holds || c.stats.most < BLOB_MM) continue;
-    any = true;
-    for (const b of parts.voxels.subarray(c.offset, c.offset + c.size)) foreign[b] = 1;
+    for (const b of parts.voxels.subarray(c.offset, c.offset + c.size)) foreignCells.add(toSampled(b));
   }
-  if (!any) return vertebra;
-  const gone = dilate(foreign, bd, spacing, NECK_MM);
-  const toGrid = boxToGrid(box, dims);
+  if (foreignCells.size === 0) return vertebra;
+  // Back on the window: the voxels each foreign sample stands for, and what lies within NECK_MM.
+  const foreign = new Uint8Array(vertebra.length);
+  for (let p = vertebra.indexOf(1); p >= 0; p = vertebra.indexOf(1, p + 1)) {
+    const [i, j, k] = voxelCoords(p, dims);
+    const cell = Math.floor(i / step[0]) + sd[0] * (Math.floor(j / step[1]) + sd[1] * Math.floor(k / step[2]));
+    if (foreignCells.has(cell)) foreign[p] = 1;
+  }
+  const gone = dilate(foreign, dims, spacing, NECK_MM);
   const kept = vertebra.slice();
-  for (let b = 0; b < gone.length; b++) if (gone[b] !== 0 && part[b] !== 0) kept[toGrid(b)] = 0;
+  for (let p = 0; p < kept.length; p++) kept[p] &= gone[p] ^ 1;
   return selectComponents(kept, dims, [at], 6);
+}
+
+/** Every `step`-th voxel of `mask` along each axis (the first of each block), and where voxel `at` falls. */
+function subsample(mask: Uint8Array, dims: Dims, step: readonly [number, number, number], at: number): { mask: Uint8Array; dims: Dims; at: number } {
+  const sd = [0, 1, 2].map((a) => Math.ceil(dims[a] / step[a])) as unknown as Dims;
+  const out = new Uint8Array(sd[0] * sd[1] * sd[2]);
+  for (let k = 0, c = 0; k < sd[2]; k++) {
+    for (let j = 0; j < sd[1]; j++) {
+      const row = dims[0] * (j * step[1] + dims[1] * k * step[2]);
+      for (let i = 0; i < sd[0]; i++, c++) out[c] = mask[row + i * step[0]];
+    }
+  }
+  const [i, j, k] = voxelCoords(at, dims);
+  return { mask: out, dims: sd, at: Math.floor(i / step[0]) + sd[0] * (Math.floor(j / step[1]) + sd[1] * Math.floor(k / step[2])) };
 }
 
 /**
