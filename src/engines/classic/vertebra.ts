@@ -37,6 +37,7 @@ import type { Dims } from '../../volume/volume.js';
 import type { VoxelArray } from '../../volume/datatype.js';
 import { objectDepth } from './click-split.js';
 import { listComponents, selectComponents } from './components.js';
+import type { PlaneGeometry } from './circle-hough.js';
 import { enclosedInPlane } from './enclosure.js';
 import { fillHoles3d } from './fill-holes.js';
 import { boundingBox, boxDims, boxToGrid, cropArray, gridToBox, padBox, stridesOf, voxelCoords } from './grid.js';
@@ -105,36 +106,32 @@ export function vertebraOf(
       }
     }
   };
-  const covered = (slice: number): number => {
-    let inside = 0;
+  // The mean of `array` over the disc of BODY_RADIUS_MM around the column in a slice: of the bone,
+  // its cover; of the image, the column's profile.
+  const discMean = (array: ArrayLike<number>, slice: number): number => {
+    let sum = 0;
     let all = 0;
     cover(slice, BODY_RADIUS_MM, (p) => {
       all++;
-      inside += piece[p];
+      sum += array[p];
     });
-    return all > 0 ? inside / all : 0;
+    return all > 0 ? sum / all : 0;
   };
+  const covered = (slice: number): number => discMean(piece, slice);
   if (covered(c[axis]) < BODY_COVER) return piece;
   let lo = c[axis];
   while (lo > 0 && covered(lo - 1) >= DISC_COVER) lo--;
   let hi = c[axis];
   while (hi < dims[axis] - 1 && covered(hi + 1) >= DISC_COVER) hi++;
   if ((hi - lo + 1) * spacing[axis] > MAX_BODY_MM) {
-    // Discs as dense as the bodies: cut at the endplates, when both are found.
+    // Discs as dense as the bodies: cut at the endplates, when both are found. The profile is read
+    // only within MAX_BODY_MM of the click (endplateBound).
+    const most = Math.round(MAX_BODY_MM / spacing[axis]);
     const profile = new Float64Array(dims[axis]);
-    for (let slice = 0; slice < dims[axis]; slice++) {
-      let sum = 0;
-      let all = 0;
-      cover(slice, BODY_RADIUS_MM, (p) => {
-        sum += values[p];
-        all++;
-      });
-      profile[slice] = all > 0 ? sum / all : 0;
-    }
+    for (let slice = Math.max(0, c[axis] - most); slice <= Math.min(dims[axis] - 1, c[axis] + most); slice++) profile[slice] = discMean(values, slice);
     const reach = Math.round(LEVEL_REACH_MM / spacing[axis]);
     const near = [...profile.subarray(Math.max(0, c[axis] - reach), c[axis] + reach + 1)].sort((a, b) => a - b);
     const level = near[near.length >> 1];
-    const most = Math.round(MAX_BODY_MM / spacing[axis]);
     const below = endplateBound(profile, c[axis], -1, level, most);
     const above = endplateBound(profile, c[axis], 1, level, most);
     if (below !== undefined && above !== undefined) {
@@ -166,13 +163,13 @@ function withoutThickBlobs(vertebra: Uint8Array, dims: Dims, spacing: readonly [
   // need no finer grid, and on the bench's 0.7 mm CT the distance transform of a labelled click's
   // vertebra took 95–160 ms of its 1 s.
   const step = spacing.map((s) => Math.max(1, Math.floor(DEPTH_GRID_MM / s))) as [number, number, number];
-  const sampled = step.every((n) => n === 1) ? { mask: vertebra, dims, at } : subsample(vertebra, dims, step, at);
+  const sampled = step.every((n) => n === 1) ? { mask: vertebra, dims, cellOf: (p: number) => p } : subsample(vertebra, dims, step);
   const sd = sampled.dims;
   const measured = objectDepth(sampled.mask, sd, [spacing[0] * step[0], spacing[1] * step[1], spacing[2] * step[2]]);
   if (!measured) return vertebra;
   const { box, depth } = measured;
   const bd = boxDims(box);
-  const clicked = gridToBox(box, sd)(sampled.at);
+  const clicked = gridToBox(box, sd)(sampled.cellOf(at));
   if (depth[clicked] < NECK_MM) return vertebra;
   const deep = Uint8Array.from(depth, (d) => (d >= NECK_MM ? 1 : 0));
   const parts = listComponents(deep, bd, 6, (voxels) => {
@@ -193,19 +190,15 @@ function withoutThickBlobs(vertebra: Uint8Array, dims: Dims, spacing: readonly [
   if (foreignCells.size === 0) return vertebra;
   // Back on the window: the voxels each foreign sample stands for, and what lies within NECK_MM.
   const foreign = new Uint8Array(vertebra.length);
-  for (let p = vertebra.indexOf(1); p >= 0; p = vertebra.indexOf(1, p + 1)) {
-    const [i, j, k] = voxelCoords(p, dims);
-    const cell = Math.floor(i / step[0]) + sd[0] * (Math.floor(j / step[1]) + sd[1] * Math.floor(k / step[2]));
-    if (foreignCells.has(cell)) foreign[p] = 1;
-  }
+  for (let p = vertebra.indexOf(1); p >= 0; p = vertebra.indexOf(1, p + 1)) if (foreignCells.has(sampled.cellOf(p))) foreign[p] = 1;
   const gone = dilate(foreign, dims, spacing, NECK_MM);
   const kept = vertebra.slice();
   for (let p = 0; p < kept.length; p++) kept[p] &= gone[p] ^ 1;
   return selectComponents(kept, dims, [at], 6);
 }
 
-/** Every `step`-th voxel of `mask` along each axis (the first of each block), and where voxel `at` falls. */
-function subsample(mask: Uint8Array, dims: Dims, step: readonly [number, number, number], at: number): { mask: Uint8Array; dims: Dims; at: number } {
+/** Every `step`-th voxel of `mask` along each axis (the first of each block), and the sample each voxel of `dims` falls in. */
+function subsample(mask: Uint8Array, dims: Dims, step: readonly [number, number, number]): { mask: Uint8Array; dims: Dims; cellOf: (p: number) => number } {
   const sd = [0, 1, 2].map((a) => Math.ceil(dims[a] / step[a])) as unknown as Dims;
   const out = new Uint8Array(sd[0] * sd[1] * sd[2]);
   for (let k = 0, c = 0; k < sd[2]; k++) {
@@ -214,8 +207,11 @@ function subsample(mask: Uint8Array, dims: Dims, step: readonly [number, number,
       for (let i = 0; i < sd[0]; i++, c++) out[c] = mask[row + i * step[0]];
     }
   }
-  const [i, j, k] = voxelCoords(at, dims);
-  return { mask: out, dims: sd, at: Math.floor(i / step[0]) + sd[0] * (Math.floor(j / step[1]) + sd[1] * Math.floor(k / step[2])) };
+  const cellOf = (p: number): number => {
+    const [i, j, k] = voxelCoords(p, dims);
+    return Math.floor(i / step[0]) + sd[0] * (Math.floor(j / step[1]) + sd[1] * Math.floor(k / step[2]));
+  };
+  return { mask: out, dims: sd, cellOf };
 }
 
 /**
@@ -274,10 +270,13 @@ export function vertebralBody(bone: Uint8Array, values: VoxelArray, dims: Dims, 
     }
     return all > 0 && sum >= MARROW_OR_CANAL_HU * all;
   };
+  // Each axial slice's plane, built once: the walk looks at every voxel it reaches.
+  const planes: PlaneGeometry[] = [];
+  const planeOf = (slice: number): PlaneGeometry =>
+    (planes[slice] ??= { nu: dims[ua], nv: dims[va], su: strides[ua], sv: strides[va], base: slice * strides[axis], du: spacing[ua], dv: spacing[va] });
   const accepts = (p: number): boolean => {
     const q = voxelCoords(p, dims);
-    const plane = { nu: dims[ua], nv: dims[va], su: strides[ua], sv: strides[va], base: q[axis] * strides[axis], du: spacing[ua], dv: spacing[va] };
-    return bone[p] === 0 && within(q) && marrow(p, q) && enclosedInPlane(bone, plane, q[ua], q[va], ENCLOSED_MM);
+    return bone[p] === 0 && within(q) && marrow(p, q) && enclosedInPlane(bone, planeOf(q[axis]), q[ua], q[va], ENCLOSED_MM);
   };
   if (!accepts(at)) return undefined;
   // 1: in the body; 2: looked at and not.
